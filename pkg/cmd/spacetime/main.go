@@ -1,0 +1,85 @@
+// Command spacetime imports tickets into a store, queries them, generates synthetic data
+// sets and measures the engine, with the same code that the Grafana plugin runs.
+//
+//	spacetime import   --schema FILE --store PATH FILE...
+//	spacetime query    --store PATH [--schema FILE] [flags | --json QUERY]
+//	spacetime generate --tickets N [--out FILE]
+//	spacetime bench    --tickets N
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags from args and writes its results to
+// stdout and its progress and problems to stderr.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"import", "read CSV, TSV or JSONL ticket files into a store", runImport},
+		{"query", "run a query against a store and print the result", runQuery},
+		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
+		{"bench", "measure the engine on a synthetic data set", runBench},
+		{"schema", "print the default column schema, or check a schema file", runSchema},
+	}
+}
+
+// errUsage marks an error caused by the command line itself; main exits with status 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "spacetime %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "spacetime %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "spacetime: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: spacetime COMMAND [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'spacetime COMMAND -h' for the flags of a command.")
+}

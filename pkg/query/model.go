@@ -1,0 +1,62 @@
+// Package query is the wire format of a Spacetime query (the JSON that a Grafana panel, an
+// alert rule or `spacetime query` sends) and its translation into engine requests. The
+// plugin and the command line share it, so both give the same answers.
+package query
+
+import (
+	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/schema"
+)
+
+// Type is the kind of a query, Grafana's queryType.
+type Type string
+
+const (
+	// Counts: tickets per time bucket, optionally split by a field (time series; alerting).
+	Counts Type = "counts"
+	// Breakdown: tickets per value of a field, top N plus "other" (pie and bar charts).
+	Breakdown Type = "breakdown"
+	// Tickets: rows with chosen columns, sorted and limited; search matches are marked.
+	Tickets Type = "tickets"
+	// Stats: total, open now, rate per minute.
+	Stats Type = "stats"
+	// Values: distinct values of a field with counts (variables, ad hoc filter values).
+	Values Type = "values"
+)
+
+// Types lists the query types in documentation order.
+var Types = []Type{Counts, Breakdown, Tickets, Stats, Values}
+
+// Query is the JSON model of one query. Fields that do not apply to a query type are
+// ignored. See the README's query reference.
+type Query struct {
+	// RefID and the other Grafana envelope fields (datasource, hide, ...) are ignored here.
+	QueryType Type `json:"queryType"`
+	// Filter is an expression in the filter language.
+	Filter string `json:"filter,omitempty"`
+	// AdHocFilters are Grafana's ad hoc filters, copied into the query by the frontend.
+	AdHocFilters []filter.AdHocFilter `json:"adhocFilters,omitempty"`
+	// Search marks the rows that contain every word (tickets, logs); it removes none.
+	Search string `json:"search,omitempty"`
+	// NoDefaultFilter switches the schema's default filter off for this query.
+	NoDefaultFilter bool `json:"noDefaultFilter,omitempty"`
+	// TimeField is the time column the range applies to; empty: the schema's time column.
+	TimeField string `json:"timeField,omitempty"`
+	// Field is the field of a breakdown or values query.
+	Field string `json:"field,omitempty"`
+	// SplitBy splits a counts query into one series per value of this field.
+	SplitBy string `json:"splitBy,omitempty"`
+	// Top is the number of series or slices kept before "other" (default 10).
+	Top int `json:"top,omitempty"`
+	// Bucket is the counts bucket width as a duration ("1m", "5m", "1h"); empty: the
+	// panel's interval, at least one minute... see Bucket in the README.
+	Bucket string `json:"bucket,omitempty"`
+	// Columns of a tickets query; empty: the schema's table columns.
+	Columns []string `json:"columns,omitempty"`
+	// Sort of a tickets query; empty: the schema's table sort.
+	Sort []schema.SortKey `json:"sort,omitempty"`
+	// Limit on rows (tickets) or values (values); 0: the default.
+	Limit int `json:"limit,omitempty"`
+	// Prefix keeps the values that start with it (values).
+	Prefix string `json:"prefix,omitempty"`
+}

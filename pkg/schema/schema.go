@@ -1,0 +1,211 @@
+// Package schema is the column schema: which fields a ticket has, their types, how they are
+// shown, which are facets to chart, and the defaults of the table and the filter. It is the
+// one source of truth about fields; every other package is handed a *Schema and never
+// re-derives it.
+package schema
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/agnivade/levenshtein"
+)
+
+// Type is the type of a column.
+type Type string
+
+const (
+	// String is a dimension: a short value from a small set (service, region, status).
+	// Dimensions are dictionary-encoded, can be charted and filtered for equality.
+	String Type = "string"
+	// Text is free text (title, description): searched, not charted.
+	Text Type = "text"
+	// Number is a float64 (severity, priority, counts).
+	Number Type = "number"
+	// Time is an instant, kept in milliseconds since the Unix epoch.
+	Time Type = "time"
+	// Bool is true or false.
+	Bool Type = "bool"
+)
+
+// Types lists the valid column types, in the order the documentation gives them.
+var Types = []Type{String, Text, Number, Time, Bool}
+
+// Valid reports whether t is one of Types.
+func (t Type) Valid() bool {
+	for _, v := range Types {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Column describes one field of a ticket.
+type Column struct {
+	// Name is the field's name in queries, filters and the store.
+	Name string `json:"name" yaml:"name"`
+	Type Type   `json:"type" yaml:"type"`
+	// Title is the display name; empty means Name.
+	Title string `json:"title,omitempty" yaml:"title,omitempty"`
+	// Unit is a Grafana unit id (for example "none", "short", "dateTimeAsIso").
+	Unit string `json:"unit,omitempty" yaml:"unit,omitempty"`
+	// Format is a display hint: a time layout for time columns, a number of decimals for numbers.
+	Format string `json:"format,omitempty" yaml:"format,omitempty"`
+	// Order sorts columns for display; columns with equal order keep their position.
+	Order int `json:"order,omitempty" yaml:"order,omitempty"`
+	// Table says whether the ticket table shows the column by default.
+	Table bool `json:"table" yaml:"table"`
+	// Detail marks a column shown only when a ticket is expanded (a description). Detail
+	// columns stay in the store and are not held in memory by the engine.
+	Detail bool `json:"detail,omitempty" yaml:"detail,omitempty"`
+	// Facet marks a dimension worth a chart of its own.
+	Facet bool `json:"facet,omitempty" yaml:"facet,omitempty"`
+	// Link is a URL template to the ticket system; ${__value.raw} is the cell's value and
+	// ${__data.fields.NAME} another field of the row (Grafana's data link variables).
+	Link string `json:"link,omitempty" yaml:"link,omitempty"`
+	// From lists the source column names that import maps onto this column (renames).
+	From []string `json:"from,omitempty" yaml:"from,omitempty"`
+	// Layouts are Go time layouts tried, in order, when a source value is not a number or
+	// RFC 3339 (for example "2/1/2006 15:04" for day-first dates).
+	Layouts []string `json:"layouts,omitempty" yaml:"layouts,omitempty"`
+}
+
+// DisplayName is the column's title, or its name when it has none.
+func (c *Column) DisplayName() string {
+	if c.Title != "" {
+		return c.Title
+	}
+	return c.Name
+}
+
+// SortKey orders rows by one field.
+type SortKey struct {
+	Field string `json:"field" yaml:"field"`
+	Desc  bool   `json:"desc,omitempty" yaml:"desc,omitempty"`
+}
+
+// TableDefaults are what the ticket table shows when a query names nothing.
+type TableDefaults struct {
+	Columns []string  `json:"columns,omitempty" yaml:"columns,omitempty"`
+	Sort    []SortKey `json:"sort,omitempty" yaml:"sort,omitempty"`
+	Limit   int       `json:"limit,omitempty" yaml:"limit,omitempty"`
+}
+
+// Defaults hold the filter that every query gets unless it switches it off.
+type Defaults struct {
+	Filter string `json:"filter,omitempty" yaml:"filter,omitempty"`
+}
+
+// Schema is a validated column schema. Build it with Parse, Load or Default; a Schema made
+// by hand must go through Validate before use.
+type Schema struct {
+	// Key names the column that identifies a ticket.
+	Key string `json:"key" yaml:"key"`
+	// Version names a number or time column; a record with an older version than the
+	// stored one is ignored. Empty means the latest write wins.
+	Version string `json:"version,omitempty" yaml:"version,omitempty"`
+	// Time names the default time column for ranges and buckets.
+	Time string `json:"time" yaml:"time"`
+	// Open is a filter expression that says which tickets are open (for "open now").
+	Open string `json:"open,omitempty" yaml:"open,omitempty"`
+	// Nulls are source tokens that mean "no value" on import ("", "?", "N/A").
+	Nulls    []string      `json:"nulls,omitempty" yaml:"nulls,omitempty"`
+	Columns  []Column      `json:"columns" yaml:"columns"`
+	Table    TableDefaults `json:"table,omitempty" yaml:"table,omitempty"`
+	Defaults Defaults      `json:"defaults,omitempty" yaml:"defaults,omitempty"`
+
+	index map[string]int
+}
+
+// Column returns the column called name.
+func (s *Schema) Column(name string) (*Column, bool) {
+	i, ok := s.index[name]
+	if !ok {
+		return nil, false
+	}
+	return &s.Columns[i], true
+}
+
+// Index returns the position of the column called name in Columns, or -1.
+func (s *Schema) Index(name string) int {
+	if i, ok := s.index[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// Names returns the column names in schema order.
+func (s *Schema) Names() []string {
+	out := make([]string, len(s.Columns))
+	for i := range s.Columns {
+		out[i] = s.Columns[i].Name
+	}
+	return out
+}
+
+// Facets returns the facet columns in display order.
+func (s *Schema) Facets() []*Column {
+	var out []*Column
+	for _, c := range s.Ordered() {
+		if c.Facet {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Ordered returns the columns sorted by Order, ties kept in schema order.
+func (s *Schema) Ordered() []*Column {
+	out := make([]*Column, len(s.Columns))
+	for i := range s.Columns {
+		out[i] = &s.Columns[i]
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Order < out[j].Order })
+	return out
+}
+
+// TableColumns are the columns the table shows by default, in order.
+func (s *Schema) TableColumns() []string {
+	if len(s.Table.Columns) > 0 {
+		return append([]string(nil), s.Table.Columns...)
+	}
+	var out []string
+	for _, c := range s.Ordered() {
+		if c.Table && !c.Detail {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// Closest returns up to three column names near name, best first, for "did you mean"
+// messages. It matches case-insensitively, by prefix, and by edit distance.
+func (s *Schema) Closest(name string) []string {
+	type cand struct {
+		name string
+		dist int
+	}
+	lower := strings.ToLower(name)
+	var cands []cand
+	for _, c := range s.Columns {
+		cl := strings.ToLower(c.Name)
+		d := levenshtein.ComputeDistance(lower, cl)
+		switch {
+		case cl == lower:
+			d = 0
+		case strings.HasPrefix(cl, lower) || strings.HasPrefix(lower, cl):
+			d = min(d, 1)
+		}
+		limit := max(2, len(name)/3)
+		if d <= limit {
+			cands = append(cands, cand{c.Name, d})
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].dist < cands[j].dist })
+	var out []string
+	for i := 0; i < len(cands) && i < 3; i++ {
+		out = append(out, cands[i].name)
+	}
+	return out
+}

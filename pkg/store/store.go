@@ -1,0 +1,83 @@
+// Package store defines where tickets are kept between restarts. The engine reads a Store
+// and knows nothing of how it is implemented: the embedded file (package store/bolt) is the
+// default, and a DynamoDB table implements the same interface to scale out.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// Cursor marks a point in a store's history of writes. It is opaque to callers; the empty
+// Cursor is the beginning of time. Cursors of one store cannot be passed to another.
+type Cursor string
+
+// UpsertResult counts what an Upsert did with each record.
+type UpsertResult struct {
+	// Inserted counts records whose key was new.
+	Inserted int `json:"inserted"`
+	// Updated counts records that replaced an older (or equal but different) version.
+	Updated int `json:"updated"`
+	// Unchanged counts records identical to the stored version (a replay).
+	Unchanged int `json:"unchanged"`
+	// Stale counts records older than the stored version, ignored by the version rule.
+	Stale int `json:"stale"`
+}
+
+// Add sums two results.
+func (r *UpsertResult) Add(o UpsertResult) {
+	r.Inserted += o.Inserted
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Stale += o.Stale
+}
+
+// Info describes a store for health checks and the stats query.
+type Info struct {
+	// Kind is "embedded" or "dynamodb".
+	Kind string `json:"kind"`
+	// Location is the file path or the table name.
+	Location string `json:"location"`
+	// Tickets is the number of stored tickets.
+	Tickets int `json:"tickets"`
+	// Bytes is the size on disk, when known.
+	Bytes int64 `json:"bytes,omitempty"`
+}
+
+// Store keeps the latest version of each ticket durably.
+//
+// The version rule: a record replaces the stored one when its Version is greater, or equal
+// with different values (the later write of the same version wins); an older record is
+// ignored (Stale) and an identical one changes nothing (Unchanged), so replays and
+// re-polls are harmless. Every write that changes a ticket moves it to the end of the
+// change history that Changes reads.
+type Store interface {
+	// Upsert applies the version rule to each record. When it returns nil the writes are
+	// durable. Records within one call with the same key are applied in order.
+	Upsert(ctx context.Context, recs []ticket.Record) (UpsertResult, error)
+	// Changes calls fn with every ticket changed after since, oldest change first, and
+	// returns the cursor to pass next time. A ticket changed several times is given once,
+	// in its latest version. The record and its strings are valid only during fn (a store
+	// may hand out its own memory); use Record.Clone to keep one. If fn returns an error,
+	// Changes stops and returns it.
+	Changes(ctx context.Context, since Cursor, fn func(rec *ticket.Record) error) (Cursor, error)
+	// Get returns the stored versions of the given keys, skipping keys it does not hold.
+	Get(ctx context.Context, keys []string) ([]ticket.Record, error)
+	// Meta reads a small named value kept beside the tickets (a poller's watermark);
+	// ErrNotFound when it was never written.
+	Meta(ctx context.Context, name string) ([]byte, error)
+	// SetMeta writes a small named value durably.
+	SetMeta(ctx context.Context, name string, value []byte) error
+	// Info describes the store.
+	Info(ctx context.Context) (Info, error)
+	// Close releases the store. Calls after Close fail with ErrClosed.
+	Close() error
+}
+
+// ErrNotFound is returned by Meta for a name never written.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrClosed is returned by calls on a closed store.
+var ErrClosed = errors.New("store: closed")
