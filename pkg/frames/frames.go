@@ -1,0 +1,223 @@
+// Package frames turns engine results into Grafana data frames, with field config taken
+// from the column schema: display names, units, links to the ticket system and filterable
+// dimensions. The frame shapes are the contract with Grafana's panels and alerting:
+// counts are dataplane time series (wide), breakdowns and values are numeric-long,
+// stats are numeric-wide, and tickets are a table.
+package frames
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/schema"
+)
+
+// NullLabel names the series or slice of tickets that have no value in the field.
+const NullLabel = "(none)"
+
+// dataplane is the contract version of the dataplane frame types we emit (0.1), which
+// Grafana alerting and the time series panel read without guessing.
+var dataplane = data.FrameTypeVersion{0, 1}
+
+// Builder makes frames for one query.
+type Builder struct {
+	Schema *schema.Schema
+	RefID  string
+}
+
+func (b Builder) frame(name string, fields ...*data.Field) *data.Frame {
+	f := data.NewFrame(name, fields...)
+	f.RefID = b.RefID
+	return f
+}
+
+// title is the display name of a field.
+func (b Builder) title(name string) string {
+	if c, ok := b.Schema.Column(name); ok {
+		return c.DisplayName()
+	}
+	return name
+}
+
+func label(name string, null bool) string {
+	if null {
+		return NullLabel
+	}
+	return name
+}
+
+// Counts returns one wide time series frame: a time field and one count field per series.
+// A split's value is both a label (so alert rules get one alert instance per value) and
+// the display name (so legends read "checkout" rather than "count checkout").
+func (b Builder) Counts(res *engine.CountsResult, splitBy string, bucket time.Duration) data.Frames {
+	timeField := data.NewField("time", nil, res.Times)
+	timeField.SetConfig(&data.FieldConfig{Interval: float64(bucket.Milliseconds())})
+	fields := []*data.Field{timeField}
+	for _, s := range res.Series {
+		var labels data.Labels
+		display := "Tickets"
+		if splitBy != "" {
+			display = label(s.Name, s.Null)
+			labels = data.Labels{splitBy: display}
+		}
+		f := data.NewField("count", labels, s.Counts)
+		f.SetConfig(&data.FieldConfig{DisplayNameFromDS: display, Unit: "short"})
+		fields = append(fields, f)
+	}
+	fr := b.frame("counts", fields...)
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesWide, TypeVersion: dataplane})
+	return data.Frames{fr}
+}
+
+// Breakdown returns a numeric-long frame: the field's values and their counts, one row
+// per value, highest first. The value field is filterable, so table cells offer "filter
+// for value" and pie slices can add an ad hoc filter.
+func (b Builder) Breakdown(res *engine.BreakdownResult) data.Frames {
+	values := make([]string, len(res.Buckets))
+	counts := make([]int64, len(res.Buckets))
+	for i, bk := range res.Buckets {
+		values[i] = label(bk.Value, bk.Null)
+		counts[i] = bk.Count
+	}
+	vf := data.NewField(res.Field, nil, values)
+	vf.SetConfig((&data.FieldConfig{DisplayName: b.title(res.Field)}).SetFilterable(true))
+	cf := data.NewField("count", nil, counts)
+	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
+	fr := b.frame(res.Field, vf, cf)
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane, Custom: map[string]int64{"total": res.Total}})
+	return data.Frames{fr}
+}
+
+// Values returns the distinct values of a field with their counts (numeric-long), for
+// template variables and ad hoc filter values.
+func (b Builder) Values(res *engine.ValuesResult) data.Frames {
+	values := make([]string, len(res.Values))
+	counts := make([]int64, len(res.Values))
+	for i, v := range res.Values {
+		values[i] = label(v.Value, v.Null)
+		counts[i] = v.Count
+	}
+	vf := data.NewField("value", nil, values)
+	vf.SetConfig(&data.FieldConfig{DisplayName: b.title(res.Field)})
+	cf := data.NewField("count", nil, counts)
+	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
+	fr := b.frame(res.Field, vf, cf)
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane})
+	return data.Frames{fr}
+}
+
+// Stats returns one numeric-wide frame with a field per stat, for stat panels and alerts.
+func (b Builder) Stats(res *engine.StatsResult) data.Frames {
+	stat := func(name, display, unit string, v any) *data.Field {
+		var f *data.Field
+		switch x := v.(type) {
+		case int64:
+			f = data.NewField(name, nil, []int64{x})
+		case float64:
+			f = data.NewField(name, nil, []float64{x})
+		}
+		f.SetConfig(&data.FieldConfig{DisplayName: display, Unit: unit})
+		return f
+	}
+	fr := b.frame("stats",
+		stat("total", "Tickets in range", "short", res.Total),
+		stat("open", "Open now", "short", res.Open),
+		stat("rate", "Tickets per minute", "short", res.RatePerMinute),
+	)
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericWide, TypeVersion: dataplane, Custom: map[string]int64{"tickets": res.Tickets}})
+	return data.Frames{fr}
+}
+
+// MatchField names the boolean field of a tickets frame that says whether a row matches
+// the search. Without a search every row matches, so nothing is greyed out.
+const MatchField = "match"
+
+// Tickets returns the rows as a table frame, one field per column, typed by the schema,
+// with a "match" field for the search. The key column links to the ticket system.
+func (b Builder) Tickets(res *engine.TicketsResult, search string) data.Frames {
+	fields := make([]*data.Field, 0, len(res.Columns)+1)
+	for i := range res.Columns {
+		fields = append(fields, b.column(&res.Columns[i]))
+	}
+	match := make([]bool, len(res.Matches))
+	for i, m := range res.Matches {
+		match[i] = m || search == ""
+	}
+	mf := data.NewField(MatchField, nil, match)
+	mf.SetConfig(&data.FieldConfig{DisplayName: "Search match"})
+	fields = append(fields, mf)
+	fr := b.frame("tickets", fields...)
+	meta := &data.FrameMeta{
+		Type:                   data.FrameTypeTable,
+		PreferredVisualization: data.VisTypeTable,
+		Custom:                 map[string]int{"total": res.Total},
+	}
+	if n := len(match); res.Total > n {
+		meta.Notices = []data.Notice{{
+			Severity: data.NoticeSeverityInfo,
+			Text:     fmt.Sprintf("Showing %d of %d tickets; narrow the filter or raise the limit to see more.", n, res.Total),
+		}}
+	}
+	fr.SetMeta(meta)
+	return data.Frames{fr}
+}
+
+// column makes a nullable field of the column's type with the schema's field config.
+func (b Builder) column(c *engine.Column) *data.Field {
+	null := func(i int) bool { return i < len(c.Nulls) && c.Nulls[i] }
+	var f *data.Field
+	switch {
+	case c.Numbers != nil:
+		v := make([]*float64, len(c.Numbers))
+		for i := range c.Numbers {
+			if !null(i) {
+				v[i] = &c.Numbers[i]
+			}
+		}
+		f = data.NewField(c.Name, nil, v)
+	case c.Times != nil:
+		v := make([]*time.Time, len(c.Times))
+		for i := range c.Times {
+			if !null(i) {
+				v[i] = &c.Times[i]
+			}
+		}
+		f = data.NewField(c.Name, nil, v)
+	case c.Bools != nil:
+		v := make([]*bool, len(c.Bools))
+		for i := range c.Bools {
+			if !null(i) {
+				v[i] = &c.Bools[i]
+			}
+		}
+		f = data.NewField(c.Name, nil, v)
+	default:
+		v := make([]*string, len(c.Strings))
+		for i := range c.Strings {
+			if !null(i) {
+				v[i] = &c.Strings[i]
+			}
+		}
+		f = data.NewField(c.Name, nil, v)
+	}
+	f.SetConfig(b.fieldConfig(c.Name))
+	return f
+}
+
+func (b Builder) fieldConfig(name string) *data.FieldConfig {
+	col, ok := b.Schema.Column(name)
+	if !ok {
+		return &data.FieldConfig{DisplayName: name}
+	}
+	fc := &data.FieldConfig{DisplayName: col.DisplayName(), Unit: col.Unit}
+	if col.Link != "" {
+		fc.Links = []data.DataLink{{Title: "Open " + col.DisplayName() + " in the ticket system", URL: col.Link, TargetBlank: true}}
+	}
+	if col.Type == schema.String || col.Type == schema.Number || col.Type == schema.Bool {
+		fc.SetFilterable(true)
+	}
+	return fc
+}

@@ -1,0 +1,106 @@
+package schema
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDefaultSchemaIsValidAndComplete(t *testing.T) {
+	s := Default()
+	for _, name := range []string{"id", "title", "severity", "status", "service", "region", "category", "type", "item", "assignee_group", "created", "updated", "resolved", "description"} {
+		if _, ok := s.Column(name); !ok {
+			t.Errorf("default schema lacks column %q", name)
+		}
+	}
+	if s.Key != "id" || s.Version != "updated" || s.Time != "created" {
+		t.Errorf("key/version/time = %q/%q/%q", s.Key, s.Version, s.Time)
+	}
+	desc, _ := s.Column("description")
+	if !desc.Detail || desc.Table {
+		t.Errorf("description should be detail-only and not in the table: %+v", desc)
+	}
+	if got := len(s.Facets()); got < 4 {
+		t.Errorf("default schema has %d facets, want at least 4", got)
+	}
+	for _, c := range s.TableColumns() {
+		if _, ok := s.Column(c); !ok {
+			t.Errorf("table column %q is not a column", c)
+		}
+	}
+}
+
+func TestParseJSONAndYAMLAgree(t *testing.T) {
+	yamlText := "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: body, type: text, detail: true}\n"
+	jsonText := `{"key":"id","time":"at","columns":[{"name":"id","type":"string"},{"name":"at","type":"time"},{"name":"body","type":"text","detail":true}]}`
+	a, err := Parse([]byte(yamlText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse([]byte(jsonText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(a.TableColumns(), ",") != "id,at" || strings.Join(b.TableColumns(), ",") != "id,at" {
+		t.Errorf("table columns: yaml %v, json %v; want id,at (detail columns hidden by default)", a.TableColumns(), b.TableColumns())
+	}
+}
+
+func TestParseErrorsNameFieldAndLine(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		wantPath string
+		wantLine int
+		wantMsg  string
+	}{
+		{"unknown type", "key: id\ntime: at\ncolumns:\n  - name: id\n    type: string\n  - name: at\n    type: tme\n", "columns[1].type", 7, `unknown type "tme"`},
+		{"missing key", "time: at\ncolumns:\n  - {name: at, type: time}\n", "key", 0, "is missing"},
+		{"key not a column", "key: idd\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n", "key", 1, `did you mean "id"`},
+		{"time of wrong type", "key: id\ntime: id\ncolumns:\n  - {name: id, type: string}\n", "time", 2, "must be time"},
+		{"duplicate column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: id, type: text}\n", "columns[2].name", 6, "already the name"},
+		{"keyword name", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: and, type: text}\n", "columns[2].name", 6, "word of the filter language"},
+		{"text facet", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text, facet: true}\n", "columns[2].facet", 6, "cannot be a facet"},
+		{"unknown option", "key: id\ntime: at\ncolums: []\n", "(schema)", 3, "colums"},
+		{"bad table column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\ntable:\n  columns: [id, att]\n", "table.columns[1]", 7, `unknown column "att"`},
+		{"not yaml", "key: [\n", "(schema)", 0, ""},
+		{"empty", "  \n", "(schema)", 0, "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.text))
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("Parse() error = %v, want *schema.Error", err)
+			}
+			for _, p := range se.Problems {
+				if p.Path == tt.wantPath && strings.Contains(p.Msg, tt.wantMsg) && (tt.wantLine == 0 || p.Line == tt.wantLine) {
+					return
+				}
+			}
+			t.Errorf("problems %+v lack path %q line %d message containing %q", se.Problems, tt.wantPath, tt.wantLine, tt.wantMsg)
+		})
+	}
+}
+
+func TestClosest(t *testing.T) {
+	s := Default()
+	tests := []struct{ in, want string }{
+		{"servce", "service"},
+		{"Region", "region"},
+		{"sev", "severity"},
+		{"assignee", "assignee_group"},
+	}
+	for _, tt := range tests {
+		got := s.Closest(tt.in)
+		if len(got) == 0 || got[0] != tt.want {
+			t.Errorf("Closest(%q) = %v, want %q first", tt.in, got, tt.want)
+		}
+	}
+	if got := s.Closest("zzzzzzzz"); len(got) != 0 {
+		t.Errorf("Closest of nonsense = %v, want none", got)
+	}
+	if msg := s.UnknownField("zzzzzzzz"); !strings.Contains(msg, `"service"`) {
+		t.Errorf("UnknownField without close matches should list the fields: %s", msg)
+	}
+}

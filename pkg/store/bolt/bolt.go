@@ -1,0 +1,694 @@
+// Package bolt is the default store: every ticket in one local file, kept with bbolt
+// (go.etcd.io/bbolt).
+//
+// Why bbolt: it is pure Go, so the plugin stays one static binary with no cgo; the whole store
+// is a single file that an operator can copy, back up or delete; writes are ACID, made on a
+// copy-on-write B+tree and fsynced on commit, so a process killed in the middle of a write
+// leaves the file at its last committed state and needs no recovery step; reads go through
+// a memory map, so the full load at start-up is a walk over mapped pages with no copying and
+// no syscalls per record. bbolt allows one writing process per file, which is what an
+// embedded store needs: the plugin (or one `spacetime import`) owns the file, and a second
+// process gets a clear error instead of a corrupted file. SQLite compiled to pure Go was the
+// alternative; it has SQL we would not use, and scanning a million rows through it is
+// several times slower than walking bbolt's pages.
+//
+// Layout of the file, one bucket each:
+//
+//	tickets  key -> record: version (zigzag varint), change sequence (uvarint),
+//	         layout id (uvarint), then the values as ticket.AppendValues encodes them
+//	changes  change sequence (8 bytes, big-endian) -> key. The entry of a ticket's previous
+//	         change is deleted when it changes again, so a walk over this bucket gives
+//	         each ticket once, at its latest change, in the order of the changes.
+//	layouts  layout id (8 bytes, big-endian) -> column names (encoded as string values).
+//	         A record stores the small id, not its column names.
+//	meta     the named values of Store.Meta and Store.SetMeta.
+//	info     the store's own bookkeeping: the file format version and the ticket count.
+//
+// A Cursor is the decimal change sequence of the last change a reader has seen.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/spacetime/tickets/pkg/store"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// formatVersion is the layout of the file described in the package comment. Raise it when
+// the layout changes incompatibly; a file with a newer format is refused rather than misread.
+const formatVersion = 1
+
+// DefaultTimeout is how long Open waits for another process to release the file.
+const DefaultTimeout = 2 * time.Second
+
+// defaultChangesChunk is how many records Changes reads per read transaction. A bbolt read
+// transaction that stays open blocks a writer that must grow the memory map, so a load of
+// millions of records is cut into transactions of this size; each one costs a few
+// microseconds to open, which is nothing next to decoding ten thousand records.
+const defaultChangesChunk = 10_000
+
+var (
+	bucketTickets = []byte("tickets")
+	bucketChanges = []byte("changes")
+	bucketLayouts = []byte("layouts")
+	bucketMeta    = []byte("meta")
+	bucketInfo    = []byte("info")
+
+	infoFormat  = []byte("format")
+	infoTickets = []byte("tickets")
+)
+
+// Options tune Open. The zero value is right for production.
+type Options struct {
+	// Timeout is how long to wait for another process to release the file before failing;
+	// zero means DefaultTimeout.
+	Timeout time.Duration
+	// NoSync skips fsync on commit. A crash of the machine (not of the process) can then
+	// lose recent writes or damage the file: for tests and benchmarks only.
+	NoSync bool
+}
+
+// Store is the embedded store. It is safe for concurrent use: bbolt serialises writers
+// and lets readers run alongside them.
+type Store struct {
+	db     *bbolt.DB
+	path   string
+	closed atomic.Bool
+	// changesChunk is defaultChangesChunk, smaller in tests to exercise resumption.
+	changesChunk int
+
+	// upsertMu makes an Upsert and the caching of the layouts it wrote one step. bbolt
+	// serialises write transactions but releases its lock at commit, before the cache is
+	// updated; a second Upsert in that gap would store a known layout again under a new id.
+	upsertMu sync.Mutex
+
+	// layouts caches the layouts table both ways. It only grows, and an entry is added
+	// after the transaction that wrote it committed (or when a reader finds it in the
+	// file), so it never names a layout the file does not hold.
+	layoutsMu   sync.RWMutex
+	layoutsByID map[uint64]*ticket.Layout
+	layoutIDs   map[string]uint64
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the store file at path, creating it (and its parent directories) when missing.
+// Only one process can have a file open; Open fails after opts.Timeout if another has.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: the file path is empty")
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      timeout,
+		NoSync:       opts.NoSync,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("open store %s: another process has it open (for example Grafana "+
+			"with this data source, or another `spacetime import`); waited %s: %w", path, timeout, err)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum):
+		return nil, fmt.Errorf("open store %s: the file is not a Spacetime store (not a bbolt "+
+			"database, or a damaged one); move it away or choose another path: %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{
+		db:           db,
+		path:         path,
+		changesChunk: defaultChangesChunk,
+		layoutsByID:  make(map[uint64]*ticket.Layout),
+		layoutIDs:    make(map[string]uint64),
+	}
+	if err := s.init(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// init creates the buckets of a new file, checks the format of an existing one and loads
+// the layouts.
+func (s *Store) init() error {
+	var fresh bool
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		info := tx.Bucket(bucketInfo)
+		if info == nil {
+			fresh = true
+			return checkEmpty(tx)
+		}
+		if err := checkFormat(info); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketTickets, bucketChanges, bucketLayouts, bucketMeta} {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("the file has no %q bucket: it is damaged", name)
+			}
+		}
+		return s.loadLayouts(tx.Bucket(bucketLayouts))
+	})
+	if err != nil || !fresh {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketInfo) != nil {
+			return nil
+		}
+		if err := checkEmpty(tx); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketTickets, bucketChanges, bucketLayouts, bucketMeta, bucketInfo} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return fmt.Errorf("create bucket %q: %w", name, err)
+			}
+		}
+		info := tx.Bucket(bucketInfo)
+		if err := info.Put(infoFormat, binary.AppendUvarint(nil, formatVersion)); err != nil {
+			return err
+		}
+		return info.Put(infoTickets, binary.BigEndian.AppendUint64(nil, 0))
+	})
+}
+
+// checkEmpty refuses a bbolt file that some other program wrote, rather than mixing our
+// buckets into it.
+func checkEmpty(tx *bbolt.Tx) error {
+	return tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
+		return fmt.Errorf("the file is a bbolt database of another program (it has a bucket %q "+
+			"and no Spacetime format marker); choose another path", name)
+	})
+}
+
+func checkFormat(info *bbolt.Bucket) error {
+	raw := info.Get(infoFormat)
+	format, n := binary.Uvarint(raw)
+	if n <= 0 {
+		return errors.New("the file has no readable format version: it is damaged")
+	}
+	if format > formatVersion {
+		return fmt.Errorf("the file has store format %d, newer than the format %d this build "+
+			"reads; upgrade Spacetime to open it", format, formatVersion)
+	}
+	return nil
+}
+
+func (s *Store) loadLayouts(b *bbolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		if len(k) != 8 {
+			return fmt.Errorf("layout id %x is not 8 bytes: the file is damaged", k)
+		}
+		l, err := decodeLayout(v)
+		if err != nil {
+			return fmt.Errorf("layout %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		id := binary.BigEndian.Uint64(k)
+		s.layoutsByID[id] = l
+		s.layoutIDs[l.ID()] = id
+		return nil
+	})
+}
+
+// Upsert applies the version rule to each record in one read-write transaction, which is
+// durable when Upsert returns nil. Nothing is written when it returns an error.
+func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertResult, error) {
+	if s.closed.Load() {
+		return store.UpsertResult{}, store.ErrClosed
+	}
+	if len(recs) == 0 {
+		return store.UpsertResult{}, nil
+	}
+	for i := range recs {
+		if err := checkRecord(&recs[i]); err != nil {
+			return store.UpsertResult{}, fmt.Errorf("upsert: record %d: %w", i, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return store.UpsertResult{}, fmt.Errorf("upsert: %w", err)
+	}
+
+	var (
+		res     store.UpsertResult
+		pending map[string]pendingLayout
+	)
+	s.upsertMu.Lock()
+	defer s.upsertMu.Unlock()
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		res, pending = store.UpsertResult{}, nil
+		tickets, changes, layouts := tx.Bucket(bucketTickets), tx.Bucket(bucketChanges), tx.Bucket(bucketLayouts)
+		// bbolt splits pages half full by default, which suits random inserts. Changes are
+		// only ever appended, and ticket keys mostly grow (ids are issued in order), so
+		// fuller pages halve the file and the pages a load walks.
+		changes.FillPercent = 1.0
+		tickets.FillPercent = 0.9
+		// bbolt keeps references to the keys and values given to Put until the commit, so
+		// they are appended to one arena that is never overwritten: when append moves it,
+		// the earlier slices keep the old array alive.
+		arena := make([]byte, 0, estimateSize(recs))
+		var old []ticket.Value
+		for i := range recs {
+			rec := &recs[i]
+			lid, err := s.layoutIDFor(rec.Layout, layouts, &pending)
+			if err != nil {
+				return fmt.Errorf("record %d (key %q): %w", i, rec.Key, err)
+			}
+			start := len(arena)
+			arena = append(arena, rec.Key...)
+			key := arena[start:len(arena):len(arena)]
+
+			if stored := tickets.Get(key); stored != nil {
+				h, err := decodeHeader(stored)
+				if err != nil {
+					return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+				}
+				if rec.Version < h.version {
+					res.Stale++
+					continue
+				}
+				if rec.Version == h.version && lid == h.layout {
+					old, _, err = ticket.DecodeValues(h.values, old, true)
+					if err != nil {
+						return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+					}
+					if sameValues(old, rec.Values) {
+						res.Unchanged++
+						continue
+					}
+				}
+				if err := changes.Delete(binary.BigEndian.AppendUint64(nil, h.seq)); err != nil {
+					return fmt.Errorf("drop the previous change of %q: %w", rec.Key, err)
+				}
+				res.Updated++
+			} else {
+				res.Inserted++
+			}
+
+			seq, err := changes.NextSequence()
+			if err != nil {
+				return fmt.Errorf("next change sequence: %w", err)
+			}
+			start = len(arena)
+			arena = binary.BigEndian.AppendUint64(arena, seq)
+			seqKey := arena[start:len(arena):len(arena)]
+			start = len(arena)
+			arena = binary.AppendVarint(arena, rec.Version)
+			arena = binary.AppendUvarint(arena, seq)
+			arena = binary.AppendUvarint(arena, lid)
+			arena = ticket.AppendValues(arena, rec.Values)
+			value := arena[start:len(arena):len(arena)]
+			if err := tickets.Put(key, value); err != nil {
+				return fmt.Errorf("put ticket %q: %w", rec.Key, err)
+			}
+			if err := changes.Put(seqKey, key); err != nil {
+				return fmt.Errorf("put change of %q: %w", rec.Key, err)
+			}
+		}
+		if res.Inserted > 0 {
+			if err := addTickets(tx.Bucket(bucketInfo), res.Inserted); err != nil {
+				return err
+			}
+		}
+		// The last moment a cancelled caller can still take the batch back.
+		return ctx.Err()
+	})
+	if err != nil {
+		return store.UpsertResult{}, s.fail("upsert", err)
+	}
+	s.addLayouts(pending)
+	return res, nil
+}
+
+func checkRecord(rec *ticket.Record) error {
+	switch {
+	case rec.Key == "":
+		return errors.New("the key is empty")
+	case len(rec.Key) > bbolt.MaxKeySize:
+		return fmt.Errorf("key %.40q... is %d bytes, longer than the %d a key can have", rec.Key, len(rec.Key), bbolt.MaxKeySize)
+	case rec.Layout == nil:
+		return fmt.Errorf("key %q: the record has no layout", rec.Key)
+	case len(rec.Values) != rec.Layout.Len():
+		return fmt.Errorf("key %q: %d values for a layout of %d columns", rec.Key, len(rec.Values), rec.Layout.Len())
+	}
+	return nil
+}
+
+// estimateSize guesses the arena an Upsert needs, so that it is usually allocated once.
+func estimateSize(recs []ticket.Record) int {
+	n := 0
+	for i := range recs {
+		n += 2*len(recs[i].Key) + 32 + 2*len(recs[i].Values)
+		for _, v := range recs[i].Values {
+			n += 8 + len(v.S)
+		}
+	}
+	return n
+}
+
+func sameValues(a, b []ticket.Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func addTickets(info *bbolt.Bucket, n int) error {
+	count := binary.BigEndian.Uint64(info.Get(infoTickets)) + uint64(n)
+	if err := info.Put(infoTickets, binary.BigEndian.AppendUint64(nil, count)); err != nil {
+		return fmt.Errorf("update the ticket count: %w", err)
+	}
+	return nil
+}
+
+// pendingLayout is a layout written by a transaction that has not committed yet.
+type pendingLayout struct {
+	id     uint64
+	layout *ticket.Layout
+}
+
+// layoutIDFor returns the id of l, writing it to the layouts bucket when it is new.
+func (s *Store) layoutIDFor(l *ticket.Layout, b *bbolt.Bucket, pending *map[string]pendingLayout) (uint64, error) {
+	s.layoutsMu.RLock()
+	id, ok := s.layoutIDs[l.ID()]
+	s.layoutsMu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	if p, ok := (*pending)[l.ID()]; ok {
+		return p.id, nil
+	}
+	id, err := b.NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("next layout id: %w", err)
+	}
+	if err := b.Put(binary.BigEndian.AppendUint64(nil, id), encodeLayout(l)); err != nil {
+		return 0, fmt.Errorf("put layout: %w", err)
+	}
+	if *pending == nil {
+		*pending = make(map[string]pendingLayout)
+	}
+	(*pending)[l.ID()] = pendingLayout{id: id, layout: l}
+	return id, nil
+}
+
+// addLayouts caches the layouts of a committed transaction. A reader may have cached one
+// of them already, from the file; its pointer is kept so that records keep sharing it.
+func (s *Store) addLayouts(pending map[string]pendingLayout) {
+	if len(pending) == 0 {
+		return
+	}
+	s.layoutsMu.Lock()
+	defer s.layoutsMu.Unlock()
+	for name, p := range pending {
+		if _, ok := s.layoutsByID[p.id]; !ok {
+			s.layoutsByID[p.id] = p.layout
+		}
+		s.layoutIDs[name] = p.id
+	}
+}
+
+// layoutByID returns the layout with the given id, reading it from the file when a
+// transaction committed it but its writer has not cached it yet.
+func (s *Store) layoutByID(tx *bbolt.Tx, id uint64) (*ticket.Layout, error) {
+	s.layoutsMu.RLock()
+	l, ok := s.layoutsByID[id]
+	s.layoutsMu.RUnlock()
+	if ok {
+		return l, nil
+	}
+	raw := tx.Bucket(bucketLayouts).Get(binary.BigEndian.AppendUint64(nil, id))
+	if raw == nil {
+		return nil, fmt.Errorf("layout %d is missing: the file is damaged", id)
+	}
+	l, err := decodeLayout(raw)
+	if err != nil {
+		return nil, fmt.Errorf("layout %d: %w", id, err)
+	}
+	s.layoutsMu.Lock()
+	defer s.layoutsMu.Unlock()
+	if cached, ok := s.layoutsByID[id]; ok {
+		return cached, nil
+	}
+	s.layoutsByID[id] = l
+	s.layoutIDs[l.ID()] = id
+	return l, nil
+}
+
+// Changes calls fn with every ticket changed after since, in the order of the changes. The
+// record, its key and its strings point into the file's memory map and are valid only
+// during fn. Changes reads in transactions of a few thousand records: a ticket written by
+// a concurrent Upsert after Changes has passed it is given again at its new position. When
+// fn fails, Changes returns its error with the cursor of the last record fn accepted.
+func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ticket.Record) error) (store.Cursor, error) {
+	if s.closed.Load() {
+		return since, store.ErrClosed
+	}
+	last, err := parseCursor(since)
+	if err != nil {
+		return since, err
+	}
+	first := last
+	var (
+		values  []ticket.Value
+		lastLID uint64
+		layout  *ticket.Layout
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return cursorAt(since, first, last), fmt.Errorf("changes: %w", err)
+		}
+		if s.closed.Load() {
+			return cursorAt(since, first, last), store.ErrClosed
+		}
+		read := 0
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			// One cursor for all the lookups: Bucket.Get allocates a cursor per call, which
+			// would be most of the allocations of a load.
+			tickets := tx.Bucket(bucketTickets).Cursor()
+			c := tx.Bucket(bucketChanges).Cursor()
+			var seek [8]byte
+			binary.BigEndian.PutUint64(seek[:], last+1)
+			var rec ticket.Record
+			for k, key := c.Seek(seek[:]); k != nil && read < s.changesChunk; k, key = c.Next() {
+				seq := binary.BigEndian.Uint64(k)
+				found, raw := tickets.Seek(key)
+				if raw == nil || !bytes.Equal(found, key) {
+					return fmt.Errorf("change %d names ticket %q, which is missing: the file is damaged", seq, key)
+				}
+				h, err := decodeHeader(raw)
+				if err != nil {
+					return fmt.Errorf("ticket %q: %w", key, err)
+				}
+				if layout == nil || h.layout != lastLID {
+					if layout, err = s.layoutByID(tx, h.layout); err != nil {
+						return fmt.Errorf("ticket %q: %w", key, err)
+					}
+					lastLID = h.layout
+				}
+				values, _, err = ticket.DecodeValues(h.values, values, true)
+				if err != nil {
+					return fmt.Errorf("ticket %q: %w", key, err)
+				}
+				rec = ticket.Record{Key: aliasString(key), Version: h.version, Layout: layout, Values: values}
+				if err := fn(&rec); err != nil {
+					return err
+				}
+				last = seq
+				read++
+			}
+			return nil
+		})
+		if err != nil {
+			return cursorAt(since, first, last), s.fail("changes", err)
+		}
+		if read < s.changesChunk {
+			return cursorAt(since, first, last), nil
+		}
+	}
+}
+
+func parseCursor(c store.Cursor) (uint64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	seq, err := strconv.ParseUint(string(c), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("changes: cursor %q is not a cursor of the embedded store", c)
+	}
+	return seq, nil
+}
+
+// cursorAt returns since unchanged when nothing was read, so that an empty cursor stays
+// empty on an empty store.
+func cursorAt(since store.Cursor, first, last uint64) store.Cursor {
+	if last == first {
+		return since
+	}
+	return store.Cursor(strconv.FormatUint(last, 10))
+}
+
+func aliasString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// Get returns the stored versions of keys, in the order asked, skipping keys it does not
+// hold. The records own their memory.
+func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	var out []ticket.Record
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		tickets := tx.Bucket(bucketTickets)
+		for _, key := range keys {
+			if key == "" {
+				continue
+			}
+			raw := tickets.Get([]byte(key))
+			if raw == nil {
+				continue
+			}
+			h, err := decodeHeader(raw)
+			if err != nil {
+				return fmt.Errorf("ticket %q: %w", key, err)
+			}
+			layout, err := s.layoutByID(tx, h.layout)
+			if err != nil {
+				return fmt.Errorf("ticket %q: %w", key, err)
+			}
+			values, _, err := ticket.DecodeValues(h.values, nil, false)
+			if err != nil {
+				return fmt.Errorf("ticket %q: %w", key, err)
+			}
+			out = append(out, ticket.Record{Key: key, Version: h.version, Layout: layout, Values: values})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("get", err)
+	}
+	return out, nil
+}
+
+// Meta reads a named value; store.ErrNotFound when it was never written.
+func (s *Store) Meta(ctx context.Context, name string) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	if name == "" {
+		return nil, errors.New("meta: the name is empty")
+	}
+	var value []byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		// A cursor, not Get, so that a value written empty is told apart from no value.
+		k, v := tx.Bucket(bucketMeta).Cursor().Seek([]byte(name))
+		if string(k) != name {
+			return fmt.Errorf("meta %q: %w", name, store.ErrNotFound)
+		}
+		value = append(make([]byte, 0, len(v)), v...)
+		return nil
+	})
+	if err != nil {
+		return nil, s.fail("meta", err)
+	}
+	return value, nil
+}
+
+// SetMeta writes a named value durably.
+func (s *Store) SetMeta(ctx context.Context, name string, value []byte) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	if name == "" {
+		return errors.New("set meta: the name is empty")
+	}
+	if len(name) > bbolt.MaxKeySize {
+		return fmt.Errorf("set meta: name %.40q... is longer than %d bytes", name, bbolt.MaxKeySize)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set meta %q: %w", name, err)
+	}
+	v := append(make([]byte, 0, len(value)), value...)
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte(name), v)
+	})
+	if err != nil {
+		return s.fail(fmt.Sprintf("set meta %q", name), err)
+	}
+	return nil
+}
+
+// Info describes the store: the ticket count is kept in the file, so Info is cheap.
+func (s *Store) Info(ctx context.Context) (store.Info, error) {
+	if s.closed.Load() {
+		return store.Info{}, store.ErrClosed
+	}
+	info := store.Info{Kind: "embedded", Location: s.path}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bucketInfo).Get(infoTickets)
+		if len(raw) != 8 {
+			return errors.New("the ticket count is unreadable: the file is damaged")
+		}
+		info.Tickets = int(binary.BigEndian.Uint64(raw))
+		return nil
+	})
+	if err != nil {
+		return store.Info{}, s.fail("info", err)
+	}
+	if st, err := os.Stat(s.path); err == nil {
+		info.Bytes = st.Size()
+	}
+	return info, nil
+}
+
+// Close releases the file, waiting for running transactions. It can be called more than
+// once; every other call after it fails with store.ErrClosed.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// fail wraps a transaction's error, turning bbolt's "not open" into store.ErrClosed for a
+// call that raced with Close.
+func (s *Store) fail(op string, err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return fmt.Errorf("%s (%s): %w", op, s.path, err)
+}
