@@ -1,12 +1,7 @@
-// Package filter is the filter language of Spacetime: a lexer and parser that turn text
-// such as `service = "checkout" and (region =~ "^eu-" or severity <= 2)` into an AST, errors
-// that point at the position and say what was expected, the conversion of Grafana's ad hoc
-// filters to the same AST, and the check of an AST against a column schema.
-//
-// The engine evaluates the AST; this package only describes it.
 package filter
 
 import (
+	"fmt"
 	"regexp"
 	"time"
 )
@@ -133,4 +128,5 @@ type Error struct {
 	Msg string `json:"message"`
 }
 
-func (e *Error) Error() string { return e.Msg }
+// Error gives the position 1-based, as a person counts columns: "position 15: expected ...".
+func (e *Error) Error() string { return fmt.Sprintf("position %d: %s", e.Pos+1, e.Msg) }

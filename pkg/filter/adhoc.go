@@ -1,0 +1,80 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spacetime/tickets/pkg/schema"
+)
+
+// adHocOps are Grafana's ad hoc filter operators that FromAdHoc understands.
+var adHocOps = [...]string{"=", "!=", "=~", "!~", "=|", "!=|", "<", "<=", ">", ">="}
+
+// FromAdHoc turns Grafana's ad hoc filters into one checked expression: the AND of all of
+// them, or nil when there are none. "=" with an empty value means "is null" and "!=" with
+// an empty value "is not null"; "=~" and "!~" are RE2 regular expressions, as in the filter
+// language; "=|" and "!=|" take Values (or Value when Values is empty). An error names the
+// filter by its 1-based index and key.
+func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	if s == nil {
+		return nil, errors.New("ad hoc filters: no schema")
+	}
+	terms := make([]Expr, 0, len(fs))
+	for i, f := range fs {
+		e, err := adHocExpr(f)
+		if err == nil {
+			e, err = Check(e, s)
+		}
+		if err != nil {
+			// The position of an *Error means nothing here: there is no filter text.
+			var fe *Error
+			if errors.As(err, &fe) {
+				return nil, fmt.Errorf("ad hoc filter %d (key %q): %s", i+1, f.Key, fe.Msg)
+			}
+			return nil, fmt.Errorf("ad hoc filter %d (key %q): %w", i+1, f.Key, err)
+		}
+		terms = append(terms, e)
+	}
+	return All(terms...), nil
+}
+
+func adHocExpr(f AdHocFilter) (Expr, error) {
+	str := func(v string) Literal { return Literal{Kind: LitString, S: v} }
+	switch op := f.Operator; op {
+	case "=", "!=":
+		if f.Value == "" {
+			return &IsNull{Field: f.Key, Negate: op == "!="}, nil
+		}
+		return &Compare{Field: f.Key, Op: Op(op), Value: str(f.Value)}, nil
+	case "=~", "!~":
+		lit := str(f.Value)
+		re, err := compileRegexp(lit)
+		if err != nil {
+			return nil, err
+		}
+		return &Compare{Field: f.Key, Op: Op(op), Value: lit, Re: re}, nil
+	case "<", "<=", ">", ">=":
+		if f.Value == "" {
+			return nil, &Error{Msg: fmt.Sprintf("operator %q needs a value", op)}
+		}
+		return &Compare{Field: f.Key, Op: Op(op), Value: str(f.Value)}, nil
+	case "=|", "!=|":
+		values := f.Values
+		if len(values) == 0 && f.Value != "" {
+			values = []string{f.Value}
+		}
+		if len(values) == 0 {
+			return nil, &Error{Msg: fmt.Sprintf("operator %q needs at least one value", op)}
+		}
+		lits := make([]Literal, len(values))
+		for i, v := range values {
+			lits[i] = str(v)
+		}
+		return &In{Field: f.Key, Values: lits, Negate: op == "!=|"}, nil
+	}
+	return nil, &Error{Msg: fmt.Sprintf("unknown operator %q (the operators are %s)", f.Operator, strings.Join(adHocOps[:], " "))}
+}
