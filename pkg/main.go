@@ -1,3 +1,4 @@
+// The Spacetime plugin binary that Grafana starts.
 package main
 
 import (
@@ -5,20 +6,17 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
 	"github.com/spacetime/tickets/pkg/plugin"
 )
 
+// pluginID is the id in plugin.json.
+const pluginID = "spacetime-tickets-datasource"
+
 func main() {
-	// Start listening to requests sent from Grafana. This call is blocking so
-	// it won't finish until Grafana shuts down the process or the plugin choose
-	// to exit by itself using os.Exit. Manage automatically manages life cycle
-	// of datasource instances. It accepts datasource instance factory as first
-	// argument. This factory will be automatically called on incoming request
-	// from Grafana to create different instances of SampleDatasource (per datasource
-	// ID). When datasource configuration changed Dispose method will be called and
-	// new datasource instance created using NewSampleDatasource factory.
-	if err := datasource.Manage("spacetime-tickets-datasource", plugin.NewDatasource, datasource.ManageOpts{}); err != nil {
-		log.DefaultLogger.Error(err.Error())
+	hub := plugin.NewHub(log.DefaultLogger)
+	if err := datasource.Manage(pluginID, hub.NewFactory(), datasource.ManageOpts{}); err != nil {
+		log.DefaultLogger.Error("The plugin stopped", "error", err)
 		os.Exit(1)
 	}
 }

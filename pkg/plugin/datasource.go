@@ -1,116 +1,92 @@
+// Package plugin is the Grafana glue: data source instances built from their settings,
+// QueryData by query type, the resources the editors call, and the health check. The
+// work itself is done by packages query, engine and frames.
 package plugin
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"time"
+	"net/http"
+	"os"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
-	"github.com/spacetime/tickets/pkg/models"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
+
+	"github.com/spacetime/tickets/pkg/query"
 )
 
-// Make sure Datasource implements required interfaces. This is important to do
-// since otherwise we will only get a not implemented error response from plugin in
-// runtime. In this example datasource instance implements backend.QueryDataHandler,
-// backend.CheckHealthHandler interfaces. Plugin should not implement all these
-// interfaces - only those which are required for a particular task.
 var (
 	_ backend.QueryDataHandler      = (*Datasource)(nil)
 	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
 	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
 )
 
-// NewDatasource creates a new datasource instance.
-func NewDatasource(_ context.Context, _ backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return &Datasource{}, nil
+// Datasource is one configured Spacetime data source.
+type Datasource struct {
+	settings Settings
+	env      *query.Env
+	index    *Index
+	release  func()
+	// setupErr is why the instance cannot answer (a bad schema, a store that cannot be
+	// opened). The instance still exists so that the health check can say what is wrong.
+	setupErr  error
+	resources backend.CallResourceHandler
 }
 
-// Datasource is an example datasource which can respond to data queries, reports
-// its health and has streaming skills.
-type Datasource struct{}
-
-// Dispose here tells plugin SDK that plugin wants to clean up resources when a new instance
-// created. As soon as datasource settings change detected by SDK old datasource instance will
-// be disposed and a new one will be created using NewSampleDatasource factory function.
-func (d *Datasource) Dispose() {
-	// Clean up datasource instance resources.
-}
-
-// QueryData handles multiple queries and returns multiple responses.
-// req contains the queries []DataQuery (where each query contains RefID as a unique identifier).
-// The QueryDataResponse contains a map of RefID to the response for each query, and each response
-// contains Frames ([]*Frame).
-func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
-	// create response struct
-	response := backend.NewQueryDataResponse()
-
-	// loop over queries and execute them individually.
-	for _, q := range req.Queries {
-		res := d.query(ctx, req.PluginContext, q)
-
-		// save the response in a hashmap
-		// based on with RefID as identifier
-		response.Responses[q.RefID] = res
+// NewFactory returns the instance factory that datasource.Manage calls for each data
+// source and each change of its settings.
+func (h *Hub) NewFactory() func(context.Context, backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return func(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+		return h.newDatasource(s, os.Getenv), nil
 	}
-
-	return response, nil
 }
 
-type queryModel struct{}
+func (h *Hub) newDatasource(s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
+	d := &Datasource{release: func() {}}
+	mux := http.NewServeMux()
+	d.routes(mux)
+	d.resources = httpadapter.New(mux)
 
-func (d *Datasource) query(_ context.Context, pCtx backend.PluginContext, query backend.DataQuery) backend.DataResponse {
-	var response backend.DataResponse
-
-	// Unmarshal the JSON into our queryModel.
-	var qm queryModel
-
-	err := json.Unmarshal(query.JSON, &qm)
+	set, err := loadSettings(s, getenv)
+	d.settings = set
 	if err != nil {
-		return backend.ErrDataResponse(backend.StatusBadRequest, fmt.Sprintf("json unmarshal: %v", err.Error()))
+		d.setupErr = err
+		return d
 	}
-
-	// create data frame response.
-	// For an overview on data frames and how grafana handles them:
-	// https://grafana.com/developers/plugin-tools/introduction/data-frames
-	frame := data.NewFrame("response")
-
-	// add fields.
-	frame.Fields = append(frame.Fields,
-		data.NewField("time", nil, []time.Time{query.TimeRange.From, query.TimeRange.To}),
-		data.NewField("values", nil, []int64{10, 20}),
-	)
-
-	// add the frames to the response.
-	response.Frames = append(response.Frames, frame)
-
-	return response
+	sch, err := set.loadSchema()
+	if err != nil {
+		d.setupErr = err
+		return d
+	}
+	if d.env, err = query.NewEnv(sch); err != nil {
+		d.setupErr = err
+		return d
+	}
+	ix, release, err := h.Acquire(set.StorePath, d.env)
+	if err != nil {
+		d.setupErr = err
+		return d
+	}
+	d.index, d.release = ix, release
+	return d
 }
 
-// CheckHealth handles health checks sent from Grafana to the plugin.
-// The main use case for these health checks is the test button on the
-// datasource configuration page which allows users to verify that
-// a datasource is working as expected.
-func (d *Datasource) CheckHealth(_ context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
-	res := &backend.CheckHealthResult{}
-	config, err := models.LoadPluginSettings(*req.PluginContext.DataSourceInstanceSettings)
+// Dispose releases the instance's share of the store and engine.
+func (d *Datasource) Dispose() { d.release() }
 
-	if err != nil {
-		res.Status = backend.HealthStatusError
-		res.Message = "Unable to load settings"
-		return res, nil
+// ready returns the index once loaded, or why there is none.
+func (d *Datasource) ready(ctx context.Context) (*Index, error) {
+	if d.setupErr != nil {
+		return nil, d.setupErr
 	}
-
-	if config.Secrets.ApiKey == "" {
-		res.Status = backend.HealthStatusError
-		res.Message = "API key is missing"
-		return res, nil
+	if err := d.index.Ready(ctx); err != nil {
+		return nil, err
 	}
+	return d.index, nil
+}
 
-	return &backend.CheckHealthResult{
-		Status:  backend.HealthStatusOk,
-		Message: "Data source is working",
-	}, nil
+// CallResource serves the editors' resources (see resources.go).
+func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
+	return d.resources.CallResource(ctx, req, sender)
 }

@@ -30,7 +30,6 @@ func commands() []command {
 		{"import", "read CSV, TSV or JSONL ticket files into a store", runImport},
 		{"query", "run a query against a store and print the result", runQuery},
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
-		{"bench", "measure the engine on a synthetic data set", runBench},
 		{"schema", "print the default column schema, or check a schema file", runSchema},
 	}
 }

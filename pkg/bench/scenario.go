@@ -1,0 +1,74 @@
+// Package bench defines the benchmark workload: a responder drilling down into an outage
+// on the overview dashboard. Each refresh sends the seven panel queries of the overview;
+// the drill-down is nine refreshes that add filters one by one (0 to 4, among them a
+// regex), search, and zoom. The engine benchmarks, `spacetime bench` and the gRPC
+// benchmark all run this same workload, so their numbers compare.
+package bench
+
+import (
+	"time"
+
+	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/query"
+)
+
+// Refresh is one dashboard refresh: the panel queries and the time range they share.
+type Refresh struct {
+	Name     string
+	From, To time.Time
+	Queries  []query.Query
+}
+
+// Panels returns the seven queries of one overview refresh under the given ad hoc filters
+// and search: counts split by severity, four breakdowns, the 200 newest tickets, the total.
+func Panels(adhoc []filter.AdHocFilter, search string) []query.Query {
+	base := query.Query{AdHocFilters: adhoc}
+	counts := base
+	counts.QueryType, counts.SplitBy = query.Counts, "severity"
+	out := []query.Query{counts}
+	for _, f := range []string{"severity", "service", "region", "category"} {
+		b := base
+		b.QueryType, b.Field, b.Top = query.Breakdown, f, 10
+		out = append(out, b)
+	}
+	tickets := base
+	tickets.QueryType, tickets.Limit, tickets.Search = query.Tickets, 200, search
+	stats := base
+	stats.QueryType = query.Stats
+	return append(out, tickets, stats)
+}
+
+// Drilldown returns the nine refreshes of a drill-down over [to-window, to): the outage's
+// service and region are what a responder would click on.
+func Drilldown(to time.Time, window time.Duration, service, regionRegex string) []Refresh {
+	from := to.Add(-window)
+	sev := filter.AdHocFilter{Key: "severity", Operator: "<=", Value: "2"}
+	svc := filter.AdHocFilter{Key: "service", Operator: "=", Value: service}
+	reg := filter.AdHocFilter{Key: "region", Operator: "=~", Value: regionRegex}
+	open := filter.AdHocFilter{Key: "status", Operator: "!=", Value: "resolved"}
+	steps := []struct {
+		name   string
+		adhoc  []filter.AdHocFilter
+		search string
+		zoom   bool
+	}{
+		{"no filter", nil, "", false},
+		{"severity", []filter.AdHocFilter{sev}, "", false},
+		{"+service", []filter.AdHocFilter{sev, svc}, "", false},
+		{"+region regex", []filter.AdHocFilter{sev, svc, reg}, "", false},
+		{"+open", []filter.AdHocFilter{sev, svc, reg, open}, "", false},
+		{"+search", []filter.AdHocFilter{sev, svc, reg, open}, "error rate", false},
+		{"zoom to the last tenth", []filter.AdHocFilter{sev, svc, reg, open}, "error rate", true},
+		{"drop region", []filter.AdHocFilter{sev, svc, open}, "error rate", true},
+		{"back to all, searching", nil, "latency", false},
+	}
+	out := make([]Refresh, len(steps))
+	for i, s := range steps {
+		r := Refresh{Name: s.name, From: from, To: to, Queries: Panels(s.adhoc, s.search)}
+		if s.zoom {
+			r.From = to.Add(-window / 10)
+		}
+		out[i] = r
+	}
+	return out
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	// The command may run where the system has no zone database (a scratch container);
+	// --tz must still understand Europe/Paris.
+	_ "time/tzdata"
+
+	"github.com/spacetime/tickets/pkg/ingest"
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/store/stores"
+)
+
+// repeatedFlag collects a flag given several times. Unlike listFlag it does not split on
+// commas, which time layouts ("Jan 2, 2006") and null tokens may contain.
+type repeatedFlag []string
+
+func (r *repeatedFlag) String() string { return strings.Join(*r, " ") }
+func (r *repeatedFlag) Set(v string) error {
+	*r = append(*r, v)
+	return nil
+}
+
+// shownRejects is how many rejects the summary of a file lists.
+const shownRejects = 20
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		storeSpec  = fs.String("store", "", "the store: a file path (required)")
+		schemaFile = fs.String("schema", "", "the column schema file (default: the built-in schema)")
+		formatName = fs.String("format", "", "csv, tsv or jsonl (default: from each file's extension, .gz allowed)")
+		tz         = fs.String("tz", "UTC", "the time zone of times written without one: a zone name (Europe/Paris), Local, or an offset (+02:00)")
+		batch      = fs.Int("batch", ingest.DefaultBatchSize, "records written to the store at once")
+		quiet      = fs.Bool("quiet", false, "print no progress line")
+		renames    repeatedFlag
+		layouts    repeatedFlag
+		nulls      repeatedFlag
+	)
+	fs.Var(&renames, "map", "map a source column onto a schema column: SOURCE=COLUMN; SOURCE= drops it (repeatable)")
+	fs.Var(&layouts, "time-layout", "a Go time layout for times in another form, e.g. '2/1/2006 15:04' for 29/2/2016 01:16 (repeatable)")
+	fs.Var(&nulls, "null", "a value that means \"no value\", besides the schema's nulls (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: spacetime import --store PATH [flags] FILE...")
+		fmt.Fprintln(stderr, "\nReads CSV, TSV or JSONL ticket files (- is standard input) into the store, mapping")
+		fmt.Fprintln(stderr, "their columns onto the schema. A record with the key of a stored ticket replaces it")
+		fmt.Fprintln(stderr, "when its version is newer.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	files := fs.Args()
+	switch {
+	case *storeSpec == "":
+		return fmt.Errorf("%w: --store is required", errUsage)
+	case len(files) == 0:
+		return fmt.Errorf("%w: name at least one file to import", errUsage)
+	case *batch <= 0:
+		return fmt.Errorf("%w: --batch must be positive", errUsage)
+	}
+	opts := ingest.Options{BatchSize: *batch, KeepRejects: shownRejects}
+	if *formatName != "" {
+		f, err := ingest.ParseFormat(*formatName)
+		if err != nil {
+			return fmt.Errorf("%w: --format: %v", errUsage, err)
+		}
+		opts.Format = f
+	}
+	for _, f := range files {
+		if f == "-" && opts.Format == "" {
+			return fmt.Errorf("%w: reading standard input (-) needs --format", errUsage)
+		}
+	}
+	opts.Map.Renames = make(map[string]string, len(renames))
+	for _, r := range renames {
+		src, dst, err := ingest.ParseRename(r)
+		if err != nil {
+			return fmt.Errorf("%w: --map: %v", errUsage, err)
+		}
+		if prev, dup := opts.Map.Renames[src]; dup && prev != dst {
+			return fmt.Errorf("%w: --map: %q is mapped twice, to %q and %q", errUsage, src, prev, dst)
+		}
+		opts.Map.Renames[src] = dst
+	}
+	loc, err := parseZone(*tz)
+	if err != nil {
+		return fmt.Errorf("%w: --tz: %v", errUsage, err)
+	}
+	opts.Map.Location = loc
+	opts.Map.Layouts = layouts
+	opts.Map.Nulls = nulls
+
+	sch := schema.Default()
+	if *schemaFile != "" {
+		if sch, err = schema.Load(*schemaFile); err != nil {
+			return err
+		}
+	}
+	// Check the renames against the schema before opening the store, so a typo costs
+	// nothing.
+	if _, err := ingest.NewMapper(sch, nil, opts.Map); err != nil {
+		return fmt.Errorf("%w: --map: %v", errUsage, err)
+	}
+
+	st, err := stores.Open(ctx, *storeSpec)
+	if err != nil {
+		return err
+	}
+	var failures []string
+	for _, file := range files {
+		progress := newProgressPrinter(stderr, file, *quiet)
+		opts.Progress = progress.print
+		var rep ingest.Report
+		if file == "-" {
+			rep, err = ingest.Import(ctx, os.Stdin, "-", sch, opts, st.Upsert)
+		} else {
+			rep, err = ingest.ImportFile(ctx, file, sch, opts, st.Upsert)
+		}
+		progress.done()
+		if err == nil || rep.Rows > 0 {
+			printSummary(stdout, file, rep)
+		}
+		switch {
+		case err != nil:
+			failures = append(failures, fmt.Sprintf("%s: %v", file, err))
+		case rep.Rows > 0 && rep.Records == 0:
+			failures = append(failures, fmt.Sprintf("%s: every record was rejected", file))
+		case rep.Rows == 0:
+			failures = append(failures, fmt.Sprintf("%s: the file has no records", file))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err := st.Close(); err != nil {
+		failures = append(failures, fmt.Sprintf("close the store: %v", err))
+	}
+	if len(failures) > 0 {
+		return errors.New(strings.Join(failures, "; "))
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, file string, rep ingest.Report) {
+	r := rep.Result
+	rate := ""
+	if s := rep.Elapsed.Seconds(); s > 0 && rep.Records > 0 {
+		rate = fmt.Sprintf(", %.0f records/s", float64(rep.Records)/s)
+	}
+	fmt.Fprintf(w, "%s: %d records read: %d inserted, %d updated, %d unchanged, %d stale, %d rejected (%s%s)\n",
+		file, rep.Rows, r.Inserted, r.Updated, r.Unchanged, r.Stale, rep.Rejected, rep.Elapsed.Round(time.Millisecond), rate)
+	for _, rej := range rep.Rejects {
+		key := ""
+		if rej.Key != "" {
+			key = fmt.Sprintf(" (key %q)", rej.Key)
+		}
+		fmt.Fprintf(w, "%s:%d: %s%s\n", file, rej.Line, rej.Reason, key)
+	}
+	if more := rep.Rejected - len(rep.Rejects); more > 0 {
+		fmt.Fprintf(w, "... and %d more\n", more)
+	}
+	if len(rep.Unmapped) > 0 {
+		names := make([]string, len(rep.Unmapped))
+		for i, u := range rep.Unmapped {
+			names[i] = strconv.Quote(u.Name)
+			if !strings.HasPrefix(u.Reason, "no schema column") {
+				names[i] += " (" + u.Reason + ")"
+			}
+		}
+		fmt.Fprintf(w, "%s: ignored source columns (not in the schema; map them with --map SOURCE=COLUMN): %s\n", file, strings.Join(names, ", "))
+	}
+	if len(rep.Missing) > 0 && rep.Records > 0 {
+		fmt.Fprintf(w, "%s: schema columns the file does not have, left empty: %s\n", file, strings.Join(rep.Missing, ", "))
+	}
+}
+
+var offsetPattern = regexp.MustCompile(`^(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?$`)
+
+// parseZone reads a zone name, Local, or a fixed offset such as +02:00, -0530 or UTC+2.
+func parseZone(s string) (*time.Location, error) {
+	s = strings.TrimSpace(s)
+	if m := offsetPattern.FindStringSubmatch(s); m != nil {
+		h, _ := strconv.Atoi(m[2])
+		mins := 0
+		if m[3] != "" {
+			mins, _ = strconv.Atoi(m[3])
+		}
+		if h > 14 || mins > 59 {
+			return nil, fmt.Errorf("%q is not a UTC offset", s)
+		}
+		off := (h*60 + mins) * 60
+		if m[1] == "-" {
+			off = -off
+		}
+		return time.FixedZone(s, off), nil
+	}
+	if s == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(s)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q (give a name such as Europe/Paris, Local, or an offset such as +02:00)", s)
+	}
+	return loc, nil
+}
+
+// progressPrinter shows an import's progress on stderr: one line rewritten in place on a
+// terminal, a line at a time otherwise (a log file).
+type progressPrinter struct {
+	w        io.Writer
+	file     string
+	terminal bool
+	quiet    bool
+	width    int
+}
+
+func newProgressPrinter(w io.Writer, file string, quiet bool) *progressPrinter {
+	return &progressPrinter{w: w, file: file, terminal: isTerminal(w), quiet: quiet}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progressPrinter) print(pr ingest.Progress) {
+	if p.quiet {
+		return
+	}
+	line := progressLine(p.file, pr)
+	if !p.terminal {
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	pad := ""
+	if n := p.width - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	fmt.Fprintf(p.w, "\r%s%s", line, pad)
+	p.width = len(line)
+}
+
+// done clears a terminal's progress line, so that the summary starts on a clean line.
+func (p *progressPrinter) done() {
+	if p.terminal && p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+		p.width = 0
+	}
+}
+
+func progressLine(file string, pr ingest.Progress) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "import %s:", file)
+	if pr.Size > 0 {
+		fmt.Fprintf(&b, " %.0f%%", 100*float64(pr.Bytes)/float64(pr.Size))
+	}
+	fmt.Fprintf(&b, " %d records", pr.Records)
+	if pr.Rejected > 0 {
+		fmt.Fprintf(&b, ", %d rejected", pr.Rejected)
+	}
+	if s := pr.Elapsed.Seconds(); s > 0 {
+		fmt.Fprintf(&b, ", %.0f records/s", float64(pr.Records)/s)
+	}
+	return b.String()
+}

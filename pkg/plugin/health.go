@@ -1,0 +1,38 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+// CheckHealth says whether the schema is valid, whether the store opens, and how many
+// tickets it holds, in words a user can act on ("Save & test").
+func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	if d.setupErr != nil {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.setupErr.Error()}, nil
+	}
+	// A first load of millions of tickets takes a second or two; wait a little for it so
+	// that the answer has the count, but never hang the settings page.
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.index.Ready(wait); err != nil {
+		if d.index.Loaded() {
+			return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: err.Error()}, nil
+		}
+		return &backend.CheckHealthResult{Status: backend.HealthStatusUnknown, Message: "the store opened, and the tickets are still loading; test again in a few seconds"}, nil
+	}
+	info, err := d.index.Store.Info(ctx)
+	if err != nil {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: fmt.Sprintf("the store does not answer: %v", err)}, nil
+	}
+	s := d.env.Schema
+	msg := fmt.Sprintf("Spacetime is working: %d tickets in the %s store at %s; the schema has %d columns and %d facets.",
+		d.index.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
+	if d.index.Engine.Len() == 0 {
+		msg += " The store is empty: import tickets with `spacetime import` or configure a source."
+	}
+	return &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: msg}, nil
+}

@@ -1,0 +1,143 @@
+package plugin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/store"
+	"github.com/spacetime/tickets/pkg/store/bolt"
+)
+
+// Hub shares open stores and loaded engines between data source instances. Grafana makes
+// a new instance whenever settings change and disposes of the old one later; an embedded
+// store file can be open only once, and reloading an engine of a million tickets costs a
+// second, so instances over the same file and schema share them, reference-counted.
+type Hub struct {
+	mu      sync.Mutex
+	stores  map[string]*sharedStore
+	indexes map[string]*Index
+	logger  log.Logger
+}
+
+// NewHub returns an empty hub. main makes one and hands it to the instance factory.
+func NewHub(logger log.Logger) *Hub {
+	return &Hub{stores: map[string]*sharedStore{}, indexes: map[string]*Index{}, logger: logger}
+}
+
+type sharedStore struct {
+	st   store.Store
+	refs int
+}
+
+// Index is a loaded engine over a store, shared by instances with the same store and
+// schema.
+type Index struct {
+	Store  store.Store
+	Engine *engine.Engine
+	path   string
+	key    string
+	refs   int
+	ready  chan struct{}
+	err    error // set before ready closes
+	cancel context.CancelFunc
+}
+
+// Ready waits until the engine has loaded the store.
+func (ix *Index) Ready(ctx context.Context) error {
+	select {
+	case <-ix.ready:
+		return ix.err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the tickets to load: %w", ctx.Err())
+	}
+}
+
+// Loaded reports whether the initial load has finished, without waiting.
+func (ix *Index) Loaded() bool {
+	select {
+	case <-ix.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// Acquire returns the index for the store at path and the environment's schema, opening
+// and loading it on first use. Call the returned release once when done.
+func (h *Hub) Acquire(path string, env *query.Env) (*Index, func(), error) {
+	fp, err := json.Marshal(env.Schema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fingerprint the schema: %w", err)
+	}
+	key := fmt.Sprintf("%s\x00%x", path, sha256.Sum256(fp))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ix, ok := h.indexes[key]; ok {
+		ix.refs++
+		return ix, h.releaser(ix), nil
+	}
+	ss, ok := h.stores[path]
+	if !ok {
+		st, err := bolt.Open(path, bolt.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		ss = &sharedStore{st: st}
+		h.stores[path] = ss
+	}
+	ss.refs++
+	ctx, cancel := context.WithCancel(context.Background())
+	ix := &Index{
+		Store:  ss.st,
+		Engine: engine.New(env.Schema, ss.st, engine.Options{Open: env.Open}),
+		path:   path,
+		key:    key,
+		refs:   1,
+		ready:  make(chan struct{}),
+		cancel: cancel,
+	}
+	h.indexes[key] = ix
+	go func() {
+		defer close(ix.ready)
+		n, err := ix.Engine.Sync(ctx)
+		if err != nil {
+			ix.err = fmt.Errorf("load the tickets from %s: %w", path, err)
+			h.logger.Error("Loading tickets failed", "path", path, "error", err)
+			return
+		}
+		h.logger.Info("Tickets loaded", "path", path, "tickets", n)
+	}()
+	return ix, h.releaser(ix), nil
+}
+
+func (h *Hub) releaser(ix *Index) func() {
+	var once sync.Once
+	return func() { once.Do(func() { h.release(ix) }) }
+}
+
+func (h *Hub) release(ix *Index) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ix.refs--
+	if ix.refs > 0 {
+		return
+	}
+	ix.cancel()
+	<-ix.ready
+	delete(h.indexes, ix.key)
+	ss := h.stores[ix.path]
+	ss.refs--
+	if ss.refs == 0 {
+		delete(h.stores, ix.path)
+		if err := ss.st.Close(); err != nil {
+			h.logger.Warn("Closing the store failed", "path", ix.path, "error", err)
+		}
+	}
+}

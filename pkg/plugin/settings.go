@@ -1,0 +1,79 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/store/bolt"
+)
+
+// Settings is the data source's jsonData. Every field is optional: with empty settings
+// the data source uses the default schema and an embedded store in a default location.
+type Settings struct {
+	// Store is "embedded" (the default) or "dynamodb" (a later release).
+	Store string `json:"store,omitempty"`
+	// StorePath is the embedded store's file; empty means bolt.DefaultPath for the UID.
+	StorePath string `json:"storePath,omitempty"`
+	// Schema is the column schema, as YAML or JSON text or as an object.
+	Schema json.RawMessage `json:"schema,omitempty"`
+	// SchemaPath is a schema file on the Grafana server, used when Schema is empty.
+	SchemaPath string `json:"schemaPath,omitempty"`
+}
+
+// loadSettings reads jsonData. getenv is os.Getenv outside tests.
+func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) string) (Settings, error) {
+	var set Settings
+	if len(bytes.TrimSpace(s.JSONData)) > 0 {
+		if err := json.Unmarshal(s.JSONData, &set); err != nil {
+			return set, fmt.Errorf("the data source settings (jsonData) are not valid JSON: %w", err)
+		}
+	}
+	switch set.Store {
+	case "", "embedded":
+		set.Store = "embedded"
+	case "dynamodb":
+		return set, fmt.Errorf("store %q is not available in this version; use \"embedded\"", set.Store)
+	default:
+		return set, fmt.Errorf("unknown store %q; use \"embedded\"", set.Store)
+	}
+	if set.StorePath == "" {
+		p, err := bolt.DefaultPath(getenv, s.UID)
+		if err != nil {
+			return set, fmt.Errorf("choose the embedded store's location: %w (set storePath in the data source settings)", err)
+		}
+		set.StorePath = p
+	}
+	return set, nil
+}
+
+// loadSchema resolves the schema from the settings: the inline schema, else the schema
+// file, else the default.
+func (set Settings) loadSchema() (*schema.Schema, error) {
+	raw := bytes.TrimSpace(set.Schema)
+	if len(raw) > 0 && !bytes.Equal(raw, []byte(`""`)) && !bytes.Equal(raw, []byte("null")) {
+		text := []byte(raw)
+		if raw[0] == '"' {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, fmt.Errorf("jsonData.schema: %w", err)
+			}
+			text = []byte(s)
+		}
+		if strings.TrimSpace(string(text)) != "" {
+			return schema.Parse(text)
+		}
+	}
+	if set.SchemaPath != "" {
+		if _, err := os.Stat(set.SchemaPath); err != nil {
+			return nil, fmt.Errorf("schema file %s cannot be read by the Grafana server: %w", set.SchemaPath, err)
+		}
+		return schema.Load(set.SchemaPath)
+	}
+	return schema.Default(), nil
+}

@@ -1,0 +1,181 @@
+// Package pluginhost starts the built plugin binary the way Grafana does and talks to it
+// over the plugin protocol, for tests and benchmarks that must exercise the real thing:
+// hashicorp/go-plugin with the SDK's handshake, gRPC only, no arguments, a working
+// directory that is not the plugin's own, and GF_* settings in the environment (see
+// toolchain.md, "How Grafana 12 launches a backend plugin").
+package pluginhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+)
+
+// PluginID is the id Grafana knows the plugin by.
+const PluginID = "spacetime-tickets-datasource"
+
+// Build compiles the plugin binary (package ./pkg of the module) into dir and returns its
+// path. The module root is found from this source file, so tests in any package can call it.
+func Build(ctx context.Context, dir string) (string, error) {
+	_, here, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("pluginhost: cannot locate the module root")
+	}
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	bin := filepath.Join(dir, "gpx_tickets")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./pkg")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the plugin binary: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Host is a running plugin process and the clients Grafana would use to talk to it.
+type Host struct {
+	client      *goplugin.Client
+	data        grpcplugin.DataClient
+	diagnostics grpcplugin.DiagnosticsClient
+	resource    grpcplugin.ResourceClient
+	once        sync.Once
+}
+
+// Start launches the binary as Grafana does: go-plugin handshake, gRPC, the given extra
+// environment (on top of this process's), and a working directory of its own choosing
+// (Grafana's is often /).
+func Start(binary string, workDir string, env []string) (*Host, error) {
+	cmd := exec.Command(binary)
+	cmd.Dir = workDir
+	cmd.Env = append(os.Environ(), "GF_VERSION=12.4.0", "GF_EDITION=oss")
+	cmd.Env = append(cmd.Env, env...)
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig: goplugin.HandshakeConfig{
+			ProtocolVersion:  grpcplugin.ProtocolVersion,
+			MagicCookieKey:   grpcplugin.MagicCookieKey,
+			MagicCookieValue: grpcplugin.MagicCookieValue,
+		},
+		VersionedPlugins: map[int]goplugin.PluginSet{
+			grpcplugin.ProtocolVersion: {
+				"data":        &grpcplugin.DataGRPCPlugin{},
+				"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
+				"resource":    &grpcplugin.ResourceGRPCPlugin{},
+			},
+		},
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
+		StartTimeout:     30 * time.Second,
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("start the plugin: %w", err)
+	}
+	h := &Host{client: client}
+	for name, dst := range map[string]any{"data": &h.data, "diagnostics": &h.diagnostics, "resource": &h.resource} {
+		raw, err := rpc.Dispense(name)
+		if err != nil {
+			client.Kill()
+			return nil, fmt.Errorf("dispense %s: %w", name, err)
+		}
+		switch d := dst.(type) {
+		case *grpcplugin.DataClient:
+			*d = raw.(grpcplugin.DataClient)
+		case *grpcplugin.DiagnosticsClient:
+			*d = raw.(grpcplugin.DiagnosticsClient)
+		case *grpcplugin.ResourceClient:
+			*d = raw.(grpcplugin.ResourceClient)
+		}
+	}
+	return h, nil
+}
+
+// Stop ends the plugin process the way Grafana does on shutdown.
+func (h *Host) Stop() { h.once.Do(h.client.Kill) }
+
+// Exited reports whether the plugin process has exited.
+func (h *Host) Exited() bool { return h.client.Exited() }
+
+// Context is the plugin context Grafana sends with each call: which data source, with
+// which settings.
+func Context(uid string, jsonData any) (backend.PluginContext, error) {
+	raw, err := json.Marshal(jsonData)
+	if err != nil {
+		return backend.PluginContext{}, fmt.Errorf("encode jsonData: %w", err)
+	}
+	return backend.PluginContext{
+		OrgID:    1,
+		PluginID: PluginID,
+		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
+			ID: 1, UID: uid, Name: "Spacetime", JSONData: raw, Updated: time.Unix(1700000000, 0),
+		},
+	}, nil
+}
+
+// QueryData sends a data request over gRPC.
+func (h *Host) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	resp, err := h.data.QueryData(ctx, backend.ToProto().QueryDataRequest(req))
+	if err != nil {
+		return nil, fmt.Errorf("QueryData: %w", err)
+	}
+	return backend.FromProto().QueryDataResponse(resp)
+}
+
+// CheckHealth sends a health check over gRPC.
+func (h *Host) CheckHealth(ctx context.Context, pc backend.PluginContext) (*backend.CheckHealthResult, error) {
+	resp, err := h.diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: backend.ToProto().PluginContext(pc)})
+	if err != nil {
+		return nil, fmt.Errorf("CheckHealth: %w", err)
+	}
+	return backend.FromProto().CheckHealthResponse(resp), nil
+}
+
+// CallResource calls a resource route over gRPC and gathers the streamed response.
+func (h *Host) CallResource(ctx context.Context, pc backend.PluginContext, method, path string, query url.Values, body []byte) (int, []byte, error) {
+	u := path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req := &backend.CallResourceRequest{PluginContext: pc, Path: path, Method: method, URL: u, Body: body,
+		Headers: map[string][]string{"Content-Type": {"application/json"}}}
+	stream, err := h.resource.CallResource(ctx, backend.ToProto().CallResourceRequest(req))
+	if err != nil {
+		return 0, nil, fmt.Errorf("CallResource %s: %w", path, err)
+	}
+	status := 0
+	var out []byte
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("CallResource %s: %w", path, err)
+		}
+		if status == 0 {
+			status = int(chunk.Code)
+		}
+		out = append(out, chunk.Body...)
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return status, out, nil
+}

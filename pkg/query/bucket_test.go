@@ -1,0 +1,73 @@
+package query
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestChooseBucket(t *testing.T) {
+	tests := []struct {
+		name      string
+		explicit  string
+		interval  time.Duration
+		span      time.Duration
+		maxPoints int64
+		want      time.Duration
+		wantErr   bool
+	}{
+		{"interval below a minute rounds up to a minute", "", 5 * time.Second, time.Hour, 1000, time.Minute, false},
+		{"interval snaps to the next nice width", "", 70 * time.Second, 24 * time.Hour, 1000, 2 * time.Minute, false},
+		{"max points raises the width", "", time.Minute, 7 * 24 * time.Hour, 500, 30 * time.Minute, false},
+		{"explicit bucket used as given", "7m", time.Minute, 24 * time.Hour, 1000, 7 * time.Minute, false},
+		{"explicit days", "1d", time.Minute, 30 * 24 * time.Hour, 1000, 24 * time.Hour, false},
+		{"explicit too fine for the range", "1s", time.Minute, 30 * 24 * time.Hour, 1000, 0, true},
+		{"explicit not a duration", "five minutes", 0, time.Hour, 0, 0, true},
+		{"explicit below a second", "10ms", 0, time.Second, 0, 0, true},
+		{"huge span beyond a week rounds to whole weeks", "", 0, 4000 * 7 * 24 * time.Hour, 1000, 28 * 24 * time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ChooseBucket(tt.explicit, tt.interval, tt.span, tt.maxPoints)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Errorf("bucket errors must be the user's (ErrInvalid): %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecode(t *testing.T) {
+	tests := []struct {
+		name    string
+		raw     string
+		want    Type
+		wantErr string
+	}{
+		{"empty query is counts", `{}`, Counts, ""},
+		{"no body is counts", ``, Counts, ""},
+		{"grafana envelope fields are ignored", `{"refId":"A","datasource":{"uid":"x"},"queryType":"breakdown","field":"service","hide":false}`, Breakdown, ""},
+		{"unknown type lists valid ones", `{"queryType":"histogram"}`, "", "use one of counts, breakdown, tickets, stats, values"},
+		{"not JSON", `{"queryType":`, "", "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := Decode([]byte(tt.raw))
+			if tt.wantErr != "" {
+				if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want an ErrInvalid containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || q.QueryType != tt.want {
+				t.Fatalf("Decode = %v, %v; want type %v", q.QueryType, err, tt.want)
+			}
+		})
+	}
+}

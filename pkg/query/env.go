@@ -1,0 +1,81 @@
+package query
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/schema"
+)
+
+// ErrInvalid marks an error in the query itself (a bad filter, an unknown field, a bucket
+// that is not a duration): the user's to fix, not ours.
+var ErrInvalid = errors.New("invalid query")
+
+// invalid wraps a user error so errors.Is(err, ErrInvalid) holds and the message stays the
+// user's.
+type invalid struct{ err error }
+
+func (e invalid) Error() string   { return e.err.Error() }
+func (e invalid) Unwrap() []error { return []error{ErrInvalid, e.err} }
+func invalidf(format string, args ...any) error {
+	return invalid{fmt.Errorf(format, args...)}
+}
+
+// Env is what every query of one data source shares: the schema and the filters it
+// implies, parsed and checked once when the data source starts rather than per query.
+type Env struct {
+	Schema *schema.Schema
+	// Default is the schema's default filter, nil when it has none.
+	Default filter.Expr
+	// Open says which tickets count as open, nil when every ticket does.
+	Open filter.Expr
+}
+
+// NewEnv checks the schema's default and open filters. A problem is reported as a schema
+// problem, naming the schema field that holds the bad filter.
+func NewEnv(s *schema.Schema) (*Env, error) {
+	env := &Env{Schema: s}
+	var err error
+	if env.Default, err = checked(s, s.Defaults.Filter); err != nil {
+		return nil, &schema.Error{Problems: []schema.Problem{{Path: "defaults.filter", Msg: err.Error()}}}
+	}
+	if env.Open, err = checked(s, s.Open); err != nil {
+		return nil, &schema.Error{Problems: []schema.Problem{{Path: "open", Msg: err.Error()}}}
+	}
+	return env, nil
+}
+
+// checked parses text in the filter language and checks it against the schema.
+func checked(s *schema.Schema, text string) (filter.Expr, error) {
+	e, err := filter.Parse(text)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return filter.Check(e, s)
+}
+
+// Where builds the whole filter of a query: its own expression, its ad hoc filters and,
+// unless switched off, the schema's default filter, ANDed.
+func (env *Env) Where(q *Query) (filter.Expr, error) {
+	own, err := checked(env.Schema, q.Filter)
+	if err != nil {
+		return nil, invalidf("filter: %w", err)
+	}
+	adhoc, err := filter.FromAdHoc(q.AdHocFilters, env.Schema)
+	if err != nil {
+		return nil, invalid{err}
+	}
+	def := env.Default
+	if q.NoDefaultFilter {
+		def = nil
+	}
+	return filter.All(def, adhoc, own), nil
+}
+
+// ValidateFilter parses and checks a filter expression as a query would, for the editor's
+// live validation. It returns nil or a *filter.Error with the position.
+func (env *Env) ValidateFilter(text string) error {
+	_, err := checked(env.Schema, text)
+	return err
+}

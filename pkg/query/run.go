@@ -1,0 +1,177 @@
+package query
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/frames"
+)
+
+// Request is one query with what Grafana sends around it.
+type Request struct {
+	Query Query
+	// From and To bound the time field; zero values mean no bound (values queries).
+	From, To time.Time
+	// Interval is the panel's suggested interval, used for counts without a bucket.
+	Interval time.Duration
+	// MaxDataPoints caps the number of buckets of a counts query (0: 2 000).
+	MaxDataPoints int64
+	// RefID names the frames.
+	RefID string
+}
+
+// Decode reads a query's JSON. Unknown query types are an error that lists the valid ones;
+// an empty type means counts, the first thing a new panel should show.
+func Decode(raw []byte) (Query, error) {
+	var q Query
+	if len(strings.TrimSpace(string(raw))) > 0 {
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return q, invalidf("the query is not valid JSON for Spacetime: %w", err)
+		}
+	}
+	if q.QueryType == "" {
+		q.QueryType = Counts
+	}
+	for _, t := range Types {
+		if q.QueryType == t {
+			return q, nil
+		}
+	}
+	names := make([]string, len(Types))
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	return q, invalidf("unknown queryType %q; use one of %s", q.QueryType, strings.Join(names, ", "))
+}
+
+// Run answers one query from the engine as data frames. Errors in the query wrap
+// ErrInvalid or engine.ErrBadRequest; other errors are the engine's or the store's.
+func Run(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Frames, error) {
+	q := &r.Query
+	where, err := env.Where(q)
+	if err != nil {
+		return nil, err
+	}
+	if q.TimeField != "" {
+		if err := env.requireType(q.TimeField, "timeField", "time"); err != nil {
+			return nil, err
+		}
+	}
+	scope := engine.Scope{From: r.From, To: r.To, TimeField: q.TimeField, Where: where, Search: q.Search}
+	if !r.From.IsZero() && !r.To.IsZero() && !r.To.After(r.From) {
+		return nil, invalidf("the time range is empty: from %s is not before to %s", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
+	}
+	b := frames.Builder{Schema: env.Schema, RefID: r.RefID}
+	switch q.QueryType {
+	case Counts:
+		return runCounts(ctx, eng, env, b, scope, r)
+	case Breakdown:
+		return runBreakdown(ctx, eng, env, b, scope, q)
+	case Tickets:
+		return runTickets(ctx, eng, b, scope, q)
+	case Stats:
+		return runStats(ctx, eng, b, scope)
+	case Values:
+		return runValues(ctx, eng, env, b, scope, q)
+	}
+	return nil, invalidf("unknown queryType %q", q.QueryType)
+}
+
+func runCounts(ctx context.Context, eng *engine.Engine, env *Env, b frames.Builder, scope engine.Scope, r Request) (data.Frames, error) {
+	q := &r.Query
+	if scope.From.IsZero() || scope.To.IsZero() {
+		return nil, invalidf("a counts query needs a time range")
+	}
+	if q.SplitBy != "" {
+		if err := env.requireType(q.SplitBy, "splitBy", "string", "number", "bool"); err != nil {
+			return nil, err
+		}
+	}
+	bucket, err := ChooseBucket(q.Bucket, r.Interval, r.To.Sub(r.From), r.MaxDataPoints)
+	if err != nil {
+		return nil, err
+	}
+	res, err := eng.Counts(ctx, engine.CountsRequest{Scope: scope, Bucket: bucket, SplitBy: q.SplitBy, Top: q.Top})
+	if err != nil {
+		return nil, fmt.Errorf("counts: %w", err)
+	}
+	return b.Counts(res, q.SplitBy, bucket), nil
+}
+
+func runBreakdown(ctx context.Context, eng *engine.Engine, env *Env, b frames.Builder, scope engine.Scope, q *Query) (data.Frames, error) {
+	if q.Field == "" {
+		return nil, invalidf("a breakdown query needs a field; facets are %s", env.facetList())
+	}
+	if err := env.requireType(q.Field, "field", "string", "number", "bool"); err != nil {
+		return nil, err
+	}
+	res, err := eng.Breakdown(ctx, engine.BreakdownRequest{Scope: scope, Field: q.Field, Top: q.Top})
+	if err != nil {
+		return nil, fmt.Errorf("breakdown: %w", err)
+	}
+	return b.Breakdown(res), nil
+}
+
+func runTickets(ctx context.Context, eng *engine.Engine, b frames.Builder, scope engine.Scope, q *Query) (data.Frames, error) {
+	if q.Limit < 0 {
+		return nil, invalidf("limit must not be negative")
+	}
+	res, err := eng.Tickets(ctx, engine.TicketsRequest{Scope: scope, Columns: q.Columns, Sort: q.Sort, Limit: q.Limit})
+	if err != nil {
+		return nil, fmt.Errorf("tickets: %w", err)
+	}
+	return b.Tickets(res, q.Search), nil
+}
+
+func runStats(ctx context.Context, eng *engine.Engine, b frames.Builder, scope engine.Scope) (data.Frames, error) {
+	res, err := eng.Stats(ctx, engine.StatsRequest{Scope: scope})
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return b.Stats(res), nil
+}
+
+func runValues(ctx context.Context, eng *engine.Engine, env *Env, b frames.Builder, scope engine.Scope, q *Query) (data.Frames, error) {
+	if q.Field == "" {
+		return nil, invalidf("a values query needs a field")
+	}
+	if err := env.requireType(q.Field, "field", "string", "text", "number", "bool"); err != nil {
+		return nil, err
+	}
+	res, err := eng.Values(ctx, engine.ValuesRequest{Scope: scope, Field: q.Field, Prefix: q.Prefix, Limit: q.Limit})
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	return b.Values(res), nil
+}
+
+// requireType checks that a field named by a query option exists and has one of the types.
+func (env *Env) requireType(name, option string, types ...string) error {
+	c, ok := env.Schema.Column(name)
+	if !ok {
+		return invalidf("%s: %s", option, env.Schema.UnknownField(name))
+	}
+	for _, t := range types {
+		if string(c.Type) == t {
+			return nil
+		}
+	}
+	return invalidf("%s: %q is a %s field; it must be %s", option, name, c.Type, strings.Join(types, " or "))
+}
+
+func (env *Env) facetList() string {
+	var names []string
+	for _, c := range env.Schema.Facets() {
+		names = append(names, fmt.Sprintf("%q", c.Name))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
