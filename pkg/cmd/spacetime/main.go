@@ -31,6 +31,7 @@ func commands() []command {
 		{"query", "run a query against a store and print the result", runQuery},
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
 		{"schema", "print the default column schema, or check a schema file", runSchema},
+		{"bench", "measure import, start-up, memory and the drill-down workload", runBench},
 	}
 }
 
