@@ -1,0 +1,238 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// The benchmarks run at 1M tickets, and also at 10M with SPACETIME_BENCH_10M=1. They
+// report their numbers with b.ReportMetric; nothing here asserts a timing.
+//
+//	go test -run '^$' -bench . -benchtime 5x ./pkg/engine
+
+func benchSizes() []int {
+	sizes := []int{1_000_000}
+	if os.Getenv("SPACETIME_BENCH_10M") == "1" {
+		sizes = append(sizes, 10_000_000)
+	}
+	return sizes
+}
+
+// benchEnd is "now" for the generated data, fixed so that runs compare.
+var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func genOptions(n int) gen.Options {
+	return gen.Options{Tickets: n, End: benchEnd, Span: gen.DefaultSpan, Seed: 1, Outages: 12}
+}
+
+// generate calls fn with the generated records in batches it may keep.
+func generate(b *testing.B, n int, fn func([]ticket.Record)) {
+	b.Helper()
+	batch := make([]ticket.Record, 0, 8192)
+	err := gen.Generate(context.Background(), genOptions(n), func(r *ticket.Record) error {
+		batch = append(batch, r.Clone())
+		if len(batch) == cap(batch) {
+			fn(batch)
+			batch = make([]ticket.Record, 0, 8192)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(batch) > 0 {
+		fn(batch)
+	}
+}
+
+func loadedEngine(b *testing.B, n int) (*engine.Engine, *query.Env) {
+	b.Helper()
+	s := schema.Default()
+	env, err := query.NewEnv(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := engine.New(s, nil, engine.Options{Open: env.Open})
+	generate(b, n, e.Apply)
+	return e, env
+}
+
+// panel is one engine call of a refresh, prepared outside the timed loop: parsing and
+// checking filters is the query layer's work, not the engine's.
+type panel func(ctx context.Context) error
+
+func prepare(b *testing.B, e *engine.Engine, env *query.Env, rf bench.Refresh) []panel {
+	b.Helper()
+	var out []panel
+	for _, q := range rf.Queries {
+		where, err := env.Where(&q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := engine.Scope{From: rf.From, To: rf.To, TimeField: q.TimeField, Where: where, Search: q.Search}
+		switch q.QueryType {
+		case query.Counts:
+			bucket, err := query.ChooseBucket(q.Bucket, time.Minute, rf.To.Sub(rf.From), 1000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := engine.CountsRequest{Scope: sc, Bucket: bucket, SplitBy: q.SplitBy, Top: q.Top}
+			out = append(out, func(ctx context.Context) error { _, err := e.Counts(ctx, req); return err })
+		case query.Breakdown:
+			req := engine.BreakdownRequest{Scope: sc, Field: q.Field, Top: q.Top}
+			out = append(out, func(ctx context.Context) error { _, err := e.Breakdown(ctx, req); return err })
+		case query.Tickets:
+			req := engine.TicketsRequest{Scope: sc, Columns: q.Columns, Sort: q.Sort, Limit: q.Limit}
+			out = append(out, func(ctx context.Context) error { _, err := e.Tickets(ctx, req); return err })
+		case query.Stats:
+			req := engine.StatsRequest{Scope: sc}
+			out = append(out, func(ctx context.Context) error { _, err := e.Stats(ctx, req); return err })
+		default:
+			b.Fatalf("the workload has a %s query", q.QueryType)
+		}
+	}
+	return out
+}
+
+// focus is what a responder clicks on: the top service and region of the whole span.
+func focus(b *testing.B, e *engine.Engine) (service, regionRegex string) {
+	b.Helper()
+	ctx := context.Background()
+	top := func(field string) string {
+		res, err := e.Breakdown(ctx, engine.BreakdownRequest{Field: field, Top: 1})
+		if err != nil || len(res.Buckets) == 0 {
+			b.Fatalf("breakdown by %s: %v", field, err)
+		}
+		return res.Buckets[0].Value
+	}
+	service, region := top("service"), top("region")
+	regionRegex = "^eu-"
+	if i := strings.Index(region, "-"); i > 0 {
+		regionRegex = "^" + region[:i+1]
+	}
+	return service, regionRegex
+}
+
+// BenchmarkRefresh runs the drill-down of package bench (nine refreshes of the seven
+// overview panels, 0 to 4 filters with a regex, a search, a zoom) against the engine
+// alone, for the last 24 hours, the last 7 days and the whole 30 days. One iteration is
+// the nine refreshes; the caches are dropped between iterations, as a write would.
+func BenchmarkRefresh(b *testing.B) {
+	for _, n := range benchSizes() {
+		e, env := loadedEngine(b, n)
+		service, region := focus(b, e)
+		b.Logf("%d tickets; drilling into service %q and regions %q", e.Len(), service, region)
+		ctx := context.Background()
+		for _, w := range []struct {
+			name   string
+			window time.Duration
+		}{{"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"all", gen.DefaultSpan + time.Minute}} {
+			var panels []panel
+			for _, rf := range bench.Drilldown(benchEnd.Add(time.Minute), w.window, service, region) {
+				panels = append(panels, prepare(b, e, env, rf)...)
+			}
+			b.Run(fmt.Sprintf("tickets=%d/range=%s", n, w.name), func(b *testing.B) {
+				for b.Loop() {
+					engine.DropCaches(e)
+					for _, p := range panels {
+						if err := p(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/9refreshes")
+			})
+		}
+		runtime.KeepAlive(e)
+	}
+}
+
+// BenchmarkMemory reports the Go heap that the loaded engine holds per ticket.
+func BenchmarkMemory(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			var perTicket float64
+			for b.Loop() {
+				before := heapInUse()
+				e, _ := loadedEngine(b, n)
+				after := heapInUse()
+				perTicket = float64(after-before) / float64(e.Len())
+				b.Logf("engine's own estimate: %.0f bytes per ticket", float64(e.MemoryBytes())/float64(e.Len()))
+				runtime.KeepAlive(e)
+			}
+			b.ReportMetric(perTicket, "bytes/ticket")
+		})
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+// BenchmarkLoad measures start-up: a new engine syncing every ticket from a bolt store.
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes() {
+		path := filepath.Join(b.TempDir(), "bench.db")
+		st, err := bolt.Open(path, bolt.Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		generate(b, n, func(recs []ticket.Record) {
+			if _, err := st.Upsert(ctx, recs); err != nil {
+				b.Fatal(err)
+			}
+		})
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		st, err = bolt.Open(path, bolt.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := schema.Default()
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				e := engine.New(s, st, engine.Options{})
+				got, err := e.Sync(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got != n {
+					b.Fatalf("loaded %d of %d tickets", got, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+			// What a load from the store leaves on the heap, which a load through Apply
+			// does not show: the row capacity reserved from the store's count.
+			before := heapInUse()
+			e := engine.New(s, st, engine.Options{})
+			if _, err := e.Sync(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(heapInUse()-before)/float64(e.Len()), "bytes/ticket")
+			runtime.KeepAlive(e)
+		})
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,9 @@
+package engine
+
+// DropCaches forgets every cached selection, so that a benchmark iteration computes its
+// selections as the first refresh after a write would.
+func DropCaches(e *Engine) {
+	e.cache.mu.Lock()
+	defer e.cache.mu.Unlock()
+	e.cache.entries = nil
+}

@@ -1,0 +1,470 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// defaultLimit is the number of rows a tickets query returns when neither the query nor
+// the schema says.
+const defaultLimit = 200
+
+type sortKey struct {
+	col  *column
+	desc bool
+}
+
+// Tickets returns the rows in scope, sorted, up to the limit, with the search marks.
+//
+// Rows are ordered by the sort keys (nulls last in either direction), then by the scope's
+// time field descending unless a key already names it, and finally by arrival (row
+// number) in the direction of the time field's key. Sorting by the time field is the
+// common case and needs no sort at all: the selection is already in time order.
+func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResult, error) {
+	limit := req.Limit
+	switch {
+	case limit < 0:
+		return nil, badRequest("limit must not be negative, got %d", limit)
+	case limit == 0 && e.schema.Table.Limit > 0:
+		limit = e.schema.Table.Limit
+	case limit == 0:
+		limit = defaultLimit
+	}
+	e.mu.RLock()
+	locked := true
+	defer func() {
+		if locked {
+			e.mu.RUnlock()
+		}
+	}()
+	cols, err := e.outputColumns(req.Columns)
+	if err != nil {
+		return nil, err
+	}
+	tcol, err := e.timeColumn(req.TimeField)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := e.sortKeys(req.Sort, tcol)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := e.selection(ctx, &req.Scope)
+	if err != nil {
+		return nil, err
+	}
+	rows := e.order(sel, keys, limit)
+	res := &TicketsResult{Total: len(sel.rows), Columns: make([]Column, len(cols)), Matches: make([]bool, len(rows))}
+	var details []int
+	for i, c := range cols {
+		if c.kind == kindDetail {
+			details = append(details, i)
+			continue
+		}
+		res.Columns[i] = e.columnValues(c, rows)
+	}
+	e.markSearch(req.Search, rows, res.Matches)
+	var rowKeys []string
+	if len(details) > 0 {
+		rowKeys = make([]string, len(rows))
+		for i, r := range rows {
+			rowKeys[i] = strings.Clone(e.keys.get(r))
+		}
+	}
+	// The store is read without the lock: a slow disk must not hold up writers.
+	e.mu.RUnlock()
+	locked = false
+	if len(details) > 0 {
+		if err := e.fillDetails(ctx, res, cols, details, rowKeys); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// outputColumns resolves the requested columns and puts the key first unless named.
+func (e *Engine) outputColumns(names []string) ([]*column, error) {
+	if len(names) == 0 {
+		names = e.schema.TableColumns()
+	}
+	var out []*column
+	hasKey := false
+	seen := map[string]bool{}
+	for _, n := range names {
+		c, ok := e.byName[n]
+		if !ok {
+			return nil, badRequest("columns: %s", e.schema.UnknownField(n))
+		}
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		hasKey = hasKey || c.kind == kindKey
+		out = append(out, c)
+	}
+	if !hasKey {
+		if key, ok := e.byName[e.schema.Key]; ok {
+			out = append([]*column{key}, out...)
+		}
+	}
+	return out, nil
+}
+
+// sortKeys resolves the sort, adds the time field, and drops what follows it, since
+// (time, row) already orders every row.
+func (e *Engine) sortKeys(keys []schema.SortKey, tcol *column) ([]sortKey, error) {
+	if len(keys) == 0 {
+		keys = e.schema.Table.Sort
+	}
+	var out []sortKey
+	for _, k := range keys {
+		c, ok := e.byName[k.Field]
+		if !ok {
+			return nil, badRequest("sort: %s", e.schema.UnknownField(k.Field))
+		}
+		if c.kind == kindDetail {
+			return nil, badRequest("sort: %q is a detail column, kept only in the store; it cannot be sorted on", k.Field)
+		}
+		out = append(out, sortKey{col: c, desc: k.Desc})
+		if c == tcol {
+			return out, nil
+		}
+	}
+	return append(out, sortKey{col: tcol, desc: true}), nil
+}
+
+// order returns the first limit rows of sel in the order of keys.
+func (e *Engine) order(sel *selection, keys []sortKey, limit int) []uint32 {
+	rows := sel.rows
+	if keys[0].col == sel.tcol {
+		return byTime(rows, sel.tcol.ms, keys[0].desc, limit)
+	}
+	less := e.comparator(keys, len(rows))
+	return topK(rows, limit, less)
+}
+
+// byTime takes the first limit rows of a time-sorted selection, ascending or descending,
+// with the rows without a time (at the start of the selection) last.
+func byTime(rows []uint32, ms []int64, desc bool, limit int) []uint32 {
+	nulls, _ := slices.BinarySearchFunc(rows, int64(nullTime)+1, func(r uint32, t int64) int { return cmp.Compare(ms[r], t) })
+	out := make([]uint32, 0, min(limit, len(rows)))
+	timed := rows[nulls:]
+	if desc {
+		for i := len(timed) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, timed[i])
+		}
+		for i := nulls - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, rows[i])
+		}
+		return out
+	}
+	out = append(out, timed[:min(limit, len(timed))]...)
+	return append(out, rows[:min(nulls, limit-len(out))]...)
+}
+
+// comparator returns a strict order on rows for keys. The last key is always the time
+// field, whose direction also orders rows of equal time by arrival.
+func (e *Engine) comparator(keys []sortKey, n int) func(a, b uint32) bool {
+	cmps := make([]func(a, b uint32) int, len(keys))
+	for i, k := range keys {
+		cmps[i] = e.compareKey(k, n)
+	}
+	last := keys[len(keys)-1].desc
+	return func(a, b uint32) bool {
+		for _, c := range cmps {
+			if d := c(a, b); d != 0 {
+				return d < 0
+			}
+		}
+		if last {
+			return a > b
+		}
+		return a < b
+	}
+}
+
+// compareKey compares two rows on one key, nulls last in both directions.
+func (e *Engine) compareKey(k sortKey, n int) func(a, b uint32) int {
+	sign := 1
+	if k.desc {
+		sign = -1
+	}
+	nullsLast := func(an, bn bool) int {
+		switch {
+		case an && !bn:
+			return 1
+		case bn && !an:
+			return -1
+		}
+		return 0
+	}
+	c := k.col
+	switch c.kind {
+	case kindKey:
+		keys := e.keys
+		return func(a, b uint32) int { return sign * strings.Compare(keys.get(a), keys.get(b)) }
+	case kindString:
+		d := c.dict
+		codes := &c.codes
+		if c.codeCount() <= 4*n+256 {
+			rank := stringRanks(d)
+			return func(a, b uint32) int {
+				ca, cb := codes.get(a), codes.get(b)
+				if ca == 0 || cb == 0 {
+					return nullsLast(ca == 0, cb == 0)
+				}
+				return sign * cmp.Compare(rank[ca], rank[cb])
+			}
+		}
+		return func(a, b uint32) int {
+			ca, cb := codes.get(a), codes.get(b)
+			if ca == 0 || cb == 0 {
+				return nullsLast(ca == 0, cb == 0)
+			}
+			return sign * strings.Compare(d.get(ca), d.get(cb))
+		}
+	case kindNumber:
+		return func(a, b uint32) int {
+			fa, fb := c.number(a), c.number(b)
+			if an, bn := math.IsNaN(fa), math.IsNaN(fb); an || bn {
+				return nullsLast(an, bn)
+			}
+			return sign * cmp.Compare(fa, fb)
+		}
+	case kindTime:
+		ms := c.ms
+		return func(a, b uint32) int {
+			ta, tb := ms[a], ms[b]
+			if ta == nullTime || tb == nullTime {
+				return nullsLast(ta == nullTime, tb == nullTime)
+			}
+			return sign * cmp.Compare(ta, tb)
+		}
+	case kindBool:
+		codes := &c.codes
+		return func(a, b uint32) int {
+			ca, cb := codes.get(a), codes.get(b)
+			if ca == 0 || cb == 0 {
+				return nullsLast(ca == 0, cb == 0)
+			}
+			return sign * cmp.Compare(ca, cb)
+		}
+	}
+	return func(a, b uint32) int { return 0 }
+}
+
+// stringRanks gives each code of d its position in value order, so that sorting compares
+// integers instead of strings.
+func stringRanks(d *dict) []uint32 {
+	codes := make([]uint32, d.len()-1)
+	for i := range codes {
+		codes[i] = uint32(i + 1)
+	}
+	slices.SortFunc(codes, func(a, b uint32) int { return strings.Compare(d.get(a), d.get(b)) })
+	rank := make([]uint32, d.len())
+	for i, c := range codes {
+		rank[c] = uint32(i + 1)
+	}
+	return rank
+}
+
+// topK returns the k smallest rows by less, sorted, using a bounded heap: a pass over
+// the rows, and a sort of k.
+func topK(rows []uint32, k int, less func(a, b uint32) bool) []uint32 {
+	if k >= len(rows) {
+		out := slices.Clone(rows)
+		slices.SortFunc(out, func(a, b uint32) int { return boolCmp(less, a, b) })
+		return out
+	}
+	if k == 0 {
+		return nil
+	}
+	// h is a max-heap: its root is the worst row kept so far.
+	h := make([]uint32, 0, k)
+	for _, r := range rows {
+		if len(h) < k {
+			h = append(h, r)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !less(h[p], h[i]) {
+					break
+				}
+				h[p], h[i] = h[i], h[p]
+				i = p
+			}
+			continue
+		}
+		if !less(r, h[0]) {
+			continue
+		}
+		h[0] = r
+		for i := 0; ; {
+			l, rt, big := 2*i+1, 2*i+2, i
+			if l < k && less(h[big], h[l]) {
+				big = l
+			}
+			if rt < k && less(h[big], h[rt]) {
+				big = rt
+			}
+			if big == i {
+				break
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	slices.SortFunc(h, func(a, b uint32) int { return boolCmp(less, a, b) })
+	return h
+}
+
+func boolCmp(less func(a, b uint32) bool, a, b uint32) int {
+	switch {
+	case less(a, b):
+		return -1
+	case less(b, a):
+		return 1
+	}
+	return 0
+}
+
+// columnValues copies the values of col at rows into a result column. Strings are cloned:
+// results outlive the lock.
+func (e *Engine) columnValues(c *column, rows []uint32) Column {
+	out := Column{Name: c.name, Nulls: make([]bool, len(rows))}
+	switch c.kind {
+	case kindKey:
+		out.Strings = make([]string, len(rows))
+		for i, r := range rows {
+			out.Strings[i] = strings.Clone(e.keys.get(r))
+		}
+	case kindString:
+		out.Strings = make([]string, len(rows))
+		for i, r := range rows {
+			if code := c.codes.get(r); code != 0 {
+				out.Strings[i] = strings.Clone(c.dict.get(code))
+			} else {
+				out.Nulls[i] = true
+			}
+		}
+	case kindNumber:
+		out.Numbers = make([]float64, len(rows))
+		for i, r := range rows {
+			if f := c.number(r); !math.IsNaN(f) {
+				out.Numbers[i] = f
+			} else {
+				out.Nulls[i] = true
+			}
+		}
+	case kindTime:
+		out.Times = make([]time.Time, len(rows))
+		for i, r := range rows {
+			if t := c.ms[r]; t != nullTime {
+				out.Times[i] = timeOfMS(t)
+			} else {
+				out.Nulls[i] = true
+			}
+		}
+	case kindBool:
+		out.Bools = make([]bool, len(rows))
+		for i, r := range rows {
+			switch c.codes.get(r) {
+			case boolTrue:
+				out.Bools[i] = true
+			case 0:
+				out.Nulls[i] = true
+			}
+		}
+	}
+	return out
+}
+
+// markSearch sets marks[i] when row i contains every word of search, ignoring case, in
+// its key or any string or text column held in memory.
+func (e *Engine) markSearch(search string, rows []uint32, marks []bool) {
+	words := strings.Fields(strings.ToLower(search))
+	if len(words) == 0 {
+		return
+	}
+	var texts []*column
+	for _, c := range e.cols {
+		if c.kind == kindString {
+			texts = append(texts, c)
+		}
+	}
+	for i, r := range rows {
+		marks[i] = true
+		for _, w := range words {
+			found := containsFold(e.keys.get(r), w)
+			for _, c := range texts {
+				if found {
+					break
+				}
+				if code := c.codes.get(r); code != 0 {
+					found = containsFold(c.dict.get(code), w)
+				}
+			}
+			if !found {
+				marks[i] = false
+				break
+			}
+		}
+	}
+}
+
+// fillDetails reads the detail columns of the output rows from the store.
+func (e *Engine) fillDetails(ctx context.Context, res *TicketsResult, cols []*column, details []int, keys []string) error {
+	if e.st == nil {
+		return errors.New("read detail columns: the engine has no store")
+	}
+	recs, err := e.st.Get(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("read detail columns from the store: %w", err)
+	}
+	byKey := make(map[string]*ticket.Record, len(recs))
+	for i := range recs {
+		byKey[recs[i].Key] = &recs[i]
+	}
+	for _, ci := range details {
+		c := cols[ci]
+		out := Column{Name: c.name, Nulls: make([]bool, len(keys))}
+		switch c.typ {
+		case schema.Number:
+			out.Numbers = make([]float64, len(keys))
+		case schema.Time:
+			out.Times = make([]time.Time, len(keys))
+		case schema.Bool:
+			out.Bools = make([]bool, len(keys))
+		default:
+			out.Strings = make([]string, len(keys))
+		}
+		for i, k := range keys {
+			var v ticket.Value
+			if rec, ok := byKey[k]; ok {
+				v = coerce(rec.Get(c.name), c.typ)
+			}
+			switch v.Kind {
+			case ticket.Str:
+				out.Strings[i] = v.S
+			case ticket.Num:
+				out.Numbers[i] = v.F
+			case ticket.Time:
+				out.Times[i] = v.Time()
+			case ticket.Bool:
+				out.Bools[i] = v.Bool()
+			default:
+				out.Nulls[i] = true
+			}
+		}
+		res.Columns[ci] = out
+	}
+	return nil
+}
