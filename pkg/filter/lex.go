@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/spacetime/tickets/pkg/schema"
 )
 
 type tokenKind uint8
@@ -65,9 +67,9 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// keywords are the reserved words; they match schema.Keywords, which forbids them as
-// column names.
-var keywords = [...]string{"and", "or", "not", "in", "is", "null", "true", "false", "contains"}
+// keywords are the reserved words. The schema owns the list, since it must refuse them as
+// column names, so the two can never disagree.
+var keywords = schema.Keywords()
 
 func isKeyword(word string) bool {
 	for _, k := range keywords {
