@@ -1,34 +1,176 @@
-import { DataSourceJsonData } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
+import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData } from '@grafana/aws-sdk';
 
-export interface MyQuery extends DataQuery {
-  queryText?: string;
-  constant: number;
+// The wire format of a query mirrors pkg/query/model.go, which is the source of truth: keep
+// the two in step. Every field but queryType is optional, and the backend ignores the ones
+// that do not apply to the query type.
+
+export type QueryType = 'counts' | 'breakdown' | 'tickets' | 'stats' | 'values';
+
+export const QUERY_TYPES: QueryType[] = ['counts', 'breakdown', 'tickets', 'stats', 'values'];
+
+/** Grafana's ad hoc filter as the backend reads it (pkg/filter AdHocFilter). */
+export interface AdHocFilter {
+  key: string;
+  operator: string;
+  value: string;
+  values?: string[];
 }
 
-export const DEFAULT_QUERY: Partial<MyQuery> = {
-  constant: 6.5,
+export interface SortKey {
+  field: string;
+  desc?: boolean;
+}
+
+export interface TicketsQuery extends DataQuery {
+  queryType?: QueryType;
+  /** An expression in the filter language (pkg/filter). */
+  filter?: string;
+  adhocFilters?: AdHocFilter[];
+  search?: string;
+  noDefaultFilter?: boolean;
+  timeField?: string;
+  /** The field of a breakdown or values query. */
+  field?: string;
+  /** One series per value of this field (counts). */
+  splitBy?: string;
+  top?: number;
+  /** Bucket width of a counts query, a duration such as "5m"; empty: from the panel's interval. */
+  bucket?: string;
+  columns?: string[];
+  sort?: SortKey[];
+  limit?: number;
+  prefix?: string;
+}
+
+export const DEFAULT_QUERY: Partial<TicketsQuery> = {
+  queryType: 'counts',
 };
 
-export interface DataPoint {
-  Time: number;
-  Value: number;
+/** The query of a template variable whose values are the values of one field. */
+export interface VariableQuery extends DataQuery {
+  field?: string;
+  prefix?: string;
+  filter?: string;
+  limit?: number;
+  /** Show each value's ticket count beside it in the variable's picker. */
+  showCounts?: boolean;
 }
 
-export interface DataSourceResponse {
-  datapoints: DataPoint[];
+// ---- Data source settings (pkg/plugin/settings.go) ----
+
+export type StoreKind = 'embedded' | 'dynamodb';
+export type SourceType = 'none' | 'demo' | 'http' | 'files';
+export type HttpPreset = 'jira' | 'pagerduty' | 'servicenow' | 'github' | 'custom';
+export type HttpAuth = 'none' | 'bearer' | 'basic' | 'header';
+
+export interface DynamoDBSettings {
+  table?: string;
+  endpoint?: string;
+}
+
+export interface HttpSourceSettings {
+  preset?: HttpPreset;
+  url?: string;
+  auth?: HttpAuth;
+  headerName?: string;
+  username?: string;
+  /** YAML: schema column -> JSON path. */
+  mapping?: string;
+}
+
+export interface SourceSettings {
+  type?: SourceType;
+  /** How often the source is polled, a duration such as "1m". */
+  interval?: string;
+  demo?: { backfill?: string };
+  http?: HttpSourceSettings;
+  files?: { dir?: string };
 }
 
 /**
- * These are options configured for each DataSource instance
+ * jsonData. The AWS connection fields (authType, defaultRegion, profile, assumeRoleArn,
+ * externalId, endpoint) are @grafana/aws-sdk's, so its ConnectionConfig edits them in place.
  */
-export interface MyDataSourceOptions extends DataSourceJsonData {
-  path?: string;
+export interface TicketsOptions extends AwsAuthDataSourceJsonData {
+  store?: StoreKind;
+  storePath?: string;
+  /** The column schema as YAML (or JSON) text; empty: schemaPath, else the built-in schema. */
+  schema?: string;
+  schemaPath?: string;
+  dynamodb?: DynamoDBSettings;
+  source?: SourceSettings;
 }
 
-/**
- * Value that is used in the backend, but never sent over HTTP to the frontend
- */
-export interface MySecureJsonData {
-  apiKey?: string;
+/** secureJsonData: write-only; Grafana never sends it back, only secureJsonFields flags. */
+export interface TicketsSecureJsonData extends AwsAuthDataSourceSecureJsonData {
+  httpToken?: string;
+  httpPassword?: string;
+  httpHeaderValue?: string;
+}
+
+// ---- Backend resources (pkg/plugin/resources.go) ----
+
+export type ColumnType = 'string' | 'text' | 'number' | 'time' | 'bool';
+
+export interface SchemaColumn {
+  name: string;
+  type: ColumnType;
+  title?: string;
+  unit?: string;
+  format?: string;
+  order?: number;
+  table?: boolean;
+  detail?: boolean;
+  facet?: boolean;
+  link?: string;
+}
+
+/** GET schema */
+export interface SchemaResponse {
+  key: string;
+  version?: string;
+  time: string;
+  open?: string;
+  nulls?: string[];
+  columns: SchemaColumn[];
+  table?: { columns?: string[]; sort?: SortKey[]; limit?: number };
+  defaults?: { filter?: string };
+  facets: string[];
+}
+
+export interface ValueCount {
+  value: string;
+  count: number;
+}
+
+/** GET values */
+export interface ValuesResponse {
+  field: string;
+  values: ValueCount[];
+}
+
+export interface FilterError {
+  /** 0-based byte offset into the filter text (UTF-8), as the Go backend counts. */
+  position: number;
+  message: string;
+}
+
+/** POST validate */
+export interface ValidateResponse {
+  valid: boolean;
+  error?: FilterError;
+}
+
+export interface SchemaProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+/** POST validate-schema */
+export interface ValidateSchemaResponse {
+  valid: boolean;
+  columns?: number;
+  problems?: SchemaProblem[];
 }

@@ -1,71 +1,415 @@
-import React, { ChangeEvent } from 'react';
-import { InlineField, Input, SecretInput } from '@grafana/ui';
-import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { MyDataSourceOptions, MySecureJsonData } from '../types';
+import React, { useRef, useState } from 'react';
+import { DataSourcePluginOptionsEditorProps, DataSourceSettings, SelectableValue } from '@grafana/data';
+import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData, ConnectionConfig } from '@grafana/aws-sdk';
+import { ConfigSection, ConfigSubSection } from '@grafana/plugin-ui';
+import { Combobox, Divider, Field, Input, RadioButtonGroup, SecretInput, TextArea } from '@grafana/ui';
 
-interface Props extends DataSourcePluginOptionsEditorProps<MyDataSourceOptions, MySecureJsonData> {}
+import { isDuration } from '../duration';
+import {
+  HttpAuth,
+  HttpPreset,
+  HttpSourceSettings,
+  SourceSettings,
+  SourceType,
+  StoreKind,
+  TicketsOptions,
+  TicketsSecureJsonData,
+} from '../types';
+import { SchemaEditor } from './SchemaEditor';
+import { SCHEMA_TEMPLATE } from './schemaTemplate';
 
+type Props = DataSourcePluginOptionsEditorProps<TicketsOptions, TicketsSecureJsonData>;
+type Settings = DataSourceSettings<TicketsOptions, TicketsSecureJsonData>;
+type SecretKey = 'httpToken' | 'httpPassword' | 'httpHeaderValue';
+type SchemaSource = 'default' | 'inline' | 'file';
+
+const STORE_OPTIONS: Array<SelectableValue<StoreKind>> = [
+  { value: 'embedded', label: 'Embedded file', description: 'A file on the Grafana server' },
+  { value: 'dynamodb', label: 'Amazon DynamoDB', description: 'A DynamoDB table' },
+];
+
+const SCHEMA_OPTIONS: Array<SelectableValue<SchemaSource>> = [
+  { value: 'default', label: 'Built-in', description: 'The default schema of high-severity tickets' },
+  { value: 'inline', label: 'YAML here', description: 'Write the schema in this page' },
+  { value: 'file', label: 'File on the server', description: 'A schema file that the Grafana server can read' },
+];
+
+const SOURCE_OPTIONS: Array<SelectableValue<SourceType>> = [
+  { value: 'none', label: 'None', description: 'Tickets are imported with the spacetime command' },
+  { value: 'demo', label: 'Demo', description: 'Generated tickets, to try Spacetime out' },
+  { value: 'http', label: 'HTTP API', description: 'Poll a ticket system’s JSON API' },
+  { value: 'files', label: 'Files', description: 'Read CSV or JSON lines files from a directory' },
+];
+
+const PRESET_OPTIONS: Array<{ value: HttpPreset; label: string; description: string }> = [
+  { value: 'jira', label: 'Jira', description: 'Jira Cloud or Server search API' },
+  { value: 'pagerduty', label: 'PagerDuty', description: 'PagerDuty incidents API' },
+  { value: 'servicenow', label: 'ServiceNow', description: 'ServiceNow table API (incident)' },
+  { value: 'github', label: 'GitHub', description: 'GitHub issues API' },
+  { value: 'custom', label: 'Custom', description: 'Any JSON API, with your own mapping' },
+];
+
+const URL_PLACEHOLDERS: Record<HttpPreset, string> = {
+  jira: 'https://example.atlassian.net',
+  pagerduty: 'https://api.pagerduty.com',
+  servicenow: 'https://example.service-now.com',
+  github: 'https://api.github.com/repos/OWNER/REPO',
+  custom: 'https://tickets.example.com/api/tickets',
+};
+
+const AUTH_OPTIONS: Array<SelectableValue<HttpAuth>> = [
+  { value: 'none', label: 'None' },
+  { value: 'bearer', label: 'Bearer token' },
+  { value: 'basic', label: 'Basic' },
+  { value: 'header', label: 'Header' },
+];
+
+function schemaSourceOf(jsonData: TicketsOptions): SchemaSource {
+  if (jsonData.schema && jsonData.schema.trim() !== '') {
+    return 'inline';
+  }
+  return jsonData.schemaPath ? 'file' : 'default';
+}
+
+/**
+ * ConfigEditor is the data source's settings page: where tickets are stored, the column
+ * schema, and where tickets come from. Secrets go only to secureJsonData, which Grafana
+ * encrypts and never sends back (only a "configured" flag in secureJsonFields).
+ */
 export function ConfigEditor(props: Props) {
-  const { onOptionsChange, options } = props;
-  const { jsonData, secureJsonFields, secureJsonData } = options;
+  const { options, onOptionsChange } = props;
+  const jsonData = options.jsonData;
+  const store: StoreKind = jsonData.store ?? 'embedded';
+  const [schemaSource, setSchemaSource] = useState<SchemaSource>(() => schemaSourceOf(jsonData));
+  // What the user had under the other schema choices, so that switching back loses nothing.
+  const kept = useRef({ schema: jsonData.schema ?? '', schemaPath: jsonData.schemaPath ?? '' });
 
-  const onPathChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      jsonData: {
-        ...jsonData,
-        path: event.target.value,
-      },
-    });
+  const setJson = (patch: Partial<TicketsOptions>) =>
+    onOptionsChange({ ...options, jsonData: { ...options.jsonData, ...patch } });
+  const source: SourceSettings = jsonData.source ?? {};
+  const setSource = (patch: Partial<SourceSettings>) => setJson({ source: { ...source, ...patch } });
+  const http: HttpSourceSettings = source.http ?? {};
+  const setHttp = (patch: Partial<HttpSourceSettings>) => setSource({ http: { ...http, ...patch } });
+
+  const onSchemaSource = (next: SchemaSource) => {
+    if (schemaSource === 'inline') {
+      kept.current.schema = jsonData.schema ?? '';
+    }
+    if (schemaSource === 'file') {
+      kept.current.schemaPath = jsonData.schemaPath ?? '';
+    }
+    setSchemaSource(next);
+    switch (next) {
+      case 'default':
+        setJson({ schema: '', schemaPath: '' });
+        break;
+      case 'inline':
+        setJson({ schema: kept.current.schema.trim() !== '' ? kept.current.schema : SCHEMA_TEMPLATE, schemaPath: '' });
+        break;
+      case 'file':
+        setJson({ schema: '', schemaPath: kept.current.schemaPath });
+        break;
+    }
   };
 
-  // Secure field (only sent to the backend)
-  const onAPIKeyChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      secureJsonData: {
-        apiKey: event.target.value,
-      },
-    });
-  };
+  const interval = source.interval ?? '';
+  const intervalValid = interval === '' || isDuration(interval);
+  const backfill = source.demo?.backfill ?? '';
+  const backfillValid = backfill === '' || isDuration(backfill);
+  const preset: HttpPreset = http.preset ?? 'custom';
+  const auth: HttpAuth = http.auth ?? 'none';
 
-  const onResetAPIKey = () => {
-    onOptionsChange({
+  return (
+    <>
+      <ConfigSection title="Store" description="Where the tickets are kept between polls and restarts.">
+        <Field label="Store" htmlFor="spacetime-store">
+          <RadioButtonGroup<StoreKind>
+            id="spacetime-store"
+            aria-label="Store"
+            options={STORE_OPTIONS}
+            value={store}
+            onChange={(v) => setJson({ store: v })}
+          />
+        </Field>
+        {store === 'embedded' ? (
+          <Field
+            label="Store file"
+            htmlFor="spacetime-store-path"
+            description="A file the Grafana server can write. Empty: spacetime/<data source UID>.db in Grafana's data directory (GF_PATHS_DATA), else in the user's data directory."
+          >
+            <Input
+              id="spacetime-store-path"
+              width={60}
+              placeholder="/var/lib/grafana/spacetime/tickets.db"
+              value={jsonData.storePath ?? ''}
+              onChange={(e) => setJson({ storePath: e.currentTarget.value })}
+            />
+          </Field>
+        ) : (
+          <DynamoDBSettings {...props} />
+        )}
+      </ConfigSection>
+
+      <Divider />
+
+      <ConfigSection
+        title="Column schema"
+        description="Which fields a ticket has, their types and display, the facets to chart, and the default table and filter."
+      >
+        <Field label="Schema" htmlFor="spacetime-schema-source">
+          <RadioButtonGroup<SchemaSource>
+            id="spacetime-schema-source"
+            aria-label="Schema"
+            options={SCHEMA_OPTIONS}
+            value={schemaSource}
+            onChange={onSchemaSource}
+          />
+        </Field>
+        {schemaSource === 'inline' && (
+          <SchemaEditor uid={options.uid} value={jsonData.schema ?? ''} onChange={(schema) => setJson({ schema })} />
+        )}
+        {schemaSource === 'file' && (
+          <Field
+            label="Schema file"
+            htmlFor="spacetime-schema-path"
+            description="A YAML or JSON file on the Grafana server. It is read when the data source starts; Save & test checks it."
+          >
+            <Input
+              id="spacetime-schema-path"
+              width={60}
+              placeholder="/etc/grafana/spacetime/schema.yaml"
+              value={jsonData.schemaPath ?? ''}
+              onChange={(e) => setJson({ schemaPath: e.currentTarget.value })}
+            />
+          </Field>
+        )}
+      </ConfigSection>
+
+      <Divider />
+
+      <ConfigSection title="Ticket source" description="Where new and updated tickets come from.">
+        <Field label="Source" htmlFor="spacetime-source-type">
+          <RadioButtonGroup<SourceType>
+            id="spacetime-source-type"
+            aria-label="Source"
+            options={SOURCE_OPTIONS}
+            value={source.type ?? 'none'}
+            onChange={(v) => setSource({ type: v })}
+          />
+        </Field>
+        {source.type && source.type !== 'none' && (
+          <Field
+            label="Poll interval"
+            htmlFor="spacetime-source-interval"
+            description="How often the source is read, such as 30s, 1m or 5m. Empty: the default, 1m."
+            invalid={!intervalValid}
+            error={intervalValid ? undefined : 'Use a duration such as 30s, 1m or 5m.'}
+          >
+            <Input
+              id="spacetime-source-interval"
+              width={12}
+              placeholder="1m"
+              value={interval}
+              invalid={!intervalValid}
+              onChange={(e) => setSource({ interval: e.currentTarget.value || undefined })}
+            />
+          </Field>
+        )}
+        {source.type === 'demo' && (
+          <Field
+            label="Backfill"
+            htmlFor="spacetime-demo-backfill"
+            description="How far back the demo generates tickets when it starts on an empty store, such as 1d or 7d."
+            invalid={!backfillValid}
+            error={backfillValid ? undefined : 'Use a duration such as 1d or 7d.'}
+          >
+            <Input
+              id="spacetime-demo-backfill"
+              width={12}
+              placeholder="7d"
+              value={backfill}
+              invalid={!backfillValid}
+              onChange={(e) => setSource({ demo: { ...source.demo, backfill: e.currentTarget.value || undefined } })}
+            />
+          </Field>
+        )}
+        {source.type === 'files' && (
+          <Field
+            label="Directory"
+            htmlFor="spacetime-files-dir"
+            description="A directory on the Grafana server that holds CSV or JSON lines files of tickets."
+          >
+            <Input
+              id="spacetime-files-dir"
+              width={60}
+              placeholder="/var/lib/grafana/spacetime/inbox"
+              value={source.files?.dir ?? ''}
+              onChange={(e) => setSource({ files: { dir: e.currentTarget.value } })}
+            />
+          </Field>
+        )}
+        {source.type === 'http' && (
+          <ConfigSubSection title="HTTP API">
+            <Field
+              label="Preset"
+              htmlFor="spacetime-http-preset"
+              description="A known ticket system, or Custom with your own mapping."
+            >
+              <Combobox<HttpPreset>
+                id="spacetime-http-preset"
+                width={30}
+                options={PRESET_OPTIONS}
+                value={preset}
+                onChange={(o) => setHttp({ preset: o.value })}
+              />
+            </Field>
+            <Field label="URL" htmlFor="spacetime-http-url" required>
+              <Input
+                id="spacetime-http-url"
+                width={60}
+                type="url"
+                placeholder={URL_PLACEHOLDERS[preset]}
+                value={http.url ?? ''}
+                onChange={(e) => setHttp({ url: e.currentTarget.value })}
+              />
+            </Field>
+            <Field label="Authentication" htmlFor="spacetime-http-auth">
+              <RadioButtonGroup<HttpAuth>
+                id="spacetime-http-auth"
+                aria-label="Authentication"
+                options={AUTH_OPTIONS}
+                value={auth}
+                onChange={(v) => setHttp({ auth: v })}
+              />
+            </Field>
+            {auth === 'bearer' && <Secret {...props} secret="httpToken" label="Token" placeholder="API token" />}
+            {auth === 'basic' && (
+              <>
+                <Field label="User" htmlFor="spacetime-http-username">
+                  <Input
+                    id="spacetime-http-username"
+                    width={40}
+                    autoComplete="off"
+                    value={http.username ?? ''}
+                    onChange={(e) => setHttp({ username: e.currentTarget.value })}
+                  />
+                </Field>
+                <Secret {...props} secret="httpPassword" label="Password" placeholder="Password or API token" />
+              </>
+            )}
+            {auth === 'header' && (
+              <>
+                <Field label="Header name" htmlFor="spacetime-http-header-name">
+                  <Input
+                    id="spacetime-http-header-name"
+                    width={40}
+                    placeholder="X-API-Key"
+                    value={http.headerName ?? ''}
+                    onChange={(e) => setHttp({ headerName: e.currentTarget.value })}
+                  />
+                </Field>
+                <Secret {...props} secret="httpHeaderValue" label="Header value" placeholder="Header value" />
+              </>
+            )}
+            <Field
+              label="Mapping"
+              htmlFor="spacetime-http-mapping"
+              description={`YAML, one line per schema column: "column: JSON path" into each ticket. ${
+                preset === 'custom' ? 'Required for a custom API.' : 'Optional: it overrides the preset’s mapping.'
+              }`}
+            >
+              <TextArea
+                id="spacetime-http-mapping"
+                rows={6}
+                spellCheck={false}
+                placeholder={'id: key\ntitle: fields.summary\ncreated: fields.created'}
+                value={http.mapping ?? ''}
+                onChange={(e) => setHttp({ mapping: e.currentTarget.value || undefined })}
+              />
+            </Field>
+          </ConfigSubSection>
+        )}
+      </ConfigSection>
+    </>
+  );
+}
+
+function Secret(props: Props & { secret: SecretKey; label: string; placeholder: string }) {
+  const { options, onOptionsChange, secret, label, placeholder } = props;
+  const id = `spacetime-${secret}`;
+  return (
+    <Field label={label} htmlFor={id}>
+      <SecretInput
+        id={id}
+        width={40}
+        placeholder={placeholder}
+        isConfigured={Boolean(options.secureJsonFields?.[secret])}
+        value={options.secureJsonData?.[secret] ?? ''}
+        onChange={(e) =>
+          onOptionsChange({
+            ...options,
+            secureJsonData: { ...options.secureJsonData, [secret]: e.currentTarget.value },
+          })
+        }
+        onReset={() =>
+          onOptionsChange({
+            ...options,
+            secureJsonFields: { ...options.secureJsonFields, [secret]: false },
+            secureJsonData: { ...options.secureJsonData, [secret]: '' },
+          })
+        }
+      />
+    </Field>
+  );
+}
+
+/**
+ * DynamoDBSettings: the table, and the AWS connection from @grafana/aws-sdk's ConnectionConfig
+ * (authentication, region, endpoint), whose fields live on jsonData and whose keys live in
+ * secureJsonData as that package defines them. Its endpoint is mirrored into
+ * jsonData.dynamodb.endpoint, where the store's settings are read.
+ */
+function DynamoDBSettings(props: Props) {
+  const { options, onOptionsChange } = props;
+  const dynamodb = options.jsonData.dynamodb ?? {};
+
+  const onAwsChange = (aws: DataSourceSettings<AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData>) => {
+    const merged: Settings = {
       ...options,
-      secureJsonFields: {
-        ...options.secureJsonFields,
-        apiKey: false,
-      },
-      secureJsonData: {
-        ...options.secureJsonData,
-        apiKey: '',
-      },
-    });
+      ...aws,
+      jsonData: { ...options.jsonData, ...aws.jsonData },
+      secureJsonData: { ...options.secureJsonData, ...aws.secureJsonData },
+    };
+    merged.jsonData.dynamodb = { ...dynamodb, endpoint: merged.jsonData.endpoint || undefined };
+    onOptionsChange(merged);
   };
 
   return (
     <>
-      <InlineField label="Path" labelWidth={14} interactive tooltip={'Json field returned to frontend'}>
+      <Field
+        label="Table"
+        htmlFor="spacetime-dynamodb-table"
+        required
+        description="The DynamoDB table that holds the tickets."
+      >
         <Input
-          id="config-editor-path"
-          onChange={onPathChange}
-          value={jsonData.path}
-          placeholder="Enter the path, e.g. /api/v1"
+          id="spacetime-dynamodb-table"
           width={40}
+          placeholder="spacetime-tickets"
+          value={dynamodb.table ?? ''}
+          onChange={(e) =>
+            onOptionsChange({
+              ...options,
+              jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, table: e.currentTarget.value } },
+            })
+          }
         />
-      </InlineField>
-      <InlineField label="API Key" labelWidth={14} interactive tooltip={'Secure json field (backend only)'}>
-        <SecretInput
-          required
-          id="config-editor-api-key"
-          isConfigured={secureJsonFields.apiKey}
-          value={secureJsonData?.apiKey}
-          placeholder="Enter your API key"
-          width={40}
-          onReset={onResetAPIKey}
-          onChange={onAPIKeyChange}
-        />
-      </InlineField>
+      </Field>
+      <ConnectionConfig
+        options={options}
+        onOptionsChange={onAwsChange}
+        defaultEndpoint="https://dynamodb.{region}.amazonaws.com"
+      />
     </>
   );
 }

@@ -1,0 +1,304 @@
+import React, { useState } from 'react';
+import { CoreApp } from '@grafana/data';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+import { DataSource } from '../datasource';
+import {
+  FakeAnswer,
+  FakeTemplateSrv,
+  instanceSettings,
+  prepareDom,
+  resourcePath,
+  SCHEMA,
+  serveBackend,
+} from '../testing/fakes';
+import { TicketsQuery } from '../types';
+import { isValidBucket, QueryEditor } from './QueryEditor';
+
+let mockTemplateSrv = new FakeTemplateSrv();
+jest.mock('@grafana/runtime', () => ({
+  ...jest.requireActual('@grafana/runtime'),
+  getTemplateSrv: () => mockTemplateSrv,
+}));
+
+interface Backend {
+  schema?: FakeAnswer;
+  validate?: (filter: string) => FakeAnswer;
+}
+
+/** backend fakes the resources the editor reads and records the filters sent for validation. */
+function backend({ schema = { data: SCHEMA }, validate = () => ({ data: { valid: true } }) }: Backend = {}) {
+  const validated: string[] = [];
+  serveBackend((req) => {
+    switch (resourcePath(req)) {
+      case 'schema':
+        return schema;
+      case 'validate': {
+        const filter = (req.data as { filter: string }).filter;
+        validated.push(filter);
+        return validate(filter);
+      }
+      default:
+        return { status: 404, error: `no resource ${req.url}` };
+    }
+  });
+  return validated;
+}
+
+/** Harness keeps the query in state, as Grafana does, and records what the editor did. */
+function setup(initial: Partial<TicketsQuery> = {}, app: CoreApp = CoreApp.PanelEditor) {
+  const changes: TicketsQuery[] = [];
+  const onRunQuery = jest.fn();
+  const datasource = new DataSource(instanceSettings());
+  function Harness() {
+    const [query, setQuery] = useState<TicketsQuery>({ refId: 'A', queryType: 'counts', ...initial });
+    return (
+      <QueryEditor
+        datasource={datasource}
+        query={query}
+        app={app}
+        onRunQuery={onRunQuery}
+        onChange={(q) => {
+          changes.push(q);
+          setQuery(q);
+        }}
+      />
+    );
+  }
+  const user = userEvent.setup({ delay: null });
+  render(<Harness />);
+  return { changes, onRunQuery, user, last: () => changes[changes.length - 1] };
+}
+
+beforeAll(prepareDom);
+
+beforeEach(() => {
+  mockTemplateSrv = new FakeTemplateSrv();
+});
+
+describe('QueryEditor', () => {
+  it('labels every control', async () => {
+    backend();
+    setup();
+    expect(await screen.findByRole('radiogroup', { name: 'Query type' })).toBeInTheDocument();
+    for (const name of ['Counts', 'Breakdown', 'Tickets', 'Stats', 'Field values']) {
+      expect(screen.getByRole('radio', { name })).toBeInTheDocument();
+    }
+    expect(screen.getByLabelText(/Time field/)).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Filter' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Filter syntax help' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: /Search/ })).toBeInTheDocument();
+    expect(screen.getByRole('switch', { name: 'Default filter' })).toBeChecked();
+    expect(screen.getByLabelText(/Split by/)).toBeInTheDocument();
+    expect(screen.getByLabelText(/Top/)).toBeInTheDocument();
+    expect(screen.getByLabelText(/Bucket/)).toBeInTheDocument();
+  });
+
+  it('changes the query type from the keyboard and runs the query', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup();
+    const counts = await screen.findByRole('radio', { name: 'Counts' });
+    expect(counts).toBeChecked();
+    act(() => counts.focus());
+    await user.keyboard('{ArrowRight}');
+    expect(last().queryType).toBe('breakdown');
+    expect(onRunQuery).toHaveBeenCalled();
+    expect(screen.getByRole('radio', { name: 'Breakdown' })).toBeChecked();
+    // A breakdown needs a field and says so in words.
+    expect(screen.getByText('Choose a field: the query runs once it has one.')).toBeInTheDocument();
+  });
+
+  it('validates the filter as the user types and shows the error at its position', async () => {
+    // The error is at the end of the text, which the backend gives as a byte offset.
+    const validated = backend({
+      validate: (f) =>
+        f === 'sévérité ='
+          ? {
+              data: {
+                valid: false,
+                error: { position: 13, message: 'expected a value after "=", found end of input' },
+              },
+            }
+          : { data: { valid: true } },
+    });
+    const { user, last } = setup();
+    const input = await screen.findByRole('textbox', { name: 'Filter' });
+    await user.type(input, 'sévérité =');
+    expect(last().filter).toBe('sévérité =');
+
+    const error = await screen.findByTestId('filter-error');
+    // "sévérité =" is 13 bytes in UTF-8 but 10 characters: byte 13 is the 11th position.
+    expect(error).toHaveTextContent('Filter error at position 11: expected a value after "=", found end of input');
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    // The message is in a live region that describes the input, so it is announced.
+    const live = error.closest('[aria-live]');
+    expect(live).toHaveAttribute('aria-live', 'polite');
+    expect(input.getAttribute('aria-describedby')).toBe(live?.id);
+    // Debounced: the half-typed texts were not all sent.
+    expect(validated.length).toBeLessThan('sévérité ='.length);
+    expect(validated[validated.length - 1]).toBe('sévérité =');
+
+    // Go to error puts the cursor at the faulty character.
+    await user.click(screen.getByRole('button', { name: 'Go to error' }));
+    expect(input).toHaveFocus();
+    expect((input as HTMLTextAreaElement).selectionStart).toBe(10);
+
+    await user.type(input, ' 2');
+    await waitFor(() => expect(screen.queryByTestId('filter-error')).not.toBeInTheDocument());
+    expect(input).toHaveAttribute('aria-invalid', 'false');
+  });
+
+  it('validates the filter after replacing variables, and says so', async () => {
+    mockTemplateSrv = new FakeTemplateSrv([{ name: 'svc', value: ['a', 'b'], multi: true }]);
+    const validated = backend({
+      validate: () => ({ data: { valid: false, error: { position: 7, message: 'unknown field "servce"' } } }),
+    });
+    const { user } = setup();
+    const input = await screen.findByRole('textbox', { name: 'Filter' });
+    await user.click(input);
+    await user.paste('servce in ($svc)');
+    const error = await screen.findByTestId('filter-error');
+    expect(validated).toEqual(['servce in ("a", "b")']);
+    expect(error).toHaveTextContent('(after variables were replaced)');
+    expect(within(error).queryByRole('button', { name: 'Go to error' })).not.toBeInTheDocument();
+  });
+
+  it('says when the filter cannot be checked, without calling it wrong', async () => {
+    backend({ validate: () => ({ status: 503, error: 'the data source is not set up: invalid schema' }) });
+    const { user } = setup();
+    const input = await screen.findByRole('textbox', { name: 'Filter' });
+    await user.type(input, 'a');
+    expect(
+      await screen.findByText(/could not be checked: the data source is not set up: invalid schema/)
+    ).toBeInTheDocument();
+    expect(input).toHaveAttribute('aria-invalid', 'false');
+  });
+
+  it('runs the query on Shift+Enter in the filter', async () => {
+    backend();
+    const { user, onRunQuery } = setup();
+    const input = await screen.findByRole('textbox', { name: 'Filter' });
+    await user.type(input, 'severity <= 2{Shift>}{Enter}{/Shift}');
+    expect(onRunQuery).toHaveBeenCalled();
+    expect((input as HTMLTextAreaElement).value).toBe('severity <= 2');
+  });
+
+  it('explains the filter syntax', async () => {
+    backend();
+    const { user } = setup();
+    await user.click(await screen.findByRole('button', { name: 'Filter syntax help' }));
+    expect(await screen.findByText(/match or do not match a regular expression/)).toBeInTheDocument();
+    expect(screen.getByText('service in ($service)')).toBeInTheDocument();
+  });
+
+  it('offers group-by fields from the schema, facets first', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup({ queryType: 'breakdown' });
+    const picker = await screen.findByRole('combobox', { name: 'Group by' });
+    await waitFor(() => expect(picker).not.toBeDisabled());
+    await user.click(picker);
+    const options = await screen.findAllByRole('option');
+    // Facets (in display order), then the other string, number and bool fields; no text or time fields.
+    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
+      'severity',
+      'status',
+      'service',
+      'region',
+      'id',
+    ]);
+    await user.click(options[2]);
+    expect(last().field).toBe('service');
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('turns the default filter off and on', async () => {
+    backend();
+    const { user, last } = setup();
+    const toggle = await screen.findByRole('switch', { name: 'Default filter' });
+    await user.click(toggle);
+    expect(last().noDefaultFilter).toBe(true);
+    await user.click(toggle);
+    expect(last().noDefaultFilter).toBeUndefined();
+  });
+
+  it('edits search, top and bucket, and flags a bucket that is not a duration', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup();
+    await user.type(await screen.findByRole('textbox', { name: /Search/ }), 'db timeout');
+    expect(last().search).toBe('db timeout');
+    await user.type(screen.getByLabelText(/Top/), '5');
+    expect(last().top).toBe(5);
+    await user.type(screen.getByLabelText(/Bucket/), '5 minutes');
+    expect(await screen.findByText('Use a duration such as 1m, 5m, 1h or 1d.')).toBeInTheDocument();
+    await user.clear(screen.getByLabelText(/Bucket/));
+    await user.type(screen.getByLabelText(/Bucket/), '5m');
+    expect(screen.queryByText('Use a duration such as 1m, 5m, 1h or 1d.')).not.toBeInTheDocument();
+    await user.tab();
+    expect(last().bucket).toBe('5m');
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('edits the columns, the limit and the sort of a tickets query', async () => {
+    backend();
+    const { user, last } = setup({ queryType: 'tickets' });
+    expect(await screen.findByText('Sort: created descending.')).toBeInTheDocument();
+
+    await user.type(screen.getByLabelText(/Limit/), '50');
+    expect(last().limit).toBe(50);
+
+    await user.click(screen.getByRole('button', { name: 'Add sort key' }));
+    expect(last().sort).toEqual([{ field: 'id', desc: true }]);
+    await user.click(screen.getByRole('radio', { name: 'Ascending' }));
+    expect(last().sort).toEqual([{ field: 'id', desc: undefined }]);
+    expect(screen.getByLabelText('Sort field 1')).toBeInTheDocument();
+    expect(screen.getByRole('radiogroup', { name: 'Sort direction 1' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Remove sort key 1' }));
+    expect(last().sort).toBeUndefined();
+
+    const columns = screen.getByRole('combobox', { name: /Columns/ });
+    await user.click(columns);
+    await user.click(await screen.findByRole('option', { name: /^title/ }));
+    expect(last().columns).toEqual(['title']);
+  });
+
+  it('keeps working when the schema cannot be read: fields can be typed', async () => {
+    backend({ schema: { status: 503, error: 'invalid schema: line 2: key: is required' } });
+    const { user, last } = setup({ queryType: 'values' });
+    expect(await screen.findByText(/line 2: key: is required/)).toBeInTheDocument();
+    const picker = screen.getByRole('combobox', { name: 'Field' });
+    await user.type(picker, 'service');
+    await user.keyboard('{Enter}');
+    expect(last().field).toBe('service');
+  });
+
+  it('works in Explore', async () => {
+    backend();
+    const { user, onRunQuery } = setup({ queryType: 'tickets' }, CoreApp.Explore);
+    await user.click(await screen.findByRole('radio', { name: 'Stats' }));
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('tells an alert rule author to use counts', async () => {
+    backend();
+    setup({ queryType: 'tickets' }, CoreApp.UnifiedAlerting);
+    expect(await screen.findByText('Alert rules need a counts query')).toBeInTheDocument();
+  });
+});
+
+describe('isValidBucket', () => {
+  it.each([
+    ['', true],
+    ['5m', true],
+    ['1h30m', true],
+    ['90s', true],
+    ['7d', true],
+    ['2w', true],
+    ['$__interval', true],
+    ['5', false],
+    ['5 minutes', false],
+    ['1.5d', false],
+  ])('%s: %s', (bucket, want) => {
+    expect(isValidBucket(bucket)).toBe(want);
+  });
+});
