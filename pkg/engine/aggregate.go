@@ -434,8 +434,12 @@ func hasPrefixFold(s, lowerPrefix string) bool {
 	return strings.HasPrefix(strings.ToLower(s), lowerPrefix)
 }
 
-// Stats returns the number of tickets in scope, how many of them are open, and the rate.
+// Stats returns the number of tickets in scope, how many of them are open, the rate, and
+// the usual rate: that of the same filter over the baseline period before the range.
 func (e *Engine) Stats(ctx context.Context, req StatsRequest) (*StatsResult, error) {
+	if req.Baseline < 0 {
+		return nil, badRequest("the baseline must not be negative, got %s", req.Baseline)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	sel, err := e.selection(ctx, &req.Scope)
@@ -447,10 +451,32 @@ func (e *Engine) Stats(ctx context.Context, req StatsRequest) (*StatsResult, err
 		return nil, err
 	}
 	res := &StatsResult{Total: int64(len(sel.rows)), Open: int64(len(open)), Tickets: int64(e.rows)}
-	if !req.From.IsZero() && !req.To.IsZero() {
-		if minutes := req.To.Sub(req.From).Minutes(); minutes > 0 {
-			res.RatePerMinute = float64(res.Total) / minutes
-		}
+	if req.From.IsZero() || req.To.IsZero() {
+		return res, nil
 	}
+	if minutes := req.To.Sub(req.From).Minutes(); minutes > 0 {
+		res.RatePerMinute = float64(res.Total) / minutes
+	}
+	length := req.Baseline
+	if length == 0 {
+		length = req.To.Sub(req.From)
+	}
+	// The usual rate is just another scope: the same filter over the period before the
+	// range, cached like any selection, so the stat panel's next refresh finds it.
+	base, err := e.selection(ctx, baselineScope(&req.Scope, length))
+	if err != nil {
+		return nil, err
+	}
+	res.BaselineTotal = int64(len(base.rows))
+	res.BaselineRatePerMinute = float64(res.BaselineTotal) / length.Minutes()
 	return res, nil
+}
+
+// baselineScope is the scope of the period of the given length just before sc's range,
+// with sc's filter and time field.
+func baselineScope(sc *Scope, length time.Duration) *Scope {
+	b := *sc
+	b.From, b.To = sc.From.Add(-length), sc.From
+	b.Search = ""
+	return &b
 }

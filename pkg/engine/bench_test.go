@@ -161,6 +161,48 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 }
 
+// BenchmarkChange measures the queries about change on a fresh cache, as an alert rule
+// evaluation or the first refresh after a write meets them: the spike of every service
+// over the last hour (10m window, 24h baseline, a point a minute) and the movers of the
+// last 24 hours against the day before.
+func BenchmarkChange(b *testing.B) {
+	for _, n := range benchSizes() {
+		e, _ := loadedEngine(b, n)
+		ctx := context.Background()
+		now := benchEnd.Add(time.Minute)
+		tests := []struct {
+			name string
+			run  func() error
+		}{
+			{"spike/service", func() error {
+				_, err := e.Spike(ctx, engine.SpikeRequest{Scope: engine.Scope{From: now.Add(-time.Hour), To: now},
+					Window: 10 * time.Minute, Baseline: 24 * time.Hour, Step: time.Minute, SplitBy: "service", Top: 50})
+				return err
+			}},
+			{"spike/total", func() error {
+				_, err := e.Spike(ctx, engine.SpikeRequest{Scope: engine.Scope{From: now.Add(-time.Hour), To: now},
+					Window: 10 * time.Minute, Baseline: 7 * 24 * time.Hour, Step: time.Minute})
+				return err
+			}},
+			{"movers/service", func() error {
+				_, err := e.Movers(ctx, engine.MoversRequest{Scope: engine.Scope{From: now.Add(-24 * time.Hour), To: now}, Field: "service"})
+				return err
+			}},
+		}
+		for _, tt := range tests {
+			b.Run(fmt.Sprintf("tickets=%d/%s", n, tt.name), func(b *testing.B) {
+				for b.Loop() {
+					engine.DropCaches(e)
+					if err := tt.run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		runtime.KeepAlive(e)
+	}
+}
+
 // BenchmarkMemory reports the Go heap that the loaded engine holds per ticket.
 func BenchmarkMemory(b *testing.B) {
 	for _, n := range benchSizes() {

@@ -94,12 +94,49 @@ func checkQueries(t *testing.T, ctx context.Context, e *Engine, ref *reference, 
 		t.Fatalf("%s: values of %s prefix %q:\n got %+v\nwant %+v", describe(sc), vreq.Field, vreq.Prefix, vres, want)
 	}
 
-	sres, err := e.Stats(ctx, StatsRequest{Scope: sc})
+	stq := StatsRequest{Scope: sc}
+	if g.maybe(0.5) {
+		stq.Baseline = time.Duration(1+g.rng.Int64N(g.span)) * time.Millisecond
+	}
+	sres, err := e.Stats(ctx, stq)
 	if err != nil {
 		t.Fatalf("%s: stats: %v", describe(sc), err)
 	}
-	if want := ref.stats(StatsRequest{Scope: sc}, open); !reflect.DeepEqual(sres, want) {
-		t.Fatalf("%s: stats:\n got %+v\nwant %+v", describe(sc), sres, want)
+	if want := ref.stats(stq, open); !reflect.DeepEqual(sres, want) {
+		t.Fatalf("%s: stats with baseline %s:\n got %+v\nwant %+v", describe(sc), stq.Baseline, sres, want)
+	}
+
+	mreq := MoversRequest{Scope: g.boundedScope(ref), Field: facets[g.rng.IntN(len(facets))], Top: g.rng.IntN(6)}
+	if g.maybe(0.5) {
+		mreq.Baseline = time.Duration(1+g.rng.Int64N(g.span)) * time.Millisecond
+	}
+	mres, err := e.Movers(ctx, mreq)
+	if err != nil {
+		t.Fatalf("%s: movers: %v", describe(mreq.Scope), err)
+	}
+	if want := ref.movers(mreq); !reflect.DeepEqual(mres, want) {
+		t.Fatalf("%s: movers of %s top %d baseline %s:\n got %+v\nwant %+v", describe(mreq.Scope), mreq.Field, mreq.Top, mreq.Baseline, mres, want)
+	}
+
+	if g.maybe(0.4) {
+		spreq := SpikeRequest{Scope: g.boundedScope(ref), Top: g.rng.IntN(4)}
+		span := spreq.To.Sub(spreq.From)
+		spreq.Step = max(time.Millisecond, (span / time.Duration(1+g.rng.IntN(20))).Truncate(time.Millisecond))
+		if g.maybe(0.1) {
+			spreq.Step = (2*span + time.Millisecond).Truncate(time.Millisecond) // no aligned point: one at To
+		}
+		spreq.Window = time.Duration(1+g.rng.Int64N(g.span/4)) * time.Millisecond
+		spreq.Baseline = spreq.Window * time.Duration(1+g.rng.IntN(10))
+		if g.maybe(0.6) {
+			spreq.SplitBy = facets[g.rng.IntN(len(facets))]
+		}
+		spres, err := e.Spike(ctx, spreq)
+		if err != nil {
+			t.Fatalf("%s: spike: %v", describe(spreq.Scope), err)
+		}
+		if want := ref.spike(spreq); !reflect.DeepEqual(spres, want) {
+			t.Fatalf("%s: spike by %q every %s, window %s, baseline %s:\n got %+v\nwant %+v", describe(spreq.Scope), spreq.SplitBy, spreq.Step, spreq.Window, spreq.Baseline, spres, want)
+		}
 	}
 
 	treq := TicketsRequest{Scope: sc, Limit: []int{0, 1, 7, 5000}[g.rng.IntN(4)]}
@@ -118,8 +155,72 @@ func checkQueries(t *testing.T, ctx context.Context, e *Engine, ref *reference, 
 		t.Fatalf("%s: tickets: %v", describe(sc), err)
 	}
 	if want := ref.tickets(treq); !reflect.DeepEqual(tres, want) {
-		t.Fatalf("%s: tickets sorted by %v, columns %v, limit %d:\n got %+v\nwant %+v", describe(sc), treq.Sort, treq.Columns, treq.Limit, tres, want)
+		t.Fatalf("%s: tickets sorted by %v, columns %v, limit %d: %s", describe(sc), treq.Sort, treq.Columns, treq.Limit, firstDifference(tres, want))
 	}
+
+	// Pages, put back together, are the whole result: every row when the limit is 0.
+	preq := treq
+	pageSize := 1 + g.rng.IntN(300)
+	var pages []*TicketsResult
+	err = e.TicketPages(ctx, preq, pageSize, func(p *TicketsResult) error {
+		pages = append(pages, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: ticket pages: %v", describe(sc), err)
+	}
+	if preq.Limit == 0 {
+		preq.Limit = 1 << 30
+	}
+	want := ref.tickets(preq)
+	if got := joinPages(pages); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: %d ticket pages of %d sorted by %v, limit %d: %s", describe(sc), len(pages), pageSize, treq.Sort, treq.Limit, firstDifference(got, want))
+	}
+	for i, p := range pages {
+		if n := len(p.Matches); n > pageSize || (n < pageSize && i < len(pages)-1) {
+			t.Fatalf("%s: page %d of %d has %d rows, want %d", describe(sc), i, len(pages), n, pageSize)
+		}
+	}
+}
+
+// joinPages appends pages of one tickets request into one result.
+func joinPages(pages []*TicketsResult) *TicketsResult {
+	out := &TicketsResult{Matches: []bool{}}
+	for _, p := range pages {
+		out.Total = p.Total
+		if out.Columns == nil {
+			out.Columns = make([]Column, len(p.Columns))
+			for i, c := range p.Columns {
+				out.Columns[i] = Column{Name: c.Name, Nulls: []bool{}}
+				switch {
+				case c.Numbers != nil:
+					out.Columns[i].Numbers = []float64{}
+				case c.Times != nil:
+					out.Columns[i].Times = []time.Time{}
+				case c.Bools != nil:
+					out.Columns[i].Bools = []bool{}
+				default:
+					out.Columns[i].Strings = []string{}
+				}
+			}
+		}
+		for i, c := range p.Columns {
+			o := &out.Columns[i]
+			o.Nulls = append(o.Nulls, c.Nulls...)
+			switch {
+			case o.Numbers != nil:
+				o.Numbers = append(o.Numbers, c.Numbers...)
+			case o.Times != nil:
+				o.Times = append(o.Times, c.Times...)
+			case o.Bools != nil:
+				o.Bools = append(o.Bools, c.Bools...)
+			default:
+				o.Strings = append(o.Strings, c.Strings...)
+			}
+		}
+		out.Matches = append(out.Matches, p.Matches...)
+	}
+	return out
 }
 
 func dedupe(names []string) []string {

@@ -376,7 +376,170 @@ func (r *reference) stats(req StatsRequest, open filter.Expr) *StatsResult {
 	}
 	if !req.From.IsZero() && !req.To.IsZero() {
 		res.RatePerMinute = float64(res.Total) / req.To.Sub(req.From).Minutes()
+		length := req.Baseline
+		if length == 0 {
+			length = req.To.Sub(req.From)
+		}
+		before := req.Scope
+		before.From, before.To = req.From.Add(-length), req.From
+		res.BaselineTotal = int64(len(r.scope(&before)))
+		res.BaselineRatePerMinute = float64(res.BaselineTotal) / length.Minutes()
 	}
+	return res
+}
+
+// timeMS is a ticket's time in the scope's time field, in milliseconds, and whether it
+// has one.
+func (r *reference) timeMS(t *refTicket, sc *Scope) (int64, bool) {
+	field := sc.TimeField
+	if field == "" {
+		field = r.s.Time
+	}
+	v := t.get(field, r.s.Key)
+	return v.I, v.Kind == ticket.Time
+}
+
+// spike counts, for every point and every series, the tickets of its window and of its
+// baseline by looking at every ticket, and ranks the series by their tickets from the
+// first window's start to the last point.
+func (r *reference) spike(req SpikeRequest) *SpikeResult {
+	step, w, b := req.Step.Milliseconds(), req.Window.Milliseconds(), req.Baseline.Milliseconds()
+	fromMS := req.From.UnixMilli()
+	if req.From.After(time.UnixMilli(fromMS)) {
+		fromMS++
+	}
+	var points []int64 // the test data lies after 1970, where division rounds down
+	for p := (fromMS + step - 1) / step * step; p <= req.To.UnixMilli(); p += step {
+		points = append(points, p)
+	}
+	if len(points) == 0 {
+		points = []int64{req.To.UnixMilli()}
+	}
+	all := r.scope(&Scope{TimeField: req.TimeField, Where: req.Where})
+	type member struct {
+		ms  int64
+		key ticket.Value
+	}
+	var ts []member
+	var recentTickets []*refTicket
+	for _, t := range all {
+		if ms, ok := r.timeMS(t, &req.Scope); ok && ms >= points[0]-w-b && ms < points[len(points)-1] {
+			ts = append(ts, member{ms: ms, key: t.get(req.SplitBy, r.s.Key)})
+			if ms >= points[0]-w && ms < points[len(points)-1] {
+				recentTickets = append(recentTickets, t)
+			}
+		}
+	}
+	res := &SpikeResult{}
+	for _, p := range points {
+		res.Times = append(res.Times, time.UnixMilli(p).UTC())
+	}
+	series := func(in func(ticket.Value) bool) SpikeSeries {
+		var s SpikeSeries
+		for _, p := range points {
+			var recent, before int64
+			for _, m := range ts {
+				if !in(m.key) {
+					continue
+				}
+				switch {
+				case m.ms >= p-w && m.ms < p:
+					recent++
+				case m.ms >= p-w-b && m.ms < p-w:
+					before++
+				}
+			}
+			s.Recent = append(s.Recent, recent)
+			s.Before = append(s.Before, before)
+			s.Rate = append(s.Rate, float64(recent)/req.Window.Minutes())
+			s.Baseline = append(s.Baseline, float64(before)/req.Baseline.Minutes())
+			s.Ratio = append(s.Ratio, float64(recent)/max(float64(before)*(float64(req.Window)/float64(req.Baseline)), 1))
+		}
+		return s
+	}
+	if req.SplitBy == "" {
+		res.Series = []SpikeSeries{series(func(ticket.Value) bool { return true })}
+		return res
+	}
+	top := req.Top
+	if top == 0 {
+		top = 10
+	}
+	groups := r.groups(recentTickets, req.SplitBy)
+	kept := groups[:min(top, len(groups))]
+	isKept := func(v ticket.Value) bool {
+		return slices.ContainsFunc(kept, func(g refGroup) bool { return g.v.Equal(v) })
+	}
+	for _, g := range kept {
+		s := series(func(v ticket.Value) bool { return v.Equal(g.v) })
+		s.Name, s.Null = label(g.v), g.v.IsNull()
+		res.Series = append(res.Series, s)
+	}
+	for _, t := range ts {
+		if !isKept(t.key) {
+			s := series(func(v ticket.Value) bool { return !isKept(v) })
+			s.Name = OtherName
+			res.Series = append(res.Series, s)
+			break
+		}
+	}
+	return res
+}
+
+// movers counts each value in both periods and sorts by the documented score.
+func (r *reference) movers(req MoversRequest) *MoversResult {
+	length := req.To.Sub(req.From)
+	baseline := req.Baseline
+	if baseline == 0 {
+		baseline = length
+	}
+	before := req.Scope
+	before.From, before.To = req.From.Add(-baseline), req.From
+	cur, base := r.scope(&req.Scope), r.scope(&before)
+	res := &MoversResult{Field: req.Field, CurrentTotal: int64(len(cur)), BaselineTotal: int64(len(base)),
+		BaselineFrom: before.From, BaselineTo: before.To}
+	baseGroups := r.groups(base, req.Field)
+	var vals []ticket.Value
+	for _, g := range r.groups(cur, req.Field) {
+		m := Mover{Value: label(g.v), Null: g.v.IsNull(), Current: g.count}
+		if i := slices.IndexFunc(baseGroups, func(b refGroup) bool { return b.v.Equal(g.v) }); i >= 0 {
+			m.Baseline = baseGroups[i].count
+		}
+		m.Expected = float64(m.Baseline) * (float64(length) / float64(baseline))
+		m.Ratio = (float64(m.Current) + 1) / (m.Expected + 1)
+		m.Score = (float64(m.Current) - m.Expected) / math.Sqrt(m.Expected+1)
+		res.Movers = append(res.Movers, m)
+		vals = append(vals, g.v)
+	}
+	idx := make([]int, len(vals))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		ma, mb := res.Movers[a], res.Movers[b]
+		if ma.Score != mb.Score {
+			return cmp.Compare(mb.Score, ma.Score)
+		}
+		if ma.Current != mb.Current {
+			return cmp.Compare(mb.Current, ma.Current)
+		}
+		switch {
+		case vals[a].IsNull():
+			return 1
+		case vals[b].IsNull():
+			return -1
+		}
+		return valueOrder(vals[a], vals[b])
+	})
+	top := req.Top
+	if top == 0 {
+		top = 10
+	}
+	var sorted []Mover
+	for _, i := range idx[:min(top, len(idx))] {
+		sorted = append(sorted, res.Movers[i])
+	}
+	res.Movers = sorted
 	return res
 }
 

@@ -40,12 +40,76 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 		limit = defaultLimit
 	}
 	e.mu.RLock()
-	locked := true
-	defer func() {
-		if locked {
-			e.mu.RUnlock()
+	plan, err := e.planTickets(ctx, &req, limit)
+	if err != nil {
+		e.mu.RUnlock()
+		return nil, err
+	}
+	res, keys := e.page(plan, plan.rows)
+	// The store is read without the lock: a slow disk must not hold up writers.
+	e.mu.RUnlock()
+	if err := e.fillDetails(ctx, res, plan.cols, plan.details, keys); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// TicketPages hands every row of a tickets request to fn, in order, pageSize rows at a
+// time, for exports that must not hold all the rows at once. Unlike Tickets, a Limit of 0
+// means every row in scope. The order is fixed when it starts; each page's values are
+// read when its turn comes, under the read lock for that page only, so a long export
+// never holds up writers (a ticket updated meanwhile shows its new values in its old
+// place). Each page's Total is the number of rows in scope.
+func (e *Engine) TicketPages(ctx context.Context, req TicketsRequest, pageSize int, fn func(page *TicketsResult) error) error {
+	switch {
+	case req.Limit < 0:
+		return badRequest("limit must not be negative, got %d", req.Limit)
+	case pageSize <= 0:
+		return badRequest("the page size must be positive, got %d", pageSize)
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = int(^uint32(0) >> 1)
+	}
+	e.mu.RLock()
+	plan, err := e.planTickets(ctx, &req, limit)
+	if err != nil {
+		e.mu.RUnlock()
+		return err
+	}
+	for start := 0; ; start += pageSize {
+		if start > 0 {
+			e.mu.RLock()
 		}
-	}()
+		res, keys := e.page(plan, plan.rows[start:min(start+pageSize, len(plan.rows))])
+		e.mu.RUnlock()
+		if err := e.fillDetails(ctx, res, plan.cols, plan.details, keys); err != nil {
+			return err
+		}
+		if err := fn(res); err != nil {
+			return err
+		}
+		if start+pageSize >= len(plan.rows) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// ticketsPlan is a tickets request resolved against the engine: the output columns, the
+// positions among them of the detail columns, and the rows to return, in order.
+type ticketsPlan struct {
+	cols    []*column
+	details []int
+	rows    []uint32
+	total   int
+	search  string
+}
+
+// planTickets resolves the request and orders its rows. The caller holds the read lock.
+func (e *Engine) planTickets(ctx context.Context, req *TicketsRequest, limit int) (*ticketsPlan, error) {
 	cols, err := e.outputColumns(req.Columns)
 	if err != nil {
 		return nil, err
@@ -62,33 +126,33 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	if err != nil {
 		return nil, err
 	}
-	rows := e.order(sel, keys, limit)
-	res := &TicketsResult{Total: len(sel.rows), Columns: make([]Column, len(cols)), Matches: make([]bool, len(rows))}
-	var details []int
+	p := &ticketsPlan{cols: cols, rows: e.order(sel, keys, limit), total: len(sel.rows), search: req.Search}
 	for i, c := range cols {
 		if c.kind == kindDetail {
-			details = append(details, i)
-			continue
-		}
-		res.Columns[i] = e.columnValues(c, rows)
-	}
-	e.markSearch(req.Search, rows, res.Matches)
-	var rowKeys []string
-	if len(details) > 0 {
-		rowKeys = make([]string, len(rows))
-		for i, r := range rows {
-			rowKeys[i] = strings.Clone(e.keys.get(r))
+			p.details = append(p.details, i)
 		}
 	}
-	// The store is read without the lock: a slow disk must not hold up writers.
-	e.mu.RUnlock()
-	locked = false
-	if len(details) > 0 {
-		if err := e.fillDetails(ctx, res, cols, details, rowKeys); err != nil {
-			return nil, err
+	return p, nil
+}
+
+// page reads the held columns and the search marks of rows, and the keys of the rows
+// when detail columns are to be read from the store. The caller holds the read lock.
+func (e *Engine) page(p *ticketsPlan, rows []uint32) (*TicketsResult, []string) {
+	res := &TicketsResult{Total: p.total, Columns: make([]Column, len(p.cols)), Matches: make([]bool, len(rows))}
+	for i, c := range p.cols {
+		if c.kind != kindDetail {
+			res.Columns[i] = e.columnValues(c, rows)
 		}
 	}
-	return res, nil
+	e.markSearch(p.search, rows, res.Matches)
+	if len(p.details) == 0 {
+		return res, nil
+	}
+	keys := make([]string, len(rows))
+	for i, r := range rows {
+		keys[i] = strings.Clone(e.keys.get(r))
+	}
+	return res, keys
 }
 
 // outputColumns resolves the requested columns and puts the key first unless named.
@@ -119,13 +183,15 @@ func (e *Engine) outputColumns(names []string) ([]*column, error) {
 	return out, nil
 }
 
-// sortKeys resolves the sort, adds the time field, and drops what follows it, since
-// (time, row) already orders every row.
+// sortKeys resolves the sort and adds the time field, descending, unless a key names it.
+// The keys after the time field matter only for rows without a time, which (time, row)
+// does not order.
 func (e *Engine) sortKeys(keys []schema.SortKey, tcol *column) ([]sortKey, error) {
 	if len(keys) == 0 {
 		keys = e.schema.Table.Sort
 	}
 	var out []sortKey
+	hasTime := false
 	for _, k := range keys {
 		c, ok := e.byName[k.Field]
 		if !ok {
@@ -135,27 +201,42 @@ func (e *Engine) sortKeys(keys []schema.SortKey, tcol *column) ([]sortKey, error
 			return nil, badRequest("sort: %q is a detail column, kept only in the store; it cannot be sorted on", k.Field)
 		}
 		out = append(out, sortKey{col: c, desc: k.Desc})
-		if c == tcol {
-			return out, nil
-		}
+		hasTime = hasTime || c == tcol
 	}
-	return append(out, sortKey{col: tcol, desc: true}), nil
+	if !hasTime {
+		out = append(out, sortKey{col: tcol, desc: true})
+	}
+	return out, nil
 }
 
 // order returns the first limit rows of sel in the order of keys.
 func (e *Engine) order(sel *selection, keys []sortKey, limit int) []uint32 {
-	rows := sel.rows
-	if keys[0].col == sel.tcol {
-		return byTime(rows, sel.tcol.ms, keys[0].desc, limit)
+	rows, ms := sel.rows, sel.tcol.ms
+	if keys[0].col != sel.tcol {
+		return topK(rows, limit, e.comparator(keys, sel.tcol, len(rows)))
 	}
-	less := e.comparator(keys, len(rows))
-	return topK(rows, limit, less)
+	nulls := nullTimes(rows, ms)
+	if len(keys) == 1 || nulls == 0 {
+		return byTime(rows, ms, keys[0].desc, limit)
+	}
+	// The rows without a time come last, ordered by the keys after the time field.
+	out := byTime(rows[nulls:], ms, keys[0].desc, limit)
+	if rest := limit - len(out); rest > 0 {
+		out = append(out, topK(rows[:nulls], rest, e.comparator(keys, sel.tcol, nulls))...)
+	}
+	return out
+}
+
+// nullTimes is the number of rows without a time at the start of a time-sorted selection.
+func nullTimes(rows []uint32, ms []int64) int {
+	n, _ := slices.BinarySearchFunc(rows, int64(nullTime)+1, func(r uint32, t int64) int { return cmp.Compare(ms[r], t) })
+	return n
 }
 
 // byTime takes the first limit rows of a time-sorted selection, ascending or descending,
 // with the rows without a time (at the start of the selection) last.
 func byTime(rows []uint32, ms []int64, desc bool, limit int) []uint32 {
-	nulls, _ := slices.BinarySearchFunc(rows, int64(nullTime)+1, func(r uint32, t int64) int { return cmp.Compare(ms[r], t) })
+	nulls := nullTimes(rows, ms)
 	out := make([]uint32, 0, min(limit, len(rows)))
 	timed := rows[nulls:]
 	if desc {
@@ -171,14 +252,17 @@ func byTime(rows []uint32, ms []int64, desc bool, limit int) []uint32 {
 	return append(out, rows[:min(nulls, limit-len(out))]...)
 }
 
-// comparator returns a strict order on rows for keys. The last key is always the time
-// field, whose direction also orders rows of equal time by arrival.
-func (e *Engine) comparator(keys []sortKey, n int) func(a, b uint32) bool {
+// comparator returns a strict order on rows for keys, which name the time field tcol:
+// the direction of its first key also orders rows equal on every key by arrival.
+func (e *Engine) comparator(keys []sortKey, tcol *column, n int) func(a, b uint32) bool {
 	cmps := make([]func(a, b uint32) int, len(keys))
-	for i, k := range keys {
-		cmps[i] = e.compareKey(k, n)
+	last := true
+	for i := len(keys) - 1; i >= 0; i-- {
+		cmps[i] = e.compareKey(keys[i], n)
+		if keys[i].col == tcol {
+			last = keys[i].desc
+		}
 	}
-	last := keys[len(keys)-1].desc
 	return func(a, b uint32) bool {
 		for _, c := range cmps {
 			if d := c(a, b); d != 0 {
@@ -422,6 +506,9 @@ func (e *Engine) markSearch(search string, rows []uint32, marks []bool) {
 
 // fillDetails reads the detail columns of the output rows from the store.
 func (e *Engine) fillDetails(ctx context.Context, res *TicketsResult, cols []*column, details []int, keys []string) error {
+	if len(details) == 0 {
+		return nil
+	}
 	if e.st == nil {
 		return errors.New("read detail columns: the engine has no store")
 	}

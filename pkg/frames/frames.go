@@ -1,8 +1,8 @@
 // Package frames turns engine results into Grafana data frames, with field config taken
 // from the column schema: display names, units, links to the ticket system and filterable
 // dimensions. The frame shapes are the contract with Grafana's panels and alerting:
-// counts are dataplane time series (wide), breakdowns and values are numeric-long,
-// stats are numeric-wide, and tickets are a table.
+// counts and spikes are dataplane time series (wide), breakdowns, movers and values are
+// numeric-long, stats are numeric-wide, tickets are a table and logs are log lines.
 package frames
 
 import (
@@ -126,8 +126,10 @@ func (b Builder) Stats(res *engine.StatsResult) data.Frames {
 		stat("total", "Tickets in range", "short", res.Total),
 		stat("open", "Open now", "short", res.Open),
 		stat("rate", "Tickets per minute", "short", res.RatePerMinute),
+		stat("baseline", "Usual tickets per minute", "short", res.BaselineRatePerMinute),
 	)
-	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericWide, TypeVersion: dataplane, Custom: map[string]int64{"tickets": res.Tickets}})
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericWide, TypeVersion: dataplane,
+		Custom: map[string]int64{"tickets": res.Tickets, "baselineTotal": res.BaselineTotal}})
 	return data.Frames{fr}
 }
 

@@ -22,10 +22,16 @@ const (
 	Stats Type = "stats"
 	// Values: distinct values of a field with counts (variables, ad hoc filter values).
 	Values Type = "values"
+	// Logs: the newest tickets as log lines with every field (Grafana's logs panel).
+	Logs Type = "logs"
+	// Spike: the recent ticket rate against its trailing baseline, over time (alerting).
+	Spike Type = "spike"
+	// Movers: the values of a field that rose most above their baseline ("what changed?").
+	Movers Type = "movers"
 )
 
 // Types lists the query types in documentation order.
-var Types = []Type{Counts, Breakdown, Tickets, Stats, Values}
+var Types = []Type{Counts, Breakdown, Tickets, Stats, Values, Logs, Spike, Movers}
 
 // Query is the JSON model of one query. Fields that do not apply to a query type are
 // ignored. See the README's query reference.
@@ -42,21 +48,33 @@ type Query struct {
 	NoDefaultFilter bool `json:"noDefaultFilter,omitempty"`
 	// TimeField is the time column the range applies to; empty: the schema's time column.
 	TimeField string `json:"timeField,omitempty"`
-	// Field is the field of a breakdown or values query.
+	// Field is the field of a breakdown, values or movers query.
 	Field string `json:"field,omitempty"`
-	// SplitBy splits a counts query into one series per value of this field.
+	// SplitBy splits a counts or spike query into one series per value of this field.
 	SplitBy string `json:"splitBy,omitempty"`
-	// Top is the number of series or slices kept before "other" (default 10).
+	// Top is the number of series or slices kept before "other", or of movers (default 10).
 	Top int `json:"top,omitempty"`
-	// Bucket is the counts bucket width as a duration ("1m", "5m", "1h"); empty: the
-	// panel's interval, at least one minute... see Bucket in the README.
+	// Bucket is the counts bucket width, or the spacing of spike points, as a duration
+	// ("1m", "5m", "1h"); empty: the panel's interval, at least one minute... see Bucket
+	// in the README.
 	Bucket string `json:"bucket,omitempty"`
-	// Columns of a tickets query; empty: the schema's table columns.
+	// Columns of a tickets query (empty: the schema's table columns), or the fields a
+	// logs line shows when expanded (empty: every column).
 	Columns []string `json:"columns,omitempty"`
 	// Sort of a tickets query; empty: the schema's table sort.
 	Sort []schema.SortKey `json:"sort,omitempty"`
-	// Limit on rows (tickets) or values (values); 0: the default.
+	// Limit on rows (tickets, logs) or values (values); 0: the default.
 	Limit int `json:"limit,omitempty"`
 	// Prefix keeps the values that start with it (values).
 	Prefix string `json:"prefix,omitempty"`
+	// Window is the recent period of a spike query ("10m" by default).
+	Window string `json:"window,omitempty"`
+	// Baseline is the period before that a spike (default "24h"), movers or stats query
+	// (default: as long as the range) compares with.
+	Baseline string `json:"baseline,omitempty"`
+	// Series picks the measures of a spike query: "rate", "baseline", "ratio"; empty: all.
+	Series []string `json:"series,omitempty"`
+	// LevelField is the column a logs query maps onto each line's level; empty: a
+	// column named severity, sev, priority or level, when the schema has one.
+	LevelField string `json:"levelField,omitempty"`
 }

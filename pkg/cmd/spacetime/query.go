@@ -304,6 +304,8 @@ func cell(f *data.Field, i int) (string, any) {
 		return strconv.FormatBool(x), x
 	case string:
 		return x, x
+	case json.RawMessage:
+		return string(x), x
 	}
 	return fmt.Sprint(v), v
 }

@@ -1,0 +1,260 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sort"
+	"time"
+)
+
+// This file answers the two questions about change: is the ticket rate far above its
+// usual level right now (Spike, for alert rules), and which values of a field rose most
+// (Movers). Both compare a period with a baseline period before it; a baseline is just
+// another scope, so its rows come from the selection cache like any panel's.
+
+// Spike returns, at each point of the range, the tickets of the window ending there and
+// of the baseline before that window, as counts, rates per minute and their ratio,
+// optionally split by a field.
+func (e *Engine) Spike(ctx context.Context, req SpikeRequest) (*SpikeResult, error) {
+	top, err := topOrDefault(req.Top)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"window", req.Window}, {"baseline", req.Baseline}, {"step", req.Step}} {
+		if d.d < time.Millisecond || d.d%time.Millisecond != 0 {
+			return nil, badRequest("the %s must be a whole number of milliseconds, at least 1ms; got %s", d.name, d.d)
+		}
+	}
+	if req.Baseline < req.Window {
+		return nil, badRequest("the baseline (%s) must be at least as long as the window (%s)", req.Baseline, req.Window)
+	}
+	if req.From.IsZero() || req.To.IsZero() {
+		return nil, badRequest("a spike query needs a time range with both ends")
+	}
+	if !req.To.After(req.From) {
+		return nil, badRequest("the time range is empty: from %s is not before to %s", req.From.Format(time.RFC3339Nano), req.To.Format(time.RFC3339Nano))
+	}
+	step, window, baseline := req.Step.Milliseconds(), req.Window.Milliseconds(), req.Baseline.Milliseconds()
+	first := -floorDiv(-ceilMS(req.From), step) * step
+	last := floorDiv(req.To.UnixMilli(), step) * step
+	if last < first {
+		first, last, step = req.To.UnixMilli(), req.To.UnixMilli(), 1
+	}
+	n := (last-first)/step + 1
+	if n > maxBuckets {
+		return nil, badRequest("%d points %s apart over the range are too many (the limit is %d); choose a wider step", n, req.Step, maxBuckets)
+	}
+
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var split *column
+	if req.SplitBy != "" {
+		if split, err = e.groupingFor(req.SplitBy, "split by"); err != nil {
+			return nil, err
+		}
+	}
+	// One selection covers every window of every point: from the first point's baseline
+	// to the last point.
+	sc := req.Scope
+	sc.From, sc.To, sc.Search = timeOfMS(first-window-baseline), timeOfMS(last), ""
+	sel, err := e.selection(ctx, &sc)
+	if err != nil {
+		return nil, err
+	}
+	res := &SpikeResult{Times: make([]time.Time, n)}
+	for i := range res.Times {
+		res.Times[i] = timeOfMS(first + int64(i)*step)
+	}
+	sw := spikeSweep{first: first, step: step, window: window, baseline: baseline, n: int(n), req: &req}
+	ms := sel.tcol.ms
+	rows := sel.rows
+	if split == nil {
+		res.Series = []SpikeSeries{sw.series(len(rows), func(i int) int64 { return ms[rows[i]] })}
+		return res, nil
+	}
+
+	g := newGrouping(split, rows)
+	recentFrom := sort.Search(len(rows), func(i int) bool { return ms[rows[i]] >= first-window })
+	ranked := g.ranked(g.countsIn(rows, recentFrom, len(rows)))
+	kept := min(len(ranked), top)
+	seriesOf := make([]int32, g.n)
+	for i := range seriesOf {
+		seriesOf[i] = int32(kept) // the rest: other
+	}
+	for i, id := range ranked[:kept] {
+		seriesOf[id] = int32(i)
+	}
+	// Each series gets its rows' times, in time order since the selection is.
+	times := make([][]int64, kept+1)
+	for i, r := range rows {
+		s := seriesOf[g.group(i, r)]
+		times[s] = append(times[s], ms[r])
+	}
+	for i, id := range ranked[:kept] {
+		s := sw.series(len(times[i]), func(j int) int64 { return times[i][j] })
+		s.Name, s.Null = g.label(id)
+		res.Series = append(res.Series, s)
+	}
+	// Values quiet in every window still count in the baseline of "other", which sums
+	// every ticket outside the kept series.
+	if other := times[kept]; len(other) > 0 {
+		s := sw.series(len(other), func(j int) int64 { return other[j] })
+		s.Name = OtherName
+		res.Series = append(res.Series, s)
+	}
+	return res, nil
+}
+
+// spikeSweep computes one series' windows at every point in one pass over its times.
+type spikeSweep struct {
+	first, step, window, baseline int64
+	n                             int
+	req                           *SpikeRequest
+}
+
+// series counts, for each point p, the times in [p-window, p) and in
+// [p-window-baseline, p-window). at(i) is the i-th of count times, ascending. The three
+// bounds only move forward from point to point, so each is a pointer that advances.
+func (sw spikeSweep) series(count int, at func(i int) int64) SpikeSeries {
+	s := SpikeSeries{
+		Recent: make([]int64, sw.n), Before: make([]int64, sw.n),
+		Rate: make([]float64, sw.n), Baseline: make([]float64, sw.n), Ratio: make([]float64, sw.n),
+	}
+	var lo, mid, hi int // first time at or after p-window-baseline, p-window, p
+	windowMinutes, baselineMinutes := sw.req.Window.Minutes(), sw.req.Baseline.Minutes()
+	for k := range sw.n {
+		p := sw.first + int64(k)*sw.step
+		for lo < count && at(lo) < p-sw.window-sw.baseline {
+			lo++
+		}
+		mid = max(mid, lo)
+		for mid < count && at(mid) < p-sw.window {
+			mid++
+		}
+		hi = max(hi, mid)
+		for hi < count && at(hi) < p {
+			hi++
+		}
+		s.Recent[k], s.Before[k] = int64(hi-mid), int64(mid-lo)
+		s.Rate[k] = float64(s.Recent[k]) / windowMinutes
+		s.Baseline[k] = float64(s.Before[k]) / baselineMinutes
+		s.Ratio[k] = SpikeRatio(s.Recent[k], s.Before[k], sw.req.Window, sw.req.Baseline)
+	}
+	return s
+}
+
+// Movers ranks the values of a field by how far their tickets in the range rose above
+// what their tickets in the baseline period before it predict (see MoverScore).
+func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, error) {
+	top, err := topOrDefault(req.Top)
+	if err != nil {
+		return nil, err
+	}
+	if req.From.IsZero() || req.To.IsZero() {
+		return nil, badRequest("a movers query needs a time range with both ends")
+	}
+	if !req.To.After(req.From) {
+		return nil, badRequest("the time range is empty: from %s is not before to %s", req.From.Format(time.RFC3339Nano), req.To.Format(time.RFC3339Nano))
+	}
+	length := req.To.Sub(req.From)
+	baseline := req.Baseline
+	switch {
+	case baseline < 0:
+		return nil, badRequest("the baseline must not be negative, got %s", baseline)
+	case baseline == 0:
+		baseline = length
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	col, err := e.groupingFor(req.Field, "movers")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.selection(ctx, &req.Scope)
+	if err != nil {
+		return nil, err
+	}
+	bsc := baselineScope(&req.Scope, baseline)
+	base, err := e.selection(ctx, bsc)
+	if err != nil {
+		return nil, err
+	}
+	var g *grouping
+	var now, before []int64
+	if col.coded() {
+		g = newGrouping(col, nil)
+		now, before = g.counts(cur.rows), g.counts(base.rows)
+	} else {
+		// Plain floats get groups made up per query: group both periods at once so that
+		// a value has one group in both.
+		all := make([]uint32, 0, len(cur.rows)+len(base.rows))
+		all = append(append(all, cur.rows...), base.rows...)
+		g = newGrouping(col, all)
+		now, before = g.countsIn(all, 0, len(cur.rows)), g.countsIn(all, len(cur.rows), len(all))
+	}
+	scale := float64(length) / float64(baseline)
+	var movers []Mover
+	var ids []uint32
+	for id, c := range now {
+		if c == 0 {
+			continue
+		}
+		expected := float64(before[id]) * scale
+		m := Mover{Current: c, Baseline: before[id], Expected: expected, Ratio: MoverRatio(c, expected), Score: MoverScore(c, expected)}
+		movers = append(movers, m)
+		ids = append(ids, uint32(id))
+	}
+	order := make([]int, len(movers))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ma, mb := &movers[a], &movers[b]
+		if c := cmp.Compare(mb.Score, ma.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(mb.Current, ma.Current); c != 0 {
+			return c
+		}
+		switch {
+		case ids[a] == 0:
+			return 1
+		case ids[b] == 0:
+			return -1
+		}
+		return g.compareValues(ids[a], ids[b])
+	})
+	res := &MoversResult{Field: col.name, CurrentTotal: int64(len(cur.rows)), BaselineTotal: int64(len(base.rows)),
+		BaselineFrom: bsc.From, BaselineTo: bsc.To}
+	for _, i := range order[:min(top, len(order))] {
+		m := movers[i]
+		m.Value, m.Null = g.label(ids[i])
+		res.Movers = append(res.Movers, m)
+	}
+	return res, nil
+}
+
+// countsIn counts the groups of the positions [a, b) of the rows the grouping was made
+// for.
+func (g *grouping) countsIn(rows []uint32, a, b int) []int64 {
+	if g.posGroup == nil {
+		return g.counts(rows[a:b])
+	}
+	out := make([]int64, g.n)
+	for _, id := range g.posGroup[a:b] {
+		out[id]++
+	}
+	return out
+}
+
+// group is the group of the row at position pos of the rows the grouping was made for.
+func (g *grouping) group(pos int, row uint32) uint32 {
+	if g.posGroup != nil {
+		return g.posGroup[pos]
+	}
+	return g.col.codes.get(row)
+}
