@@ -76,37 +76,34 @@ func (b Builder) Counts(res *engine.CountsResult, splitBy string, bucket time.Du
 // per value, highest first. The value field is filterable, so table cells offer "filter
 // for value" and pie slices can add an ad hoc filter.
 func (b Builder) Breakdown(res *engine.BreakdownResult) data.Frames {
-	values := make([]string, len(res.Buckets))
-	counts := make([]int64, len(res.Buckets))
-	for i, bk := range res.Buckets {
-		values[i] = label(bk.Value, bk.Null)
-		counts[i] = bk.Count
-	}
-	vf := data.NewField(res.Field, nil, values)
-	vf.SetConfig((&data.FieldConfig{DisplayName: b.title(res.Field)}).SetFilterable(true))
-	cf := data.NewField("count", nil, counts)
-	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
-	fr := b.frame(res.Field, vf, cf)
-	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane, Custom: map[string]int64{"total": res.Total}})
+	fr := b.valueCounts(res.Field, res.Field, res.Buckets)
+	fr.Fields[0].Config.SetFilterable(true)
+	fr.Meta.Custom = map[string]int64{"total": res.Total}
 	return data.Frames{fr}
 }
 
 // Values returns the distinct values of a field with their counts (numeric-long), for
 // template variables and ad hoc filter values.
 func (b Builder) Values(res *engine.ValuesResult) data.Frames {
-	values := make([]string, len(res.Values))
-	counts := make([]int64, len(res.Values))
-	for i, v := range res.Values {
-		values[i] = label(v.Value, v.Null)
-		counts[i] = v.Count
+	return data.Frames{b.valueCounts(res.Field, "value", res.Values)}
+}
+
+// valueCounts is the numeric-long frame of values and their counts that breakdowns and
+// values share; the value field is called valueName.
+func (b Builder) valueCounts(field, valueName string, buckets []engine.Bucket) *data.Frame {
+	values := make([]string, len(buckets))
+	counts := make([]int64, len(buckets))
+	for i, bk := range buckets {
+		values[i] = label(bk.Value, bk.Null)
+		counts[i] = bk.Count
 	}
-	vf := data.NewField("value", nil, values)
-	vf.SetConfig(&data.FieldConfig{DisplayName: b.title(res.Field)})
+	vf := data.NewField(valueName, nil, values)
+	vf.SetConfig(&data.FieldConfig{DisplayName: b.title(field)})
 	cf := data.NewField("count", nil, counts)
 	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
-	fr := b.frame(res.Field, vf, cf)
+	fr := b.frame(field, vf, cf)
 	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane})
-	return data.Frames{fr}
+	return fr
 }
 
 // Stats returns one numeric-wide frame with a field per stat, for stat panels and alerts.
