@@ -137,6 +137,21 @@ describe('applyTemplateVariables: variables', () => {
     });
   });
 
+  it('interpolates the window, the baseline and the level field', () => {
+    const out = ds.applyTemplateVariables(
+      query({ queryType: 'spike', window: '$interval', baseline: '${sev}d', levelField: '$dims', series: ['ratio'] }),
+      {}
+    );
+    expect(out).toMatchObject({ window: '5m', baseline: '2d', levelField: 'region', series: ['ratio'] });
+  });
+
+  it('interpolates the new options with scoped variables too', () => {
+    const out = ds.applyTemplateVariables(query({ queryType: 'stats', baseline: '$span' }), {
+      span: { text: '7d', value: '7d' },
+    });
+    expect(out.baseline).toBe('7d');
+  });
+
   it('expands a multi-value variable among the columns into several columns, without repeats', () => {
     const out = ds.applyTemplateVariables(query({ queryType: 'tickets', columns: ['id', '$cols', 'severity'] }), {});
     expect(out.columns).toEqual(['id', 'title', 'severity']);
@@ -182,6 +197,12 @@ describe('filterQuery', () => {
     ['a breakdown with its field', query({ queryType: 'breakdown', field: 'service' }), true],
     ['a values query without its field', query({ queryType: 'values' }), false],
     ['a tickets query', query({ queryType: 'tickets' }), true],
+    ['a movers query without its field', query({ queryType: 'movers' }), false],
+    ['a movers query with a blank field', query({ queryType: 'movers', field: ' ' }), false],
+    ['a movers query with its field', query({ queryType: 'movers', field: 'service' }), true],
+    ['a logs query', query({ queryType: 'logs' }), true],
+    ['a spike query, whose options all have defaults', query({ queryType: 'spike' }), true],
+    ['a stats query with a baseline', query({ queryType: 'stats', baseline: '7d' }), true],
   ])('%s', (_, q, want) => {
     expect(ds.filterQuery(q)).toBe(want);
   });

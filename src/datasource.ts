@@ -35,6 +35,21 @@ import { TicketsVariableSupport } from './variables';
 /** How many values getTagValues asks for: enough to pick from, few enough to list. */
 export const TAG_VALUES_LIMIT = 500;
 
+/**
+ * The string options that name one field or one duration: a variable in them stands for a
+ * single value, so a multi-value variable gives its first (Grafana's single format).
+ */
+const SINGLE_VALUE_OPTIONS = [
+  'field',
+  'splitBy',
+  'timeField',
+  'bucket',
+  'prefix',
+  'window',
+  'baseline',
+  'levelField',
+] as const;
+
 export interface ValuesRequest {
   field: string;
   prefix?: string;
@@ -57,14 +72,15 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
   }
 
   /**
-   * filterQuery keeps hidden queries and queries that cannot run yet (a breakdown or values
-   * query without its field) from reaching the backend, which would only answer with an error.
+   * filterQuery keeps hidden queries and queries that cannot run yet (a breakdown, values or
+   * movers query without its field) from reaching the backend, which would only answer with
+   * an error.
    */
   filterQuery(query: TicketsQuery): boolean {
     if (query.hide) {
       return false;
     }
-    if (query.queryType === 'breakdown' || query.queryType === 'values') {
+    if (query.queryType === 'breakdown' || query.queryType === 'values' || query.queryType === 'movers') {
       return Boolean(query.field && query.field.trim() !== '');
     }
     return true;
@@ -87,11 +103,12 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
     if (query.search !== undefined) {
       out.search = templateSrv.replace(query.search, scopedVars, formatSearchVariable);
     }
-    out.field = single(query.field);
-    out.splitBy = single(query.splitBy);
-    out.timeField = single(query.timeField);
-    out.bucket = single(query.bucket);
-    out.prefix = single(query.prefix);
+    for (const key of SINGLE_VALUE_OPTIONS) {
+      out[key] = single(query[key]);
+      if (out[key] === undefined) {
+        delete out[key];
+      }
+    }
     if (query.columns) {
       out.columns = uniq(
         query.columns.flatMap((c) =>
@@ -105,11 +122,6 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
     }
     if (query.sort) {
       out.sort = query.sort.map((k) => ({ ...k, field: single(k.field) ?? '' }));
-    }
-    for (const key of ['field', 'splitBy', 'timeField', 'bucket', 'prefix'] as const) {
-      if (out[key] === undefined) {
-        delete out[key];
-      }
     }
 
     const adhoc = [...(query.adhocFilters ?? []), ...toWireFilters(filters ?? [])];

@@ -5,9 +5,22 @@ import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData } from '@gra
 // the two in step. Every field but queryType is optional, and the backend ignores the ones
 // that do not apply to the query type.
 
-export type QueryType = 'counts' | 'breakdown' | 'tickets' | 'stats' | 'values';
+export type QueryType = 'counts' | 'breakdown' | 'tickets' | 'stats' | 'values' | 'logs' | 'spike' | 'movers';
 
-export const QUERY_TYPES: QueryType[] = ['counts', 'breakdown', 'tickets', 'stats', 'values'];
+/** The query types in the backend's documentation order (pkg/query Types). */
+export const QUERY_TYPES: QueryType[] = [
+  'counts',
+  'breakdown',
+  'tickets',
+  'stats',
+  'values',
+  'logs',
+  'spike',
+  'movers',
+];
+
+/** A measure of a spike query (pkg/frames SpikeMeasures). */
+export type SpikeSeries = 'rate' | 'baseline' | 'ratio';
 
 /** Grafana's ad hoc filter as the backend reads it (pkg/filter AdHocFilter). */
 export interface AdHocFilter {
@@ -30,17 +43,34 @@ export interface TicketsQuery extends DataQuery {
   search?: string;
   noDefaultFilter?: boolean;
   timeField?: string;
-  /** The field of a breakdown or values query. */
+  /** The field of a breakdown, values or movers query. */
   field?: string;
-  /** One series per value of this field (counts). */
+  /** One series per value of this field (counts, spike). */
   splitBy?: string;
+  /** Series or slices kept before "other", or movers listed (default 10). */
   top?: number;
-  /** Bucket width of a counts query, a duration such as "5m"; empty: from the panel's interval. */
+  /**
+   * Bucket width of a counts query, or the spacing of a spike query's points, a duration
+   * such as "5m"; empty: from the panel's interval.
+   */
   bucket?: string;
+  /** Columns of a tickets query, or the fields a logs line shows when expanded. */
   columns?: string[];
   sort?: SortKey[];
+  /** Rows (tickets), lines (logs) or values (values). */
   limit?: number;
   prefix?: string;
+  /** The recent period of a spike query, a duration (default "10m"). */
+  window?: string;
+  /**
+   * The period before that a spike (default "24h", before the window), movers or stats query
+   * (default: as long as the range, before it) compares with, a duration.
+   */
+  baseline?: string;
+  /** The measures a spike query returns; empty: all three. An alert rule asks for one. */
+  series?: SpikeSeries[];
+  /** The column a logs query maps onto each line's level; empty: one named like a severity. */
+  levelField?: string;
 }
 
 export const DEFAULT_QUERY: Partial<TicketsQuery> = {

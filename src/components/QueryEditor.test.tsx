@@ -14,7 +14,7 @@ import {
   serveBackend,
 } from '../testing/fakes';
 import { TicketsQuery } from '../types';
-import { isValidBucket, QueryEditor } from './QueryEditor';
+import { isValidDurationOption, levelFieldGuess, QueryEditor, spikeBaselineError } from './QueryEditor';
 
 let mockTemplateSrv = new FakeTemplateSrv();
 jest.mock('@grafana/runtime', () => ({
@@ -82,7 +82,7 @@ describe('QueryEditor', () => {
     backend();
     setup();
     expect(await screen.findByRole('radiogroup', { name: 'Query type' })).toBeInTheDocument();
-    for (const name of ['Counts', 'Breakdown', 'Tickets', 'Stats', 'Field values']) {
+    for (const name of ['Counts', 'Breakdown', 'Tickets', 'Stats', 'Field values', 'Logs', 'Spike', 'Movers']) {
       expect(screen.getByRole('radio', { name })).toBeInTheDocument();
     }
     expect(screen.getByLabelText(/Time field/)).toBeInTheDocument();
@@ -107,6 +107,20 @@ describe('QueryEditor', () => {
     expect(screen.getByRole('radio', { name: 'Breakdown' })).toBeChecked();
     // A breakdown needs a field and says so in words.
     expect(screen.getByText('Choose a field: the query runs once it has one.')).toBeInTheDocument();
+  });
+
+  it('reaches the new query types from the keyboard', async () => {
+    backend();
+    const { user, last } = setup({ queryType: 'values' });
+    act(() => screen.getByRole('radio', { name: 'Field values' }).focus());
+    await user.keyboard('{ArrowRight}');
+    expect(last().queryType).toBe('logs');
+    await user.keyboard('{ArrowRight}');
+    expect(last().queryType).toBe('spike');
+    expect(screen.getByRole('textbox', { name: /Window/ })).toBeInTheDocument();
+    await user.keyboard('{ArrowRight}');
+    expect(last().queryType).toBe('movers');
+    expect(screen.getByRole('radio', { name: 'Movers' })).toBeChecked();
   });
 
   it('validates the filter as the user types and shows the error at its position', async () => {
@@ -279,14 +293,246 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalled();
   });
 
-  it('tells an alert rule author to use counts', async () => {
+  it('tells an alert rule author to use a time series', async () => {
     backend();
     setup({ queryType: 'tickets' }, CoreApp.UnifiedAlerting);
-    expect(await screen.findByText('Alert rules need a counts query')).toBeInTheDocument();
+    expect(await screen.findByText('Alert rules need a time series')).toBeInTheDocument();
+    expect(screen.getByText(/choose Spike/)).toBeInTheDocument();
+  });
+
+  it('tells an alert rule author to ask a spike query for one series', async () => {
+    backend();
+    const { user, last } = setup({ queryType: 'spike' }, CoreApp.UnifiedAlerting);
+    expect(await screen.findByText('Ask for one series')).toBeInTheDocument();
+    expect(screen.queryByText('Alert rules need a time series')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('combobox', { name: /Series/ }));
+    await user.click(await screen.findByRole('option', { name: /^ratio/ }));
+    expect(last().series).toEqual(['ratio']);
+    expect(screen.queryByText('Ask for one series')).not.toBeInTheDocument();
+  });
+
+  it('says nothing about alerting outside alert rules', async () => {
+    backend();
+    setup({ queryType: 'spike' });
+    expect(await screen.findByRole('radio', { name: 'Spike' })).toBeChecked();
+    expect(screen.queryByText('Ask for one series')).not.toBeInTheDocument();
   });
 });
 
-describe('isValidBucket', () => {
+describe('QueryEditor: logs', () => {
+  it('labels its controls and offers number and string columns as the level field', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup({ queryType: 'logs' });
+    const level = await screen.findByRole('combobox', { name: /Level field/ });
+    expect(screen.getByRole('combobox', { name: /Columns/ })).toBeInTheDocument();
+    expect(screen.getByLabelText(/Limit/)).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: /Search/ })).toBeInTheDocument();
+    expect(screen.queryByLabelText(/Split by/)).not.toBeInTheDocument();
+    // The backend's own choice, a number column named severity, shows as the placeholder.
+    await waitFor(() => expect(level).toHaveAttribute('placeholder', 'severity'));
+
+    await user.click(level);
+    const options = await screen.findAllByRole('option');
+    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
+      'id',
+      'severity',
+      'status',
+      'service',
+      'region',
+    ]);
+    await user.click(options[2]);
+    expect(last().levelField).toBe('status');
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('edits the search, the expanded fields and the limit', async () => {
+    backend();
+    const { user, last } = setup({ queryType: 'logs' });
+    const columns = await screen.findByRole('combobox', { name: /Columns/ });
+    expect(columns).toHaveAttribute('placeholder', 'every column');
+    await user.click(columns);
+    await user.click(await screen.findByRole('option', { name: /^description/ }));
+    expect(last().columns).toEqual(['description']);
+
+    await user.type(screen.getByLabelText(/Limit/), '100');
+    expect(last().limit).toBe(100);
+    await user.type(screen.getByRole('textbox', { name: /Search/ }), 'latency');
+    expect(last()).toMatchObject({ queryType: 'logs', search: 'latency', limit: 100, columns: ['description'] });
+  });
+});
+
+describe('QueryEditor: spike', () => {
+  it('labels its controls', async () => {
+    backend();
+    setup({ queryType: 'spike' });
+    expect(await screen.findByRole('textbox', { name: /Window/ })).toHaveAttribute('placeholder', '10m');
+    expect(screen.getByRole('textbox', { name: /Baseline/ })).toHaveAttribute('placeholder', '24h');
+    expect(screen.getByRole('combobox', { name: /Series/ })).toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: /Split by/ })).toBeInTheDocument();
+    expect(screen.getByLabelText(/Top/)).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: /Bucket/ })).toBeInTheDocument();
+  });
+
+  it('explains in a tooltip, reachable from the keyboard, that an alert rule asks for one series', async () => {
+    backend();
+    const { user } = setup({ queryType: 'spike' });
+    const button = await screen.findByRole('button', { name: 'Series in alert rules' });
+    act(() => button.focus());
+    const tooltip = await screen.findByRole('tooltip');
+    expect(tooltip).toHaveTextContent(/An alert rule should ask for one series/);
+    expect(button).toHaveAccessibleDescription(/An alert rule should ask for one series/);
+    await user.keyboard('{Escape}');
+  });
+
+  it('edits the window, the baseline, the series, the split, top and bucket', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup({ queryType: 'spike' });
+    await user.type(await screen.findByRole('textbox', { name: /Window/ }), '5m');
+    await user.type(screen.getByRole('textbox', { name: /Baseline/ }), '7d');
+    await user.click(screen.getByRole('combobox', { name: /Series/ }));
+    await user.click(await screen.findByRole('option', { name: /^ratio/ }));
+    await user.click(await screen.findByRole('option', { name: /^rate/ }));
+    await user.keyboard('{Escape}');
+    await user.click(screen.getByRole('combobox', { name: /Split by/ }));
+    await user.click(await screen.findByRole('option', { name: /^service/ }));
+    await user.type(screen.getByLabelText(/Top/), '50');
+    await user.type(screen.getByRole('textbox', { name: /Bucket/ }), '1m');
+    await user.tab();
+    expect(last()).toMatchObject({
+      queryType: 'spike',
+      window: '5m',
+      baseline: '7d',
+      series: ['ratio', 'rate'],
+      splitBy: 'service',
+      top: 50,
+      bucket: '1m',
+    });
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+
+  it('flags a window or a baseline that is not a duration', async () => {
+    backend();
+    const { user } = setup({ queryType: 'spike' });
+    const window = await screen.findByRole('textbox', { name: /Window/ });
+    await user.type(window, '10 minutes');
+    expect(await screen.findByText('Use a duration such as 1m, 5m, 1h or 1d.')).toBeInTheDocument();
+    expect(window).toHaveAttribute('aria-invalid', 'true');
+    await user.clear(window);
+    expect(screen.queryByText('Use a duration such as 1m, 5m, 1h or 1d.')).not.toBeInTheDocument();
+
+    const baseline = screen.getByRole('textbox', { name: /Baseline/ });
+    await user.type(baseline, 'yesterday');
+    expect(await screen.findByText('Use a duration such as 1m, 5m, 1h or 1d.')).toBeInTheDocument();
+    expect(baseline).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('flags a baseline shorter than the window, as the backend would refuse it', async () => {
+    backend();
+    const { user } = setup({ queryType: 'spike', window: '2h' });
+    const baseline = await screen.findByRole('textbox', { name: /Baseline/ });
+    await user.type(baseline, '1h');
+    expect(await screen.findByText('The baseline must be at least as long as the window (2h).')).toBeInTheDocument();
+    expect(baseline).toHaveAttribute('aria-invalid', 'true');
+    // The reason is read out with the field, not only shown under it.
+    expect(baseline).toHaveAccessibleDescription('The baseline must be at least as long as the window (2h).');
+    // 1h30m: a compound duration, still shorter.
+    await user.type(baseline, '30m');
+    expect(screen.getByText('The baseline must be at least as long as the window (2h).')).toBeInTheDocument();
+    await user.clear(baseline);
+    await user.type(baseline, '2h');
+    expect(screen.queryByText(/at least as long as the window/)).not.toBeInTheDocument();
+    expect(baseline).toHaveAttribute('aria-invalid', 'false');
+  });
+});
+
+describe('QueryEditor: movers', () => {
+  it('needs a field, and edits it, top and the baseline', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup({ queryType: 'movers' });
+    expect(await screen.findByText('Choose a field: the query runs once it has one.')).toBeInTheDocument();
+    const picker = screen.getByRole('combobox', { name: /Field/ });
+    await waitFor(() => expect(picker).not.toBeDisabled());
+    await user.click(picker);
+    const options = await screen.findAllByRole('option');
+    // The chartable fields, facets first; no text or time fields.
+    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
+      'severity',
+      'status',
+      'service',
+      'region',
+      'id',
+    ]);
+    await user.click(options[2]);
+    expect(last().field).toBe('service');
+    expect(onRunQuery).toHaveBeenCalled();
+    expect(screen.queryByText('Choose a field: the query runs once it has one.')).not.toBeInTheDocument();
+
+    await user.type(screen.getByLabelText(/Top/), '5');
+    const baseline = screen.getByRole('textbox', { name: /Baseline/ });
+    expect(baseline).toHaveAttribute('placeholder', 'same as range');
+    await user.type(baseline, '1w');
+    expect(last()).toMatchObject({ queryType: 'movers', field: 'service', top: 5, baseline: '1w' });
+    expect(screen.queryByText('Use a duration such as 1m, 5m, 1h or 1d.')).not.toBeInTheDocument();
+  });
+
+  it('flags a baseline that is not a duration', async () => {
+    backend();
+    const { user } = setup({ queryType: 'movers', field: 'service' });
+    await user.type(await screen.findByRole('textbox', { name: /Baseline/ }), '1 week');
+    expect(await screen.findByText('Use a duration such as 1m, 5m, 1h or 1d.')).toBeInTheDocument();
+  });
+});
+
+describe('QueryEditor: stats', () => {
+  it('edits the baseline and flags one that is not a duration', async () => {
+    backend();
+    const { user, last, onRunQuery } = setup({ queryType: 'stats' });
+    const baseline = await screen.findByRole('textbox', { name: /Baseline/ });
+    expect(screen.queryByLabelText(/Top/)).not.toBeInTheDocument();
+    await user.type(baseline, '7 days');
+    expect(await screen.findByText('Use a duration such as 1m, 5m, 1h or 1d.')).toBeInTheDocument();
+    await user.clear(baseline);
+    await user.type(baseline, '7d');
+    await user.tab();
+    expect(last().baseline).toBe('7d');
+    expect(screen.queryByText('Use a duration such as 1m, 5m, 1h or 1d.')).not.toBeInTheDocument();
+    expect(onRunQuery).toHaveBeenCalled();
+  });
+});
+
+describe('spikeBaselineError', () => {
+  it.each([
+    ['the defaults (10m, 24h)', '', '', false],
+    ['a baseline as long as the window', '1h', '60m', false],
+    ['a baseline shorter than the window', '1h', '30m', true],
+    ['a window longer than the default baseline', '2d', '', true],
+    ['a baseline shorter than the default window', '', '5m', true],
+    ['a variable, judged once replaced', '$window', '1m', false],
+    ['a typo, flagged as not a duration instead', '1h', 'soon', false],
+  ])('%s', (_, window, baseline, wantError) => {
+    expect(spikeBaselineError(window, baseline) !== undefined).toBe(wantError);
+  });
+});
+
+describe('levelFieldGuess', () => {
+  it.each([
+    ['a number column named severity', [{ name: 'severity', type: 'number' }], 'severity'],
+    [
+      'severity before priority, whatever the column order',
+      [
+        { name: 'priority', type: 'string' },
+        { name: 'Severity', type: 'string' },
+      ],
+      'Severity',
+    ],
+    ['not a text column', [{ name: 'level', type: 'text' }], undefined],
+    ['no such column', [{ name: 'status', type: 'string' }], undefined],
+  ] as const)('%s', (_, columns, want) => {
+    expect(levelFieldGuess({ key: 'id', time: 'created', facets: [], columns: [...columns] })).toBe(want);
+  });
+});
+
+describe('isValidDurationOption', () => {
   it.each([
     ['', true],
     ['5m', true],
@@ -298,7 +544,9 @@ describe('isValidBucket', () => {
     ['5', false],
     ['5 minutes', false],
     ['1.5d', false],
-  ])('%s: %s', (bucket, want) => {
-    expect(isValidBucket(bucket)).toBe(want);
+    ['0m', false],
+    ['0d', false],
+  ])('%s: %s', (text, want) => {
+    expect(isValidDurationOption(text)).toBe(want);
   });
 });
