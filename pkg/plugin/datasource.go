@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 
 	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/source/sources"
 )
 
 var (
@@ -32,6 +33,13 @@ type Datasource struct {
 	// opened). The instance still exists so that the health check can say what is wrong.
 	setupErr  error
 	resources backend.CallResourceHandler
+
+	// poller is the store's ticket poller this instance asked for, nil without a source.
+	poller        *sharedPoller
+	releasePoller func()
+	// sourceErr is why the source settings give no poller. Queries still answer from
+	// the store; the health check says what to fix.
+	sourceErr error
 }
 
 // NewFactory returns the instance factory that datasource.Manage calls for each data
@@ -43,7 +51,7 @@ func (h *Hub) NewFactory() func(context.Context, backend.DataSourceInstanceSetti
 }
 
 func (h *Hub) newDatasource(s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
-	d := &Datasource{release: func() {}}
+	d := &Datasource{release: func() {}, releasePoller: func() {}}
 	mux := http.NewServeMux()
 	d.routes(mux)
 	d.resources = httpadapter.New(mux)
@@ -69,11 +77,41 @@ func (h *Hub) newDatasource(s backend.DataSourceInstanceSettings, getenv func(st
 		return d
 	}
 	d.index, d.release = ix, release
+	h.startSource(d, s)
 	return d
 }
 
-// Dispose releases the instance's share of the store and engine.
-func (d *Datasource) Dispose() { d.release() }
+// startSource builds the ticket source of the settings and attaches the instance to the
+// store's poller for it.
+func (h *Hub) startSource(d *Datasource, s backend.DataSourceInstanceSettings) {
+	if d.settings.sourceErr != nil {
+		d.sourceErr = d.settings.sourceErr
+		return
+	}
+	set := d.settings.Source
+	timing, err := set.Timing()
+	if err != nil {
+		d.sourceErr = err
+		return
+	}
+	sec := sources.SecretsFrom(s.DecryptedSecureJSONData)
+	src, err := sources.Build(d.env.Schema, set, sec, sources.Options{})
+	if err != nil {
+		d.sourceErr = err
+		return
+	}
+	if src == nil {
+		return
+	}
+	d.poller, d.releasePoller = h.attachPoller(d.index, src, set, sec, timing)
+}
+
+// Dispose stops the instance's poller (when it is the last to use it; a batch being
+// written is finished first) and releases its share of the store and engine.
+func (d *Datasource) Dispose() {
+	d.releasePoller()
+	d.release()
+}
 
 // ready returns the index once loaded, or why there is none.
 func (d *Datasource) ready(ctx context.Context) (*Index, error) {

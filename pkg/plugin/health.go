@@ -2,10 +2,13 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/spacetime/tickets/pkg/source"
 )
 
 // CheckHealth says whether the schema is valid, whether the store opens, and how many
@@ -31,8 +34,37 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	s := d.env.Schema
 	msg := fmt.Sprintf("Spacetime is working: %d tickets in the %s store at %s; the schema has %d columns and %d facets.",
 		d.index.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
-	if d.index.Engine.Len() == 0 {
+	status := backend.HealthStatusOk
+	switch st := d.waitFirstPoll(wait); {
+	case d.sourceErr != nil:
+		status = backend.HealthStatusError
+		msg += fmt.Sprintf(" The ticket source is not polled: %v.", d.sourceErr)
+	case st != nil:
+		msg += " " + st.Summary(time.Now())
+		if !st.Healthy() {
+			status = backend.HealthStatusError
+		}
+	case d.index.Engine.Len() == 0:
 		msg += " The store is empty: import tickets with `spacetime import` or configure a source."
 	}
-	return &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: msg}, nil
+	details, _ := json.Marshal(map[string]any{"source": d.sourceStatus()})
+	return &backend.CheckHealthResult{Status: status, Message: msg, JSONDetails: details}, nil
+}
+
+// waitFirstPoll waits (until ctx is done) for a starting poller's first poll, so that
+// "Save & test" of new source settings tells whether they work. It returns the status,
+// nil without a source.
+func (d *Datasource) waitFirstPoll(ctx context.Context) *source.Status {
+	st := d.sourceStatus()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for st != nil && st.State == source.StateStarting {
+		select {
+		case <-ctx.Done():
+			return st
+		case <-tick.C:
+		}
+		st = d.sourceStatus()
+	}
+	return st
 }

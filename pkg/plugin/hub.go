@@ -34,6 +34,15 @@ func NewHub(logger log.Logger) *Hub {
 type sharedStore struct {
 	st   store.Store
 	refs int
+	// poller is the store's one ticket poller, nil when no instance configured a source.
+	// It is replaced, not shared, when an instance brings other source settings: the
+	// newest settings are Grafana's truth. Guarded by Hub.mu.
+	poller *sharedPoller
+	// indexes are the engines over the store, which a poller brings up to date after
+	// each write. Guarded by its own lock, which a poller takes while Hub.mu may be held
+	// by someone waiting for that poller to stop.
+	indexMu sync.Mutex
+	indexes []*Index
 }
 
 // Index is a loaded engine over a store, shared by instances with the same store and
@@ -41,6 +50,8 @@ type sharedStore struct {
 type Index struct {
 	Store  store.Store
 	Engine *engine.Engine
+	// shared is the store the index reads, with the other indexes over it.
+	shared *sharedStore
 	path   string
 	key    string
 	refs   int
@@ -97,6 +108,7 @@ func (h *Hub) Acquire(path string, env *query.Env) (*Index, func(), error) {
 	ix := &Index{
 		Store:  ss.st,
 		Engine: engine.New(env.Schema, ss.st, engine.Options{Open: env.Open}),
+		shared: ss,
 		path:   path,
 		key:    key,
 		refs:   1,
@@ -104,6 +116,9 @@ func (h *Hub) Acquire(path string, env *query.Env) (*Index, func(), error) {
 		cancel: cancel,
 	}
 	h.indexes[key] = ix
+	ss.indexMu.Lock()
+	ss.indexes = append(ss.indexes, ix)
+	ss.indexMu.Unlock()
 	go func() {
 		defer close(ix.ready)
 		n, err := ix.Engine.Sync(ctx)
@@ -133,8 +148,22 @@ func (h *Hub) release(ix *Index) {
 	<-ix.ready
 	delete(h.indexes, ix.key)
 	ss := h.stores[ix.path]
+	ss.indexMu.Lock()
+	for i, other := range ss.indexes {
+		if other == ix {
+			ss.indexes = append(ss.indexes[:i], ss.indexes[i+1:]...)
+			break
+		}
+	}
+	ss.indexMu.Unlock()
 	ss.refs--
 	if ss.refs == 0 {
+		// Every instance released its poller before its index; stop a poller left
+		// behind all the same, before its store closes under it.
+		if ss.poller != nil {
+			ss.poller.run.Stop()
+			ss.poller = nil
+		}
 		delete(h.stores, ix.path)
 		if err := ss.st.Close(); err != nil {
 			h.logger.Warn("Closing the store failed", "path", ix.path, "error", err)

@@ -21,7 +21,11 @@ import (
 //	                             distinct values of a field with counts, most frequent first
 //	POST validate                {"filter": "..."}: the parse or check error with its position
 //	POST validate-schema         {"schema": "..."}: every problem of a schema text, with lines
+//	GET  status                  the store and the ticket source's polling (see status.go)
+//	POST push                    a batch of tickets (webhooks), with each ticket's outcome
 func (d *Datasource) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /status", d.handleStatus)
+	mux.HandleFunc("POST /push", d.handlePush)
 	mux.HandleFunc("GET /schema", d.handleSchema)
 	mux.HandleFunc("GET /values", d.handleValues)
 	mux.HandleFunc("POST /validate", d.handleValidate)

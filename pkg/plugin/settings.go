@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/source/sources"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 )
 
@@ -24,6 +25,14 @@ type Settings struct {
 	Schema json.RawMessage `json:"schema,omitempty"`
 	// SchemaPath is a schema file on the Grafana server, used when Schema is empty.
 	SchemaPath string `json:"schemaPath,omitempty"`
+	// Source says where new and updated tickets come from (type "none" when absent:
+	// tickets come from `spacetime import`). Its secrets are in secureJsonData.
+	Source sources.Settings `json:"-"`
+	// RawSource is jsonData.source as sent. It is decoded apart, so that a mistake in the
+	// source settings stops the polling only, not the queries over the stored tickets.
+	RawSource json.RawMessage `json:"source,omitempty"`
+	// sourceErr is why RawSource could not be decoded.
+	sourceErr error
 }
 
 // loadSettings reads jsonData. getenv is os.Getenv outside tests.
@@ -41,6 +50,11 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 		return set, fmt.Errorf("store %q is not available in this version; use \"embedded\"", set.Store)
 	default:
 		return set, fmt.Errorf("unknown store %q; use \"embedded\"", set.Store)
+	}
+	if raw := bytes.TrimSpace(set.RawSource); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if err := json.Unmarshal(raw, &set.Source); err != nil {
+			set.sourceErr = fmt.Errorf("the source settings (jsonData.source) are not what is expected: %w", err)
+		}
 	}
 	if set.StorePath == "" {
 		p, err := bolt.DefaultPath(getenv, s.UID)

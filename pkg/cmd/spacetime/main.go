@@ -2,6 +2,7 @@
 // sets and measures the engine, with the same code that the Grafana plugin runs.
 //
 //	spacetime import   --schema FILE --store PATH FILE...
+//	spacetime ingest   --config FILE [--once]
 //	spacetime query    --store PATH [--schema FILE] [flags | --json QUERY]
 //	spacetime generate --tickets N [--out FILE]
 //	spacetime bench    --tickets N
@@ -28,6 +29,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"import", "read CSV, TSV or JSONL ticket files into a store", runImport},
+		{"ingest", "poll a ticket source (demo, HTTP API, files) into a store", runIngest},
 		{"query", "run a query against a store and print the result", runQuery},
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
 		{"schema", "print the default column schema, or check a schema file", runSchema},

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/source"
+	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/store/stores"
+)
+
+// ingestConfig is the YAML file of `spacetime ingest`: the store, the schema, and the same
+// source settings as the data source's jsonData.source, with the secrets beside them.
+type ingestConfig struct {
+	// Store is the store spec, as `spacetime import --store` takes it.
+	Store string `yaml:"store"`
+	// Schema is a schema file; empty means the built-in schema.
+	Schema string           `yaml:"schema"`
+	Source sources.Settings `yaml:"source"`
+	// Secrets are httpToken, httpPassword and httpHeaderValue: a literal value, env:NAME
+	// for an environment variable, or file:PATH for a file's first line.
+	Secrets map[string]string `yaml:"secrets"`
+}
+
+const ingestExample = `store: /var/lib/spacetime/tickets.db
+schema: /etc/spacetime/schema.yaml      # optional: the built-in schema
+source:
+  type: http                            # demo, http or files
+  interval: 1m
+  http:
+    preset: jira                        # jira, pagerduty, servicenow, github or custom
+    url: https://example.atlassian.net
+    auth: basic
+    username: ops@example.com
+secrets:
+  httpPassword: env:JIRA_API_TOKEN      # or file:/run/secrets/jira, or the value itself`
+
+func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configFile = fs.String("config", "", "the YAML configuration file (required)")
+		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed)")
+	)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: spacetime ingest --config FILE [--once]")
+		fmt.Fprintln(stderr, "\nPolls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code")
+		fmt.Fprintln(stderr, "as the Grafana data source's poller: for a store that several Grafana servers share.")
+		fmt.Fprintln(stderr, "The configuration:")
+		fmt.Fprintln(stderr, "\n"+ingestExample)
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *configFile == "" {
+		return fmt.Errorf("%w: --config is required", errUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	cfg, err := loadIngestConfig(*configFile)
+	if err != nil {
+		return err
+	}
+	sch := schema.Default()
+	if cfg.Schema != "" {
+		if sch, err = schema.Load(cfg.Schema); err != nil {
+			return err
+		}
+	}
+	secrets, err := resolveSecrets(cfg.Secrets, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	timing, err := cfg.Source.Timing()
+	if err != nil {
+		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	src, err := sources.Build(sch, cfg.Source, secrets, sources.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	if src == nil {
+		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
+	}
+	st, err := stores.Open(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p := source.NewPoller(src, st, source.Options{
+		Key:      cfg.Source.Key(),
+		Interval: timing.Interval,
+		Overlap:  timing.Overlap,
+		Logger:   &lineLogger{w: stderr},
+	})
+	if *once {
+		rep, err := p.PollOnce(ctx)
+		printPoll(stdout, src.Describe(), rep, p.Status())
+		return err
+	}
+	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", src.Describe(), cfg.Store, timing.Interval)
+	run := p.Start()
+	<-ctx.Done()
+	run.Stop()
+	st2 := p.Status()
+	fmt.Fprintf(stderr, "Stopped after %d polls (%d failed): %d records stored, %d rejected.\n",
+		st2.Polls, st2.Failures, st2.Totals.Records, st2.Totals.Rejected)
+	return nil
+}
+
+func loadIngestConfig(path string) (ingestConfig, error) {
+	var cfg ingestConfig
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read the configuration: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("%s is empty; a configuration looks like:\n%s", path, ingestExample)
+		}
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	if strings.TrimSpace(cfg.Store) == "" {
+		return cfg, fmt.Errorf("%s: store is missing: name the store file (or dynamodb://TABLE)", path)
+	}
+	return cfg, nil
+}
+
+// resolveSecrets reads the secrets: literal values, env:NAME, or file:PATH.
+func resolveSecrets(in map[string]string, getenv func(string) string) (sources.Secrets, error) {
+	var out sources.Secrets
+	for name, ref := range in {
+		var dst *string
+		switch name {
+		case "httpToken":
+			dst = &out.HTTPToken
+		case "httpPassword":
+			dst = &out.HTTPPassword
+		case "httpHeaderValue":
+			dst = &out.HTTPHeaderValue
+		default:
+			return out, fmt.Errorf("secrets.%s: unknown secret (want httpToken, httpPassword or httpHeaderValue)", name)
+		}
+		switch {
+		case strings.HasPrefix(ref, "env:"):
+			v := getenv(strings.TrimPrefix(ref, "env:"))
+			if v == "" {
+				return out, fmt.Errorf("secrets.%s: the environment variable %s is empty or not set", name, strings.TrimPrefix(ref, "env:"))
+			}
+			*dst = v
+		case strings.HasPrefix(ref, "file:"):
+			b, err := os.ReadFile(strings.TrimPrefix(ref, "file:"))
+			if err != nil {
+				return out, fmt.Errorf("secrets.%s: %w", name, err)
+			}
+			first, _, _ := strings.Cut(string(b), "\n")
+			*dst = strings.TrimSpace(first)
+		default:
+			*dst = ref
+		}
+	}
+	return out, nil
+}
+
+func printPoll(w io.Writer, desc string, rep source.Report, st source.Status) {
+	r := rep.Result
+	fmt.Fprintf(w, "%s: %d records: %d inserted, %d updated, %d unchanged, %d stale, %d rejected, %d retries (%s)\n",
+		desc, rep.Records, r.Inserted, r.Updated, r.Unchanged, r.Stale, rep.Rejected, rep.Retries,
+		time.Duration(rep.Duration).Round(time.Millisecond))
+	for _, rej := range st.RecentRejects {
+		fmt.Fprintf(w, "rejected: %s\n", rej)
+	}
+	if more := rep.Rejected - len(st.RecentRejects); more > 0 {
+		fmt.Fprintf(w, "... and %d more\n", more)
+	}
+}
+
+// lineLogger writes the poller's log as lines: time, message, key=value pairs.
+type lineLogger struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineLogger) log(level, msg string, args ...any) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s", time.Now().UTC().Format(time.RFC3339), level, msg)
+	for i := 0; i+1 < len(args); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", args[i], args[i+1])
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.w, b.String())
+}
+
+func (l *lineLogger) Info(msg string, args ...any)  { l.log("INFO", msg, args...) }
+func (l *lineLogger) Warn(msg string, args ...any)  { l.log("WARN", msg, args...) }
+func (l *lineLogger) Error(msg string, args ...any) { l.log("ERROR", msg, args...) }

@@ -1,0 +1,153 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/spacetime/tickets/pkg/source"
+	"github.com/spacetime/tickets/pkg/store"
+)
+
+// statusResponse is the answer of GET status: what the store holds and how the polling of
+// the ticket source goes, for operators and scripts (the health check says the same in
+// words).
+type statusResponse struct {
+	Store   *store.Info `json:"store,omitempty"`
+	Tickets int         `json:"tickets"`
+	// SourceType is the configured source ("none" without one).
+	SourceType string `json:"sourceType"`
+	// Source is the poller's status; absent without a source or when its settings are
+	// wrong, which SourceError then says.
+	Source      *source.Status `json:"source,omitempty"`
+	SourceError string         `json:"sourceError,omitempty"`
+	// Summary says the same in a sentence.
+	Summary string `json:"summary,omitempty"`
+}
+
+func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
+	ix, err := d.ready(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	resp := statusResponse{Tickets: ix.Engine.Len(), SourceType: d.settings.Source.Kind(), Source: d.sourceStatus()}
+	if info, err := ix.Store.Info(r.Context()); err == nil {
+		resp.Store = &info
+	}
+	switch {
+	case d.sourceErr != nil:
+		resp.SourceError = d.sourceErr.Error()
+		resp.Summary = "The ticket source is not polled: " + d.sourceErr.Error()
+	case resp.Source != nil:
+		resp.Summary = resp.Source.Summary(time.Now())
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// maxPushBytes bounds a push body: MaxPushRecords tickets of a few kilobytes.
+const maxPushBytes = 32 << 20
+
+// handlePush takes a batch of tickets from a webhook: a JSON array, {"tickets": [...]},
+// or one ticket object, mapped onto the schema as `spacetime import` maps JSON lines. It
+// answers 200 with each ticket's outcome when at least one was accepted (or the batch
+// was empty), 422 when every ticket was rejected, 400 for a body that is not tickets.
+func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
+	ix, err := d.ready(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	var body []byte
+	if r.Body != nil { // the SDK's adapter gives no body for an empty one
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxPushBytes+1))
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("read the request body: %w", err))
+		return
+	}
+	if len(body) > maxPushBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is larger than %d MiB; push fewer tickets at once", maxPushBytes>>20))
+		return
+	}
+	items, err := source.DecodePush(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	// The write goes on if the caller hangs up: a batch is stored whole or not at all.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	defer cancel()
+	res, err := source.Push(ctx, ix.Store, d.env.Schema, items, ix.shared.syncIndexes)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, store.ErrClosed) {
+			status = http.StatusServiceUnavailable
+		}
+		writeError(w, status, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Received > 0 && res.Accepted == 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, status, res)
+}
+
+// annotateStats adds the polling's status to a stats frame: in its custom metadata under
+// "source" (for stat panels and scripts), and as a warning notice on the panel while the
+// source fails, so that a responder knows the numbers may be behind.
+func (d *Datasource) annotateStats(frames data.Frames) {
+	st := d.sourceStatus()
+	if len(frames) == 0 || (st == nil && d.sourceErr == nil) {
+		return
+	}
+	fr := frames[0]
+	if fr.Meta == nil {
+		fr.Meta = &data.FrameMeta{}
+	}
+	custom := map[string]any{}
+	if fr.Meta.Custom != nil {
+		// The frame builder's custom metadata is kept, whatever its Go type.
+		if raw, err := json.Marshal(fr.Meta.Custom); err == nil {
+			_ = json.Unmarshal(raw, &custom)
+		}
+	}
+	now := time.Now()
+	switch {
+	case d.sourceErr != nil:
+		custom["source"] = map[string]any{"state": "misconfigured", "error": d.sourceErr.Error()}
+		fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: "The ticket source is not polled: " + d.sourceErr.Error()})
+	default:
+		custom["source"] = map[string]any{
+			"state": st.State, "lastSuccess": lastStart(st.LastSuccess), "lagSeconds": time.Duration(st.Lag).Seconds(),
+			"failures": st.Failures, "consecutiveFailures": st.ConsecutiveFailures, "rejected": st.Totals.Rejected,
+			"lastError": problemText(st.LastError),
+		}
+		if !st.Healthy() {
+			fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: st.Summary(now)})
+		}
+	}
+	fr.Meta.Custom = custom
+}
+
+func lastStart(r *source.Report) any {
+	if r == nil {
+		return nil
+	}
+	return r.Start
+}
+
+func problemText(p *source.Problem) string {
+	if p == nil {
+		return ""
+	}
+	return p.Message
+}
