@@ -33,6 +33,7 @@ func commands() []command {
 		{"query", "run a query against a store and print the result", runQuery},
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
 		{"schema", "print the default column schema, or check a schema file", runSchema},
+		{"dashboards", "write the provisioned dashboards and alert rules for a schema", runDashboards},
 		{"bench", "measure import, start-up, memory and the drill-down workload", runBench},
 	}
 }

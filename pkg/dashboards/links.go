@@ -1,0 +1,100 @@
+package dashboards
+
+import "strings"
+
+// Names that the dashboards, the alert rules and the contract tests share.
+const (
+	// PluginID is the data source plugin's id.
+	PluginID = "spacetime-tickets-datasource"
+	// DatasourceUID is the uid of the provisioned data source
+	// (provisioning/datasources/datasources.yml).
+	DatasourceUID = "spacetime"
+	// OverviewUID and TicketUID are the dashboards' uids, which their URLs carry.
+	OverviewUID = "spacetime-overview"
+	TicketUID   = "spacetime-ticket"
+	// FolderTitle is the Grafana folder of the dashboards and the alert rules.
+	FolderTitle = "Spacetime"
+)
+
+// Variable names of the dashboards. A URL carries each as var-NAME.
+const (
+	// VarFilters is the ad hoc filter variable: every dimension filter, cumulative.
+	VarFilters = "filters"
+	// VarFilter is a text box holding a filter expression (unions, grouping, negation).
+	VarFilter = "filter"
+	// VarSearch is a text box of search words: matching tickets are marked, none removed.
+	VarSearch = "search"
+	// VarStack picks the field the ticket count over time is stacked by.
+	VarStack = "stack"
+	// VarColumns is the multi-value list of the ticket table's columns.
+	VarColumns = "columns"
+	// VarChanged is the multi-value list of fields the "what changed?" tables rank.
+	VarChanged = "changed"
+	// VarTicket is the Ticket dashboard's ticket key.
+	VarTicket = "ticket"
+)
+
+// OverviewPath and TicketPath are the dashboards' URL paths. Grafana prefixes a link that
+// starts with "/" with its sub-path (locationUtil.assureBaseUrl in getLinksSupplier,
+// packages/grafana-data/src/field/fieldOverrides.ts), so they work under one too.
+var (
+	OverviewPath = "/d/" + OverviewUID + "/spacetime-overview"
+	TicketPath   = "/d/" + TicketUID + "/ticket"
+)
+
+// keepView is the part of a link's query string that keeps the viewer's time range and
+// every variable, ad hoc filters included. ${__url_time_range} and ${__all_variables} are
+// Grafana's data link macros (DataLinkBuiltInVars keepTime and includeVars; in scenes
+// dashboards UrlTimeRangeMacro and AllVariablesMacro, grafana/scenes
+// packages/scenes/src/variables/macros). AllVariablesMacro writes each variable with the
+// queryparam format, which for a variable with URL sync (the ad hoc filters) is exactly
+// what the URL holds: one var-filters=key|operator|value parameter per filter.
+const keepView = "${__url_time_range}&${__all_variables}"
+
+// AddFilterURL is a data link that reopens the overview with one more ad hoc filter,
+// key = the value that valueRef interpolates to, keeping the other filters, variables
+// and the time range.
+//
+// Grafana's scenes dashboards read ad hoc filters from the URL in
+// AdHocFiltersVariableUrlSyncHandler.updateFromUrl (grafana/scenes,
+// packages/scenes/src/variables/adhoc/AdHocFiltersVariableUrlSyncHandler.ts): every
+// var-NAME parameter is one filter "key|operator|value", "|" and "," inside a key or value
+// written as __gfp__ and __gfc__, and a repeated parameter gives several filters. So
+// appending one more var-filters parameter after ${__all_variables} adds a filter and
+// keeps the rest. valueRef should use the percentencode format: the default format of a
+// data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable format writes
+// the __gfp__ and __gfc__ escapes, so a value that holds "|" or "," arrives cut at that
+// character; "other" and "(none)", the breakdown's rest and missing values, are not
+// values of the field, and filtering for them finds nothing.
+func AddFilterURL(dashboardPath, key, valueRef string) string {
+	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
+}
+
+// TicketURL is a data link to the Ticket dashboard for the ticket whose key keyRef
+// interpolates to, keeping the time range.
+func TicketURL(keyRef string) string {
+	return TicketPath + "?${__url_time_range}&var-" + VarTicket + "=" + keyRef
+}
+
+// ExportPath is the backend resource that streams the tickets of a query as a file.
+const ExportPath = "/api/datasources/uid/" + DatasourceUID + "/resources/export"
+
+// ExportURL is a link that downloads the tickets the overview's table shows, every one of
+// them rather than the table's limit, as format (tsv or csv): the time range (${__from}
+// and ${__to}, unix milliseconds), the filter expression and search (percent-encoded), the
+// table's columns and the ad hoc filters. A link cannot write the ad hoc filters as JSON
+// (no variable format does), so they travel as Grafana writes them in a dashboard URL:
+// ${filters:queryparam} is one var-filters=key|operator|value parameter per filter (the
+// queryparam format uses the variable's URL sync state; formatRegistry.ts in
+// grafana/scenes), which DecodeURLFilters reads.
+func ExportURL(format string) string {
+	var b strings.Builder
+	b.WriteString(ExportPath)
+	b.WriteString("?format=" + format)
+	b.WriteString("&from=${__from}&to=${__to}")
+	b.WriteString("&filter=${" + VarFilter + ":percentencode}")
+	b.WriteString("&search=${" + VarSearch + ":percentencode}")
+	b.WriteString("&columns=${" + VarColumns + ":csv}")
+	b.WriteString("&${" + VarFilters + ":queryparam}")
+	return b.String()
+}

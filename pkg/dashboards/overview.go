@@ -1,0 +1,445 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/logs"
+	"github.com/grafana/grafana-foundation-sdk/go/piechart"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/spacetime/tickets/pkg/frames"
+	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/schema"
+)
+
+// Panel ids of the overview. They are fixed because the alert rules link to a panel by id.
+const (
+	panelChartsRow = 1 + iota
+	panelTotal
+	panelOpen
+	panelRate
+	panelSpike
+	panelCounts
+	panelMovers
+	panelTicketsRow
+	panelTable
+	panelFeed
+	// panelDimensions is the first id of the charts by dimension, one each.
+	panelDimensions = 20
+)
+
+// CountsPanelID is the overview's ticket count over time, which the alert rules link to.
+const CountsPanelID = panelCounts
+
+// Spike defaults shared by the overview's "against the usual rate" panel and the alert
+// rules: the same question, asked the same way.
+const (
+	spikeWindow   = "10m"
+	spikeBaseline = "24h"
+)
+
+// filterRef is the filter expression text box as a query's filter. The raw format keeps
+// the expression as typed: the frontend's own format (formatFilterVariable) escapes the
+// quotes of a single value, which is right for `service = "$var"` but would break a whole
+// expression. A format in the reference wins over the one the frontend passes
+// (sceneInterpolator: "const fmt = fmt2 || fmt3 || format").
+var filterRef = "${" + VarFilter + ":raw}"
+
+// Overview builds the "Spacetime overview" dashboard for a schema.
+func Overview(opts Options) (dashboard.Dashboard, error) {
+	s := opts.Schema
+	charts, err := opts.charts()
+	if err != nil {
+		return dashboard.Dashboard{}, err
+	}
+	b := dashboard.NewDashboardBuilder("Spacetime overview").
+		Uid(OverviewUID).
+		Description("Where is the outage? High-severity tickets over time, by dimension, and the tickets themselves. Click a slice or bar to filter; drag over the chart to zoom.").
+		Tags([]string{"spacetime", "tickets"}).
+		Editable().
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Timezone(common.TimeZoneBrowser).
+		Time("now-6h", "now").
+		Refresh("1m").
+		Timepicker(timePicker())
+
+	for _, v := range overviewVariables(s, charts) {
+		b.WithVariable(v)
+	}
+
+	b.WithRow(dashboard.NewRowBuilder("Charts").Id(panelChartsRow).Collapsed(false))
+	b.WithPanel(statPanel(panelTotal, "Tickets in range", "How many tickets match the filters in the time range.", []string{"total"}, 4))
+	b.WithPanel(statPanel(panelOpen, "Open now", "Of those, how many are still open (the schema's open filter).", []string{"open"}, 4))
+	b.WithPanel(statPanel(panelRate, "Tickets per minute, against the usual", "The rate in the time range, beside the usual rate: the day before the range.", []string{"rate", "baseline"}, 6).Decimals(1))
+	b.WithPanel(spikePanel())
+	b.WithPanel(countsPanel(s))
+	for i, c := range charts {
+		b.WithPanel(dimensionPanel(uint32(panelDimensions+i), s, c))
+	}
+	b.WithPanel(moversPanel())
+
+	b.WithRow(dashboard.NewRowBuilder("Tickets").Id(panelTicketsRow).Collapsed(false))
+	b.WithPanel(ticketsPanel(s))
+	b.WithPanel(feedPanel(s))
+	return b.Build()
+}
+
+// timePicker offers the ranges responders ask for; any past range stays one click away in
+// the picker's absolute range.
+func timePicker() *dashboard.TimePickerBuilder {
+	var ranges []cog.Builder[dashboard.TimeOption]
+	for _, r := range []struct{ display, from string }{
+		{"Last hour", "now-1h"}, {"Last 6 hours", "now-6h"}, {"Last 24 hours", "now-24h"}, {"Last 7 days", "now-7d"},
+	} {
+		ranges = append(ranges, dashboard.NewTimeOptionBuilder().Display(r.display).From(r.from).To("now"))
+	}
+	return dashboard.NewTimePickerBuilder().
+		RefreshIntervals([]string{"1m", "5m", "15m", "1h"}).
+		QuickRanges(ranges)
+}
+
+func overviewVariables(s *schema.Schema, charts []Chart) []cog.Builder[dashboard.VariableModel] {
+	var facets, columns, changed []string
+	for _, c := range s.Facets() {
+		facets = append(facets, c.Name)
+	}
+	for _, c := range s.Ordered() {
+		if !c.Detail {
+			columns = append(columns, c.Name)
+		}
+	}
+	for _, c := range charts {
+		if col, ok := s.Column(c.Field); ok && col.Type == schema.String {
+			changed = append(changed, c.Field)
+		}
+	}
+	if len(changed) == 0 {
+		changed = facets
+	}
+	stack := facets[0]
+	if len(charts) > 0 {
+		stack = charts[0].Field
+	}
+	return []cog.Builder[dashboard.VariableModel]{
+		dashboard.NewAdHocVariableBuilder(VarFilters).
+			Label("Filters").
+			Description("Dimension filters, all of them applied (=, !=, regex =~ and !~, one of =|, none of !=|). Clicking a slice, a bar or a table cell adds one.").
+			Datasource(*datasourceRef()),
+		dashboard.NewTextBoxVariableBuilder(VarFilter).
+			Label("Filter expression").
+			Description(`A filter in Spacetime's filter language, ANDed with the filters: unions, grouping and negation, such as (service = "checkout" or region =~ "^eu-") and not status in ("resolved").`).
+			DefaultValue(dashboard.StringOrMap{String: ptr("")}),
+		dashboard.NewTextBoxVariableBuilder(VarSearch).
+			Label("Search").
+			Description("Words the tickets contain. Matching tickets are highlighted in the table and the feed; the others are greyed out, not removed.").
+			DefaultValue(dashboard.StringOrMap{String: ptr("")}),
+		customVariable(VarStack, "Stack by", "The field the ticket count over time is split by.", facets, []string{stack}, false),
+		customVariable(VarColumns, "Columns", "The ticket table's columns, in the schema's order by default.", columns, s.TableColumns(), true),
+		customVariable(VarChanged, "What changed, by", "The fields ranked by how far their values rose above the period before.", facets, changed, true),
+	}
+}
+
+// customVariable is a list variable of fixed values with its current selection.
+func customVariable(name, label, description string, values, current []string, multi bool) *dashboard.CustomVariableBuilder {
+	options := make([]dashboard.VariableOption, len(values))
+	for i, v := range values {
+		options[i] = dashboard.VariableOption{
+			Text: dashboard.StringOrArrayOfString{String: ptr(v)}, Value: dashboard.StringOrArrayOfString{String: ptr(v)},
+			Selected: ptr(contains(current, v)),
+		}
+	}
+	cur := dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{String: ptr(current[0])}, Value: dashboard.StringOrArrayOfString{String: ptr(current[0])}}
+	if multi {
+		cur = dashboard.VariableOption{Text: dashboard.StringOrArrayOfString{ArrayOfString: current}, Value: dashboard.StringOrArrayOfString{ArrayOfString: current}}
+	}
+	return dashboard.NewCustomVariableBuilder(name).
+		Label(label).
+		Description(description).
+		Values(dashboard.StringOrMap{String: ptr(strings.Join(values, ","))}).
+		Options(options).
+		Current(cur).
+		Multi(multi).
+		IncludeAll(false)
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// statPanel shows fields of the stats query. A filterFieldsByName transformation picks
+// them: its matcher takes a field's name as well as its display name (byNames in
+// packages/grafana-data/src/transformations/matchers/nameMatcher.ts), whereas the stat
+// panel's reduceOptions.fields regex sees only display names.
+func statPanel(id uint32, title, description string, fields []string, width uint32) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().
+		Id(id).
+		Title(title).
+		Description(description).
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{QueryType: query.Stats, Filter: filterRef, Baseline: spikeBaseline})).
+		WithTransformation(dashboard.DataTransformerConfig{
+			Id:      "filterFieldsByName",
+			Options: map[string]any{"include": map[string]any{"names": fields}},
+		}).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Values(false).Calcs([]string{"lastNotNull"})).
+		GraphMode(common.BigValueGraphModeNone).
+		ColorMode(common.BigValueColorModeValue).
+		TextMode(common.BigValueTextModeValueAndName).
+		Orientation(common.VizOrientationAuto).
+		Unit("short").
+		Height(5).
+		Span(width)
+}
+
+// spikePanel draws the ticket rate of the last few minutes against its usual rate, the
+// measure the "Ticket spike" alert rule watches.
+func spikePanel() *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Id(panelSpike).
+		Title("Rate against the usual rate").
+		Description("Tickets per minute over the last " + spikeWindow + " at each point, and the usual rate over the " + spikeBaseline + " before: what the Ticket spike alert compares.").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{
+			QueryType: query.Spike, Filter: filterRef,
+			Window: spikeWindow, Baseline: spikeBaseline, Series: []string{frames.SpikeRate, frames.SpikeBaseline},
+		})).
+		DrawStyle(common.GraphDrawStyleLine).
+		LineWidth(2).
+		FillOpacity(10).
+		ShowPoints(common.VisibilityModeNever).
+		Unit("short").
+		Min(0).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
+		Height(5).
+		Span(10)
+}
+
+// countsPanel is the spike chart: ticket counts over time, stacked by the chosen field.
+// Dragging over it zooms the dashboard's time range, which every panel follows.
+func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Id(panelCounts).
+		Title("Tickets over time, by ${" + VarStack + "}").
+		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{QueryType: query.Counts, Filter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
+		DrawStyle(common.GraphDrawStyleBars).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
+		FillOpacity(80).
+		LineWidth(1).
+		Unit("short").
+		Min(0).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementRight)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
+		Height(9).
+		Span(24)
+}
+
+// ChartKind is how a dimension is charted.
+type ChartKind string
+
+const (
+	// Pie suits a dimension with a few values (severity, region).
+	Pie ChartKind = "pie"
+	// Bar suits a long-tailed dimension, its top values (services, categories).
+	Bar ChartKind = "bar"
+)
+
+// Chart is one chart by dimension of the overview.
+type Chart struct {
+	Field string
+	Kind  ChartKind
+}
+
+// dimensionPanel charts the top values of a field. Clicking a slice or a bar offers "Add
+// filter", a data link that reopens the dashboard with one more ad hoc filter for the
+// value. The link is in the panel's defaults, which Grafana adds to the links of every
+// field (setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts), so
+// the count field, whose slices and bars are drawn, carries it.
+func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.Panel] {
+	col, _ := s.Column(c.Field)
+	words := strings.ReplaceAll(c.Field, "_", " ")
+	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value.", col.DisplayName(), c.Field)
+	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, Filter: filterRef}
+	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Add filter "+c.Field+" = ${__data.fields."+c.Field+"}",
+		AddFilterURL(OverviewPath, c.Field, "${__data.fields."+c.Field+":percentencode}"), false)}
+	if c.Kind == Bar {
+		return barchart.NewPanelBuilder().
+			Id(id).
+			Title("Top " + words + " values").
+			Description(description).
+			Datasource(*datasourceRef()).
+			WithTarget(target("A", q)).
+			XField(c.Field).
+			Orientation(common.VizOrientationHorizontal).
+			ShowValue(common.VisibilityModeAuto).
+			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(false)).
+			Tooltip(singleTooltip()).
+			Unit("short").
+			DataLinks(links).
+			Height(8).
+			Span(6)
+	}
+	return piechart.NewPanelBuilder().
+		Id(id).
+		Title("By " + words).
+		Description(description).
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", q)).
+		PieType(piechart.PieChartTypeDonut).
+		Orientation(common.VizOrientationAuto).
+		Tooltip(singleTooltip()).
+		DisplayLabels([]piechart.PieChartLabels{piechart.PieChartLabelsName}).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Values(true).Calcs([]string{"lastNotNull"})).
+		Legend(piechart.NewPieChartLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementRight).Values([]piechart.PieChartLegendValues{piechart.PieChartLegendValuesValue})).
+		Unit("short").
+		DataLinks(links).
+		Height(8).
+		Span(6)
+}
+
+func singleTooltip() *common.VizTooltipOptionsBuilder {
+	return common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)
+}
+
+// moversPanel answers "what changed?": a table per field of the changed variable (the
+// panel repeats over it), the values that rose most above the period before the range.
+func moversPanel() *table.PanelBuilder {
+	return table.NewPanelBuilder().
+		Id(panelMovers).
+		Title("What changed: ${"+VarChanged+"}").
+		Description("The values whose tickets rose most above the period before the range (as long as the range), ranked by how unlikely the rise is. Click a value to filter for it.").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, Filter: filterRef})).
+		Repeat(VarChanged).
+		RepeatDirection(dashboard.PanelRepeatDirectionH).
+		MaxPerRow(4).
+		CellHeight(common.TableCellHeightSm).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Score").Desc(true)}).
+		// The value field is the only string field of a movers frame.
+		OverrideByFieldType("string", []dashboard.DynamicConfigValue{{
+			Id: "links",
+			Value: []dataLinkJSON{{
+				Title: "Add filter ${__field.name} = ${__value.text}",
+				URL:   AddFilterURL(OverviewPath, "${__field.name}", "${__value.text:percentencode}"),
+			}},
+		}}).
+		OverrideByName("baseline", []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
+		Height(8).
+		Span(8)
+}
+
+// dataLinkJSON is a data link as a field config override writes it.
+type dataLinkJSON struct {
+	Title       string `json:"title"`
+	URL         string `json:"url"`
+	TargetBlank bool   `json:"targetBlank,omitempty"`
+}
+
+// dataLink is a field's data link.
+func dataLink(title, url string, targetBlank bool) cog.Builder[dashboard.DashboardLink] {
+	return linkBuilder{dashboard.DashboardLink{Title: title, Url: ptr(url), TargetBlank: targetBlank, Tags: []string{}}}
+}
+
+type linkBuilder struct{ l dashboard.DashboardLink }
+
+func (b linkBuilder) Build() (dashboard.DashboardLink, error) { return b.l, nil }
+
+// panelLink is a link in a panel's header.
+func panelLink(title, url string) cog.Builder[dashboard.DashboardLink] {
+	return linkBuilder{dashboard.DashboardLink{Title: title, Type: dashboard.DashboardLinkTypeLink, Url: ptr(url), TargetBlank: true, Tags: []string{}}}
+}
+
+// matchColours grey out the rows that do not match the search: a hidden "match" field
+// whose colour, through a value mapping, paints the whole row. The table's
+// color-background cell type with applyToRow colours a row from any field of the frame,
+// hidden ones included (getApplyToRowBgFn(data.fields, ...) in
+// packages/grafana-ui/src/components/Table/TableNG), and a transparent colour leaves the
+// row as it is (getCellColorInlineStylesFactory). Value mappings look a boolean up as
+// "true" or "false" (getValueMappingResult, vm.options[value], in
+// packages/grafana-data/src/utils/valueMappings.ts).
+var matchOverride = []dashboard.DynamicConfigValue{
+	{Id: "custom.hidden", Value: true},
+	{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic", "applyToRow": true}},
+	{Id: "mappings", Value: []any{map[string]any{
+		"type": "value",
+		"options": map[string]any{
+			"true":  map[string]any{"color": "transparent", "index": 0},
+			"false": map[string]any{"color": NoMatchColour, "index": 1},
+		},
+	}}},
+}
+
+// NoMatchColour is the row colour of a ticket that does not match the search.
+const NoMatchColour = "rgba(128, 128, 128, 0.35)"
+
+// ticketsPanel is the ticket table. Its columns are the columns variable (the schema's
+// table columns by default, in the schema's order); the backend sets each dimension field
+// filterable, which gives its cells "filter for value" and "filter out value", and links
+// the key to the ticket system. Every cell also links to the Ticket dashboard, which shows
+// the whole ticket.
+func ticketsPanel(s *schema.Schema) *table.PanelBuilder {
+	var sortBy []cog.Builder[common.TableSortByFieldState]
+	for _, k := range s.Table.Sort {
+		if c, ok := s.Column(k.Field); ok {
+			sortBy = append(sortBy, common.NewTableSortByFieldStateBuilder().DisplayName(c.DisplayName()).Desc(k.Desc))
+		}
+	}
+	return table.NewPanelBuilder().
+		Id(panelTable).
+		Title("Tickets").
+		Description("The newest tickets that match the filters. Sort by a column header, filter a column from its header, hover a cell to filter for or out its value. With a search, matching tickets stand out and the rest are greyed. Download: the panel's links (every filtered ticket, TSV or CSV) or Inspect > Data (the rows shown).").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{
+			QueryType: query.Tickets, Filter: filterRef, Search: "$" + VarSearch,
+			Columns: []string{"$" + VarColumns}, Limit: 500,
+		})).
+		Links([]cog.Builder[dashboard.DashboardLink]{
+			panelLink("Download all filtered tickets (TSV)", ExportURL("tsv")),
+			panelLink("Download all filtered tickets (CSV)", ExportURL("csv")),
+		}).
+		Filterable(true).
+		Inspect(true).
+		CellHeight(common.TableCellHeightSm).
+		SortBy(sortBy).
+		DataLinks([]cog.Builder[dashboard.DashboardLink]{
+			dataLink("Show ticket ${__data.fields."+s.Key+"}", TicketURL("${__data.fields."+s.Key+":percentencode}"), false),
+		}).
+		OverrideByName(frames.MatchField, matchOverride).
+		Height(12).
+		Span(24)
+}
+
+// feedPanel is the ticket feed: each ticket a log line that expands to every field, the
+// description included, with the search words highlighted (the backend sets
+// meta.custom.searchWords).
+func feedPanel(s *schema.Schema) *logs.PanelBuilder {
+	return logs.NewPanelBuilder().
+		Id(panelFeed).
+		Title("Ticket feed").
+		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", query.Query{QueryType: query.Logs, Filter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
+		ShowTime(true).
+		WrapLogMessage(true).
+		EnableLogDetails(true).
+		PrettifyLogMessage(false).
+		SortOrder(common.LogsSortOrderDescending).
+		DedupStrategy(common.LogsDedupStrategyNone).
+		Height(12).
+		Span(24)
+}
