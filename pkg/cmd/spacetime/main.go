@@ -35,6 +35,7 @@ func commands() []command {
 		{"schema", "print the default column schema, or check a schema file", runSchema},
 		{"dashboards", "write the provisioned dashboards and alert rules for a schema", runDashboards},
 		{"bench", "measure import, start-up, memory and the drill-down workload", runBench},
+		{"migrate", "create or update the DynamoDB table of a store, and check it", runMigrate},
 	}
 }
 

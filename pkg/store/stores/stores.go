@@ -3,30 +3,42 @@
 //
 //	/var/lib/spacetime/tickets.db    the embedded store in that file
 //	file:tickets.db                  the same, explicitly (file:///abs/path.db also works)
-//	dynamodb://TABLE?region=...      a DynamoDB table (not built yet)
+//	dynamodb://TABLE?region=R        a DynamoDB table (see package store/dynamo), with
+//	  &endpoint=http://HOST:PORT     a DynamoDB-compatible server or VPC endpoint, and
+//	  &profile=NAME                  a profile of the shared AWS config files
+//
+// A DynamoDB table must exist: `spacetime migrate --store dynamodb://TABLE?...` creates it.
 package stores
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/store/dynamo"
 )
 
 // Option changes how Open opens a store.
 type Option func(*options)
 
 type options struct {
-	bolt bolt.Options
+	bolt   bolt.Options
+	dynamo []func(*dynamo.Config)
 }
 
 // WithBoltOptions sets the options of an embedded store.
 func WithBoltOptions(o bolt.Options) Option {
 	return func(opts *options) { opts.bolt = o }
+}
+
+// WithDynamoConfig changes the configuration of a DynamoDB store after it is read from the
+// spec: the plugin sets the AWS configuration (credentials from the data source's
+// settings) this way.
+func WithDynamoConfig(change func(*dynamo.Config)) Option {
+	return func(opts *options) { opts.dynamo = append(opts.dynamo, change) }
 }
 
 // Open opens the store that spec names.
@@ -50,14 +62,14 @@ func Open(ctx context.Context, spec string, opts ...Option) (store.Store, error)
 	scheme, _, _ := strings.Cut(spec, "://")
 	switch strings.ToLower(scheme) {
 	case "dynamodb":
-		u, err := url.Parse(spec)
+		cfg, err := dynamo.ParseURL(spec)
 		if err != nil {
-			return nil, fmt.Errorf("open store %q: %w", spec, err)
+			return nil, fmt.Errorf("open %w", err)
 		}
-		if u.Host == "" {
-			return nil, fmt.Errorf("open store %q: no table name; write dynamodb://TABLE?region=REGION", spec)
+		for _, change := range o.dynamo {
+			change(&cfg)
 		}
-		return nil, fmt.Errorf("open store %q: the DynamoDB store is not built yet; use a file path for now", spec)
+		return dynamo.Open(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("open store %q: unknown kind of store %q; give a file path, file:PATH or dynamodb://TABLE", spec, scheme)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/store/dynamo"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -76,7 +78,7 @@ func TestOpenRefusedSpecs(t *testing.T) {
 	}{
 		{"empty", context.Background(), "  ", []string{"empty", "file path"}},
 		{"file without a path", context.Background(), "file:", []string{"file:", "path is empty"}},
-		{"dynamodb", context.Background(), "dynamodb://tickets?region=eu-west-1&endpoint=http://127.0.0.1:8000", []string{"dynamodb://tickets", "DynamoDB store is not built yet"}},
+		{"dynamodb with an unknown parameter", context.Background(), "dynamodb://tickets?regin=eu-west-1", []string{"dynamodb://tickets", `unknown parameter "regin"`}},
 		{"dynamodb without a table", context.Background(), "dynamodb://?region=eu-west-1", []string{"no table name"}},
 		{"another scheme", context.Background(), "s3://bucket/tickets.db", []string{"s3://bucket/tickets.db", `unknown kind of store "s3"`}},
 		{"a cancelled context", cancelled, filepath.Join(t.TempDir(), "x.db"), []string{"context canceled"}},
@@ -108,5 +110,52 @@ func TestOpenPassesBoltOptions(t *testing.T) {
 	_, err = Open(ctx, path, WithBoltOptions(bolt.Options{Timeout: 20 * time.Millisecond}))
 	if err == nil || !strings.Contains(err.Error(), "waited 20ms") {
 		t.Errorf("second Open = %v, want the lock error after the 20ms given", err)
+	}
+}
+
+func TestOpenDynamoDB(t *testing.T) {
+	ctx := context.Background()
+	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	spec := "dynamodb://tickets?region=eu-west-1&endpoint=" + server.Endpoint
+
+	_, err := Open(ctx, spec)
+	if err == nil || !strings.Contains(err.Error(), "spacetime migrate") {
+		t.Fatalf("Open before migrate = %v, want the advice to run spacetime migrate", err)
+	}
+	cfg, err := dynamo.ParseURL(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := dynamo.NewClient(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamo.Migrate(ctx, client, "tickets"); err != nil {
+		t.Fatal(err)
+	}
+	var changed bool
+	s, err := Open(ctx, spec, WithDynamoConfig(func(c *dynamo.Config) { changed = c.Table == "tickets" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !changed {
+		t.Error("the WithDynamoConfig function did not see the table's config")
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Kind != "dynamodb" || !strings.Contains(info.Location, "dynamodb://tickets (region eu-west-1)") {
+		t.Errorf("Info = %+v, want the DynamoDB table in eu-west-1", info)
+	}
+	layout := ticket.NewLayout([]string{"id"})
+	if _, err := s.Upsert(ctx, []ticket.Record{{Key: "a", Layout: layout, Values: []ticket.Value{ticket.String("a")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, []string{"a"}); err != nil || len(got) != 1 {
+		t.Errorf("Get after Upsert through the spec = %v, %v", got, err)
 	}
 }
