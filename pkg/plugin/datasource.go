@@ -46,11 +46,13 @@ type Datasource struct {
 // source and each change of its settings.
 func (h *Hub) NewFactory() func(context.Context, backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
 	return func(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-		return h.newDatasource(s, os.Getenv), nil
+		return h.newDatasource(ctx, s, os.Getenv), nil
 	}
 }
 
-func (h *Hub) newDatasource(s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
+// newDatasource builds an instance. ctx is the request's that made Grafana create it: it
+// carries Grafana's configuration, which says which AWS authentication is allowed.
+func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
 	d := &Datasource{release: func() {}, releasePoller: func() {}}
 	mux := http.NewServeMux()
 	d.routes(mux)
@@ -71,7 +73,12 @@ func (h *Hub) newDatasource(s backend.DataSourceInstanceSettings, getenv func(st
 		d.setupErr = err
 		return d
 	}
-	ix, release, err := h.Acquire(set.StorePath, d.env)
+	target, err := h.target(ctx, set, s, getenv)
+	if err != nil {
+		d.setupErr = err
+		return d
+	}
+	ix, release, err := h.Acquire(ctx, target, d.env)
 	if err != nil {
 		d.setupErr = err
 		return d

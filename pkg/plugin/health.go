@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/source"
+	"github.com/spacetime/tickets/pkg/store/dynamo"
 )
 
 // CheckHealth says whether the schema is valid, whether the store opens, and how many
@@ -34,6 +35,15 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	s := d.env.Schema
 	msg := fmt.Sprintf("Spacetime is working: %d tickets in the %s store at %s; the schema has %d columns and %d facets.",
 		d.index.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
+	if table, ok := d.index.Store.(*dynamo.Store); ok {
+		// The table opened when the instance was made; since then its index may be
+		// rebuilding, or a permission the writes need may be missing. CheckHealth says.
+		h, err := table.Health(ctx)
+		if err != nil {
+			return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: fmt.Sprintf("The DynamoDB store is not usable: %v", err)}, nil
+		}
+		msg += " " + h.Message + "."
+	}
 	status := backend.HealthStatusOk
 	switch st := d.waitFirstPoll(wait); {
 	case d.sourceErr != nil:

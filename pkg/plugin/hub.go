@@ -6,29 +6,45 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/store"
-	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/store/stores"
 )
+
+// DefaultFollowEvery is how often the engines over a shared (DynamoDB) store read what
+// other processes wrote to it.
+const DefaultFollowEvery = 10 * time.Second
 
 // Hub shares open stores and loaded engines between data source instances. Grafana makes
 // a new instance whenever settings change and disposes of the old one later; an embedded
 // store file can be open only once, and reloading an engine of a million tickets costs a
-// second, so instances over the same file and schema share them, reference-counted.
+// second, so instances over the same store and schema share them, reference-counted.
 type Hub struct {
 	mu      sync.Mutex
 	stores  map[string]*sharedStore
 	indexes map[string]*Index
 	logger  log.Logger
+	// awsConfigs builds (and caches) the AWS configurations of DynamoDB stores.
+	awsConfigs awsauth.ConfigProvider
+	// followEvery is how often engines over a DynamoDB store read the others' writes.
+	followEvery time.Duration
 }
 
 // NewHub returns an empty hub. main makes one and hands it to the instance factory.
 func NewHub(logger log.Logger) *Hub {
-	return &Hub{stores: map[string]*sharedStore{}, indexes: map[string]*Index{}, logger: logger}
+	return &Hub{
+		stores:      map[string]*sharedStore{},
+		indexes:     map[string]*Index{},
+		logger:      logger,
+		awsConfigs:  awsauth.NewConfigProvider(),
+		followEvery: DefaultFollowEvery,
+	}
 }
 
 type sharedStore struct {
@@ -52,12 +68,16 @@ type Index struct {
 	Engine *engine.Engine
 	// shared is the store the index reads, with the other indexes over it.
 	shared *sharedStore
-	path   string
-	key    string
-	refs   int
-	ready  chan struct{}
-	err    error // set before ready closes
-	cancel context.CancelFunc
+	// storeID is the store's identity in the hub: the file path, or
+	// dynamodb://TABLE@REGION/ENDPOINT#AUTH.
+	storeID string
+	key     string
+	refs    int
+	ready   chan struct{}
+	err     error // set before ready closes
+	cancel  context.CancelFunc
+	// done closes when the loading (and following) goroutine has returned.
+	done chan struct{}
 }
 
 // Ready waits until the engine has loaded the store.
@@ -80,56 +100,98 @@ func (ix *Index) Loaded() bool {
 	}
 }
 
-// Acquire returns the index for the store at path and the environment's schema, opening
-// and loading it on first use. Call the returned release once when done.
-func (h *Hub) Acquire(path string, env *query.Env) (*Index, func(), error) {
+// Acquire returns the index for the store target names and the environment's schema,
+// opening the store (through stores.Open) and loading the engine on first use. Call the
+// returned release once when done. ctx bounds the opening of the store only.
+func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (*Index, func(), error) {
 	fp, err := json.Marshal(env.Schema)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fingerprint the schema: %w", err)
 	}
-	key := fmt.Sprintf("%s\x00%x", path, sha256.Sum256(fp))
+	key := fmt.Sprintf("%s\x00%x", target.ID, sha256.Sum256(fp))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ix, ok := h.indexes[key]; ok {
 		ix.refs++
 		return ix, h.releaser(ix), nil
 	}
-	ss, ok := h.stores[path]
+	ss, ok := h.stores[target.ID]
 	if !ok {
-		st, err := bolt.Open(path, bolt.Options{})
+		st, err := stores.Open(ctx, target.Spec, target.Options...)
 		if err != nil {
 			return nil, nil, err
 		}
 		ss = &sharedStore{st: st}
-		h.stores[path] = ss
+		h.stores[target.ID] = ss
 	}
 	ss.refs++
-	ctx, cancel := context.WithCancel(context.Background())
+	loadCtx, cancel := context.WithCancel(context.Background())
 	ix := &Index{
-		Store:  ss.st,
-		Engine: engine.New(env.Schema, ss.st, engine.Options{Open: env.Open}),
-		shared: ss,
-		path:   path,
-		key:    key,
-		refs:   1,
-		ready:  make(chan struct{}),
-		cancel: cancel,
+		Store:   ss.st,
+		Engine:  engine.New(env.Schema, ss.st, engine.Options{Open: env.Open}),
+		shared:  ss,
+		storeID: target.ID,
+		key:     key,
+		refs:    1,
+		ready:   make(chan struct{}),
+		cancel:  cancel,
+		done:    make(chan struct{}),
 	}
 	h.indexes[key] = ix
 	ss.indexMu.Lock()
 	ss.indexes = append(ss.indexes, ix)
 	ss.indexMu.Unlock()
 	go func() {
-		defer close(ix.ready)
-		n, err := ix.Engine.Sync(ctx)
-		if err != nil {
-			ix.err = fmt.Errorf("load the tickets from %s: %w", path, err)
-			h.logger.Error("Loading tickets failed", "path", path, "error", err)
+		defer close(ix.done)
+		if !h.load(loadCtx, ix) {
 			return
 		}
-		h.logger.Info("Tickets loaded", "path", path, "tickets", n)
+		if target.Follow > 0 {
+			h.follow(loadCtx, ix, target.Follow)
+		}
 	}()
 	return ix, h.releaser(ix), nil
+}
+
+// load reads every ticket of the store into the engine and closes ix.ready.
+func (h *Hub) load(ctx context.Context, ix *Index) bool {
+	defer close(ix.ready)
+	n, err := ix.Engine.Sync(ctx)
+	if err != nil {
+		ix.err = fmt.Errorf("load the tickets from %s: %w", ix.storeID, err)
+		h.logger.Error("Loading tickets failed", "store", ix.storeID, "error", err)
+		return false
+	}
+	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", n)
+	return true
+}
+
+// follow applies what other processes write to a shared store, every interval, until ctx
+// ends. A failed sync is logged and retried at the next tick: the engine resumes after
+// what it applied, and queries keep answering from what is loaded.
+func (h *Hub) follow(ctx context.Context, ix *Index, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		_, err := ix.Engine.Sync(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil && !failing:
+			// Logged once per run of failures, not at every tick.
+			h.logger.Warn("Reading the store's changes failed; retrying", "store", ix.storeID, "error", err)
+			failing = true
+		case err == nil && failing:
+			h.logger.Info("Reading the store's changes works again", "store", ix.storeID)
+			failing = false
+		}
+	}
 }
 
 func (h *Hub) releaser(ix *Index) func() {
@@ -145,9 +207,9 @@ func (h *Hub) release(ix *Index) {
 		return
 	}
 	ix.cancel()
-	<-ix.ready
+	<-ix.done
 	delete(h.indexes, ix.key)
-	ss := h.stores[ix.path]
+	ss := h.stores[ix.storeID]
 	ss.indexMu.Lock()
 	for i, other := range ss.indexes {
 		if other == ix {
@@ -164,9 +226,9 @@ func (h *Hub) release(ix *Index) {
 			ss.poller.run.Stop()
 			ss.poller = nil
 		}
-		delete(h.stores, ix.path)
+		delete(h.stores, ix.storeID)
 		if err := ss.st.Close(); err != nil {
-			h.logger.Warn("Closing the store failed", "path", ix.path, "error", err)
+			h.logger.Warn("Closing the store failed", "store", ix.storeID, "error", err)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func pollerKey(ix *Index, set sources.Settings, sec sources.Secrets) string {
 func (h *Hub) attachPoller(ix *Index, src source.Source, set sources.Settings, sec sources.Secrets, timing sources.Timing) (*sharedPoller, func()) {
 	key := pollerKey(ix, set, sec)
 	h.mu.Lock()
-	ss := h.stores[ix.path]
+	ss := h.stores[ix.storeID]
 	if sp := ss.poller; sp != nil && sp.key == key {
 		sp.refs++
 		h.mu.Unlock()

@@ -17,8 +17,13 @@ import (
 // Settings is the data source's jsonData. Every field is optional: with empty settings
 // the data source uses the default schema and an embedded store in a default location.
 type Settings struct {
-	// Store is "embedded" (the default) or "dynamodb" (a later release).
+	// Store is "embedded" (the default) or "dynamodb" (a table shared by several
+	// Grafana servers; see DynamoDB and the AWS connection fields).
 	Store string `json:"store,omitempty"`
+	// DynamoDB names the table of store "dynamodb".
+	DynamoDB DynamoDBSettings `json:"dynamodb,omitempty"`
+	// AWSSettings are @grafana/aws-sdk's connection fields, at the top of jsonData.
+	AWSSettings
 	// StorePath is the embedded store's file; empty means bolt.DefaultPath for the UID.
 	StorePath string `json:"storePath,omitempty"`
 	// Schema is the column schema, as YAML or JSON text or as an object.
@@ -33,6 +38,8 @@ type Settings struct {
 	RawSource json.RawMessage `json:"source,omitempty"`
 	// sourceErr is why RawSource could not be decoded.
 	sourceErr error
+	// dynamoSpec is the store spec of store "dynamodb" (dynamodb://TABLE?region=R...).
+	dynamoSpec string
 }
 
 // loadSettings reads jsonData. getenv is os.Getenv outside tests.
@@ -47,16 +54,20 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 	case "", "embedded":
 		set.Store = "embedded"
 	case "dynamodb":
-		return set, fmt.Errorf("store %q is not available in this version; use \"embedded\"", set.Store)
+		spec, err := checkDynamoSettings(&set, s.DecryptedSecureJSONData)
+		if err != nil {
+			return set, err
+		}
+		set.dynamoSpec = spec
 	default:
-		return set, fmt.Errorf("unknown store %q; use \"embedded\"", set.Store)
+		return set, fmt.Errorf("unknown store %q (jsonData.store); use \"embedded\" or \"dynamodb\"", set.Store)
 	}
 	if raw := bytes.TrimSpace(set.RawSource); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		if err := json.Unmarshal(raw, &set.Source); err != nil {
 			set.sourceErr = fmt.Errorf("the source settings (jsonData.source) are not what is expected: %w", err)
 		}
 	}
-	if set.StorePath == "" {
+	if set.StorePath == "" && set.Store == "embedded" {
 		p, err := bolt.DefaultPath(getenv, s.UID)
 		if err != nil {
 			return set, fmt.Errorf("choose the embedded store's location: %w (set storePath in the data source settings)", err)

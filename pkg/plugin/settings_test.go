@@ -68,3 +68,56 @@ func TestLoadSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadDynamoDBSettings(t *testing.T) {
+	keys := map[string]string{"accessKey": "AKID", "secretKey": "secret"}
+	tests := []struct {
+		name     string
+		jsonData string
+		secrets  map[string]string
+		wantSpec string
+		wantAuth string
+		wantErr  string
+	}{
+		{"table and region", `{"store": "dynamodb", "dynamodb": {"table": "tickets"}, "defaultRegion": "eu-west-1"}`,
+			nil, "dynamodb://tickets?region=eu-west-1", "default", ""},
+		{"DynamoDB's endpoint wins over every service's", `{"store": "dynamodb", "dynamodb": {"table": "tickets", "endpoint": "http://127.0.0.1:4567"}, "endpoint": "https://vpce.example", "authType": "keys"}`,
+			keys, "dynamodb://tickets?endpoint=http%3A%2F%2F127.0.0.1%3A4567", "keys", ""},
+		{"every service's endpoint applies to DynamoDB", `{"store": "dynamodb", "dynamodb": {"table": "tickets"}, "endpoint": "https://vpce.example", "authType": "credentials", "profile": "ops"}`,
+			nil, "dynamodb://tickets?endpoint=https%3A%2F%2Fvpce.example", "credentials", ""},
+		{"no table names the setting", `{"store": "dynamodb", "defaultRegion": "eu-west-1"}`,
+			nil, "", "", "jsonData.dynamodb.table"},
+		{"an invalid table name", `{"store": "dynamodb", "dynamodb": {"table": "no"}}`,
+			nil, "", "", `table name "no" is not valid`},
+		{"an endpoint that is not a URL", `{"store": "dynamodb", "dynamodb": {"table": "tickets", "endpoint": "localhost:4567"}}`,
+			nil, "", "", "is not an http:// or https:// URL"},
+		{"keys without the secret", `{"store": "dynamodb", "dynamodb": {"table": "tickets"}, "authType": "keys"}`,
+			map[string]string{"accessKey": "AKID"}, "", "", "secureJsonData.secretKey"},
+		{"an unknown authentication", `{"store": "dynamodb", "dynamodb": {"table": "tickets"}, "authType": "password"}`,
+			nil, "", "", `unknown AWS authentication "password" (jsonData.authType)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := loadSettings(backend.DataSourceInstanceSettings{UID: "u", JSONData: []byte(tt.jsonData), DecryptedSecureJSONData: tt.secrets},
+				func(string) string { return "" })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set.dynamoSpec != tt.wantSpec {
+				t.Errorf("spec = %q, want %q", set.dynamoSpec, tt.wantSpec)
+			}
+			if set.AuthType != tt.wantAuth {
+				t.Errorf("authType = %q, want %q", set.AuthType, tt.wantAuth)
+			}
+			if set.StorePath != "" {
+				t.Errorf("a DynamoDB store got an embedded store path %q", set.StorePath)
+			}
+		})
+	}
+}

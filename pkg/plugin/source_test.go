@@ -68,7 +68,7 @@ func newInstance(t *testing.T, h *Hub, uid, storePath string, src map[string]any
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := h.newDatasource(backend.DataSourceInstanceSettings{UID: uid, JSONData: jd}, func(string) string { return "" })
+	d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: uid, JSONData: jd}, func(string) string { return "" })
 	if d.setupErr != nil {
 		t.Fatal(d.setupErr)
 	}
@@ -264,7 +264,7 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := NewHub(log.DefaultLogger)
 			jd, _ := json.Marshal(map[string]any{"storePath": filepath.Join(t.TempDir(), "t.db"), "source": tt.source})
-			d := h.newDatasource(backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
+			d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
 			defer d.Dispose()
 			if d.setupErr != nil {
 				t.Fatalf("a bad source setting stopped the data source: %v", d.setupErr)

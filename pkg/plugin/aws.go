@@ -1,0 +1,162 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/store/dynamo"
+	"github.com/spacetime/tickets/pkg/store/stores"
+)
+
+// AWSSettings are the connection fields of @grafana/aws-sdk's ConnectionConfig, which it
+// keeps at the top level of jsonData; the access key, secret key and session token are in
+// secureJsonData (accessKey, secretKey, sessionToken).
+type AWSSettings struct {
+	// AuthType is "default" (the AWS default chain; also when empty), "keys",
+	// "credentials" (a profile of the shared files), "ec2_iam_role" or
+	// "grafana_assume_role". Grafana's [aws] allowed_auth_providers decides which are
+	// allowed.
+	AuthType      string `json:"authType,omitempty"`
+	DefaultRegion string `json:"defaultRegion,omitempty"`
+	Profile       string `json:"profile,omitempty"`
+	AssumeRoleARN string `json:"assumeRoleArn,omitempty"`
+	ExternalID    string `json:"externalId,omitempty"`
+	// Endpoint overrides the endpoint of every AWS service, DynamoDB's included unless
+	// DynamoDBSettings.Endpoint is set.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// DynamoDBSettings are jsonData.dynamodb: the table of store "dynamodb".
+type DynamoDBSettings struct {
+	// Table is the table's name (required); `spacetime migrate` creates it.
+	Table string `json:"table,omitempty"`
+	// Endpoint overrides DynamoDB's endpoint only: a DynamoDB-compatible server or a VPC
+	// endpoint.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+var knownAuthTypes = []awsauth.AuthType{
+	awsauth.AuthTypeDefault, awsauth.AuthTypeKeys, awsauth.AuthTypeSharedCreds,
+	awsauth.AuthTypeEC2IAMRole, awsauth.AuthTypeGrafanaAssumeRole,
+}
+
+// checkDynamoSettings validates the DynamoDB settings and returns the store spec they
+// name (dynamodb://TABLE?region=R&endpoint=URL), so that the table name and the endpoint
+// are checked as the command line checks them.
+func checkDynamoSettings(set *Settings, secrets map[string]string) (string, error) {
+	if set.DynamoDB.Table == "" {
+		return "", fmt.Errorf("store \"dynamodb\" needs a table: set the table name (jsonData.dynamodb.table), " +
+			"and create the table with spacetime migrate --store dynamodb://TABLE?region=REGION")
+	}
+	switch set.AuthType {
+	case "":
+		set.AuthType = string(awsauth.AuthTypeDefault)
+	case string(awsauth.AuthTypeKeys):
+		if secrets["accessKey"] == "" || secrets["secretKey"] == "" {
+			return "", fmt.Errorf("authentication \"keys\" needs an access key and a secret key " +
+				"(secureJsonData.accessKey and secureJsonData.secretKey)")
+		}
+	}
+	known := false
+	for _, at := range knownAuthTypes {
+		known = known || set.AuthType == string(at)
+	}
+	if !known {
+		return "", fmt.Errorf("unknown AWS authentication %q (jsonData.authType); use one of %v", set.AuthType, knownAuthTypes)
+	}
+	q := url.Values{}
+	if set.DefaultRegion != "" {
+		q.Set("region", set.DefaultRegion)
+	}
+	if ep := set.dynamoEndpoint(); ep != "" {
+		q.Set("endpoint", ep)
+	}
+	spec := (&url.URL{Scheme: "dynamodb", Host: set.DynamoDB.Table, RawQuery: q.Encode()}).String()
+	if _, err := dynamo.ParseURL(spec); err != nil {
+		return "", fmt.Errorf("the DynamoDB settings (jsonData.dynamodb, defaultRegion, endpoint): %w", err)
+	}
+	return spec, nil
+}
+
+// dynamoEndpoint is DynamoDB's own endpoint override, else the one of every AWS service.
+func (set Settings) dynamoEndpoint() string {
+	if set.DynamoDB.Endpoint != "" {
+		return set.DynamoDB.Endpoint
+	}
+	return set.Endpoint
+}
+
+// storeTarget names the store an instance uses: ID tells stores apart in the hub (two
+// instances with the same ID share one open store), Spec and Options open it.
+type storeTarget struct {
+	ID      string
+	Spec    string
+	Options []stores.Option
+	// Follow is how often the engines over the store read what other processes wrote; 0
+	// for a store only this process writes.
+	Follow time.Duration
+}
+
+// target resolves the store the settings name. For DynamoDB it builds the AWS
+// configuration through grafana-aws-sdk's awsauth, which applies Grafana's own AWS
+// settings carried in ctx (allowed authentication types, assume role, proxy).
+func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInstanceSettings, getenv func(string) string) (storeTarget, error) {
+	if set.Store != "dynamodb" {
+		return storeTarget{
+			ID:      set.StorePath,
+			Spec:    "file:" + set.StorePath,
+			Options: []stores.Option{stores.WithBoltOptions(bolt.Options{})},
+		}, nil
+	}
+	as := awsauth.Settings{
+		AuthType:           awsauth.AuthType(set.AuthType),
+		AccessKey:          s.DecryptedSecureJSONData["accessKey"],
+		SecretKey:          s.DecryptedSecureJSONData["secretKey"],
+		SessionToken:       s.DecryptedSecureJSONData["sessionToken"],
+		Region:             set.DefaultRegion,
+		CredentialsProfile: set.Profile,
+		AssumeRoleARN:      set.AssumeRoleARN,
+		ExternalID:         set.ExternalID,
+		Endpoint:           set.Endpoint,
+	}
+	cfg, err := h.awsConfigs.GetConfig(ctx, as)
+	if err != nil {
+		if getenv("AWS_CA_BUNDLE") != "" {
+			// awsauth gives the SDK a plain *http.Client, to which the SDK cannot add
+			// the bundle's certificates; its own message does not say so.
+			return storeTarget{}, fmt.Errorf("the AWS connection settings (authentication %q): %w "+
+				"(AWS_CA_BUNDLE is set in Grafana's environment, which grafana-aws-sdk does not support: "+
+				"unset it and add the certificates to the system's trust store)", set.AuthType, err)
+		}
+		return storeTarget{}, fmt.Errorf("the AWS connection settings (authentication %q): %w", set.AuthType, err)
+	}
+	cfg = cfg.Copy()
+	endpoint := set.dynamoEndpoint()
+	if cfg.Region == "" {
+		if endpoint == "" {
+			return storeTarget{}, fmt.Errorf("no AWS region: set the default region of the connection " +
+				"(jsonData.defaultRegion), or AWS_REGION in Grafana's environment")
+		}
+		// A DynamoDB-compatible server ignores the region, but the SDK signs with one.
+		cfg.Region = "us-east-1"
+	}
+	// The hash of the authentication keeps instances with other credentials on their own
+	// store handle: one must never read a table through another's credentials.
+	id := fmt.Sprintf("dynamodb://%s@%s/%s#%016x", set.DynamoDB.Table, cfg.Region, endpoint, as.Hash())
+	awsCfg := cfg
+	return storeTarget{
+		ID:   id,
+		Spec: set.dynamoSpec,
+		Options: []stores.Option{stores.WithDynamoConfig(func(c *dynamo.Config) {
+			c.AWS = &awsCfg
+			c.Region = awsCfg.Region
+		})},
+		Follow: h.followEvery,
+	}, nil
+}
