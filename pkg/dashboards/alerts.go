@@ -189,7 +189,7 @@ func spikeRule() AlertRule {
 
 func sev1Rule(sev string) AlertRule {
 	expr := (&filter.Compare{Field: sev, Op: filter.Le, Value: filter.Literal{Kind: filter.LitNumber, N: 1, S: "1"}}).String()
-	urlFilter := EncodeURLFilter(filter.AdHocFilter{Key: sev, Operator: "=", Value: "1"})
+	urlFilter := filter.FormatURLFilter(filter.AdHocFilter{Key: sev, Operator: "=", Value: "1"})
 	return AlertRule{
 		UID: "spacetime-sev1-burst", Title: "Sev-1 burst", Condition: "C",
 		Data:         append([]AlertQuery{spikeQuery(expr, frames.SpikeRate)}, lastAbove(Sev1RateThreshold)...),

@@ -152,39 +152,6 @@ func checkLinkTarget(t *testing.T, b *dashboards.Board, what, link string, paths
 	t.Errorf("%s goes to %q, which is neither a Spacetime dashboard nor the export resource", what, path)
 }
 
-func TestURLFilters(t *testing.T) {
-	tests := []struct {
-		name string
-		// url is a var-filters value as Grafana writes it (getUrlState in grafana/scenes
-		// AdHocFiltersVariableUrlSyncHandler.ts), written here by hand.
-		url  string
-		want filter.AdHocFilter
-	}{
-		{"equality", "service|=|checkout", filter.AdHocFilter{Key: "service", Operator: "=", Value: "checkout"}},
-		{"labels are dropped", "region,Region|=~|^eu-,Europe", filter.AdHocFilter{Key: "region", Operator: "=~", Value: "^eu-"}},
-		{"escaped pipe and comma", "a__gfc__b|!=|x__gfp__y", filter.AdHocFilter{Key: "a,b", Operator: "!=", Value: "x|y"}},
-		{"one of", "severity|=__gfp__|1|2", filter.AdHocFilter{Key: "severity", Operator: "=|", Value: "1", Values: []string{"1", "2"}}},
-		{"none of with labels", "severity|!=__gfp__|1,Sev 1|2,Sev 2", filter.AdHocFilter{Key: "severity", Operator: "!=|", Value: "1", Values: []string{"1", "2"}}},
-		{"empty value", "resolved|=|", filter.AdHocFilter{Key: "resolved", Operator: "=", Value: ""}},
-		{"origin part ignored", `service|=|api\\|=|dashboard`, filter.AdHocFilter{Key: "service", Operator: "=", Value: "api"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := dashboards.DecodeURLFilters([]string{tt.url})
-			if len(got) != 1 || !reflect.DeepEqual(got[0], tt.want) {
-				t.Fatalf("DecodeURLFilters(%q) = %+v, want %+v", tt.url, got, tt.want)
-			}
-			back := dashboards.DecodeURLFilters([]string{dashboards.EncodeURLFilter(got[0])})
-			if len(back) != 1 || !reflect.DeepEqual(back[0], tt.want) {
-				t.Fatalf("encode then decode gave %+v, want %+v", back, tt.want)
-			}
-		})
-	}
-	if got := dashboards.DecodeURLFilters([]string{"", "service|=|a", ""}); len(got) != 1 {
-		t.Fatalf("empty values (no filters) must be skipped, got %+v", got)
-	}
-}
-
 func TestInterpolate(t *testing.T) {
 	from := time.Date(2026, 11, 19, 12, 0, 0, 0, time.UTC)
 	scope := dashboards.Scope{
@@ -245,7 +212,10 @@ func TestInterpolate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := dashboards.DecodeURLFilters(u.Query()["var-filters"])
+		got, err := filter.ParseURLFilters(u.Query()["var-filters"])
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := append(append([]filter.AdHocFilter{}, scope.Variables[0].Filters...), filter.AdHocFilter{Key: "region", Operator: "=", Value: "pay & go"})
 		want[1].Value = "1" // updateFromUrl sets value to the first of the values
 		if !reflect.DeepEqual(got, want) {

@@ -65,7 +65,7 @@ func (v *Variable) value() Value {
 	case "adhoc":
 		var state []string
 		for _, f := range v.Filters {
-			state = append(state, "var-"+v.Name+"="+encodeURIComponentAsAngular(EncodeURLFilter(f)))
+			state = append(state, "var-"+v.Name+"="+encodeURIComponentAsAngular(filter.FormatURLFilter(f)))
 		}
 		if len(state) == 0 {
 			// getUrlState writes an empty parameter when there are no filters.

@@ -86,7 +86,7 @@ const ExportPath = "/api/datasources/uid/" + DatasourceUID + "/resources/export"
 // (no variable format does), so they travel as Grafana writes them in a dashboard URL:
 // ${filters:queryparam} is one var-filters=key|operator|value parameter per filter (the
 // queryparam format uses the variable's URL sync state; formatRegistry.ts in
-// grafana/scenes), which DecodeURLFilters reads.
+// grafana/scenes), which filter.ParseURLFilters reads.
 func ExportURL(format string) string {
 	var b strings.Builder
 	b.WriteString(ExportPath)

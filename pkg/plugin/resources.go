@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/query"
@@ -23,6 +27,9 @@ import (
 //	POST validate-schema         {"schema": "..."}: every problem of a schema text, with lines
 //	GET  status                  the store and the ticket source's polling (see status.go)
 //	POST push                    a batch of tickets (webhooks), with each ticket's outcome
+//	GET  export?format=tsv|csv&from=MS&to=MS&filter=EXPR&search=S&columns=a,b
+//	     &var-filters=KEY|OP|VALUE...&adhoc=JSON
+//	                             every ticket of the filters as a file (the dashboards' links)
 func (d *Datasource) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status", d.handleStatus)
 	mux.HandleFunc("POST /push", d.handlePush)
@@ -30,6 +37,7 @@ func (d *Datasource) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /values", d.handleValues)
 	mux.HandleFunc("POST /validate", d.handleValidate)
 	mux.HandleFunc("POST /validate-schema", handleValidateSchema)
+	mux.HandleFunc("GET /export", d.handleExport)
 }
 
 type schemaResponse struct {
@@ -96,6 +104,131 @@ func (d *Datasource) handleValues(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// exportFile is the name a browser saves an export under, without the extension.
+const exportFile = "spacetime-tickets"
+
+// handleExport streams every ticket that the parameters select as TSV or CSV, for the
+// overview's download links (dashboards.ExportURL). The ad hoc filters come as repeated
+// var-filters parameters in Grafana's dashboard URL format, which is what a link can
+// carry, or as adhoc, a JSON array of {key, operator, value, values} for other callers.
+func (d *Datasource) handleExport(w http.ResponseWriter, r *http.Request) {
+	ix, err := d.ready(r.Context())
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	format, req, err := d.exportRequest(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	w.Header().Set("Content-Type", format.ContentType())
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportFile+"."+string(format)))
+	out := &flushingWriter{w: w}
+	err = query.Export(r.Context(), ix.Engine, d.env, req, format, out)
+	if err == nil {
+		out.flush()
+		return
+	}
+	if out.written > 0 {
+		// The status line is gone: all that is left is to cut the file short and say why
+		// in the log.
+		log.DefaultLogger.FromContext(r.Context()).Error("Export failed after it started", "error", err, "bytes", out.written)
+		return
+	}
+	w.Header().Del("Content-Disposition")
+	status := http.StatusInternalServerError
+	if isUserError(err) {
+		status = http.StatusBadRequest
+	}
+	writeError(w, status, err)
+}
+
+// exportRequest reads the export parameters into a tickets query. Each error names the
+// parameter it is about.
+func (d *Datasource) exportRequest(p url.Values) (query.ExportFormat, query.Request, error) {
+	var req query.Request
+	format := query.TSV
+	if s := p.Get("format"); s != "" {
+		f, err := query.ParseExportFormat(s)
+		if err != nil {
+			return "", req, fmt.Errorf("format: %w", err)
+		}
+		format = f
+	}
+	var err error
+	if req.From, err = msParam(p.Get("from")); err != nil {
+		return "", req, fmt.Errorf("from: %w", err)
+	}
+	if req.To, err = msParam(p.Get("to")); err != nil {
+		return "", req, fmt.Errorf("to: %w", err)
+	}
+	q := query.Query{QueryType: query.Tickets, Filter: p.Get("filter"), Search: p.Get("search")}
+	if err := d.env.ValidateFilter(q.Filter); err != nil {
+		return "", req, fmt.Errorf("filter: %w", err)
+	}
+	for _, c := range strings.Split(p.Get("columns"), ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		if _, ok := d.env.Schema.Column(c); !ok {
+			return "", req, fmt.Errorf("columns: unknown column %q", c)
+		}
+		q.Columns = append(q.Columns, c)
+	}
+	fromURL, err := filter.ParseURLFilters(p["var-filters"])
+	if err == nil {
+		_, err = filter.FromAdHoc(fromURL, d.env.Schema)
+	}
+	if err != nil {
+		return "", req, fmt.Errorf("var-filters: %w", err)
+	}
+	var fromJSON []filter.AdHocFilter
+	if s := p.Get("adhoc"); s != "" {
+		if err := json.Unmarshal([]byte(s), &fromJSON); err != nil {
+			return "", req, fmt.Errorf("adhoc: want a JSON array of {key, operator, value, values}: %w", err)
+		}
+		if _, err := filter.FromAdHoc(fromJSON, d.env.Schema); err != nil {
+			return "", req, fmt.Errorf("adhoc: %w", err)
+		}
+	}
+	q.AdHocFilters = append(fromURL, fromJSON...)
+	req.Query = q
+	return format, req, nil
+}
+
+// flushingWriter sends the response on in chunks as Export writes it: the SDK's resource
+// adapter keeps the whole body in memory until the handler returns unless it is flushed,
+// and an export of a week of tickets should not.
+type flushingWriter struct {
+	w       http.ResponseWriter
+	written int64
+	pending int
+}
+
+// exportChunk is about how much of the file each resource response message carries.
+const exportChunk = 256 << 10
+
+func (fw *flushingWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	fw.written += int64(n)
+	fw.pending += n
+	if err != nil {
+		return n, err
+	}
+	if fw.pending >= exportChunk {
+		fw.flush()
+	}
+	return n, nil
+}
+
+func (fw *flushingWriter) flush() {
+	fw.pending = 0
+	if f, ok := fw.w.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 type validateRequest struct {

@@ -1,7 +1,9 @@
 package pluginhost_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -730,7 +732,10 @@ func (c *contract) checkAddedFilter(t *testing.T, u *url.URL, row *dashboards.Ro
 	t.Helper()
 	checkKeepsTime(t, u, c.from, c.to)
 	q := u.Query()
-	got := dashboards.DecodeURLFilters(q["var-"+dashboards.VarFilters])
+	got, err := filter.ParseURLFilters(q["var-"+dashboards.VarFilters])
+	if err != nil {
+		t.Fatal(err)
+	}
 	var old []filter.AdHocFilter
 	for _, v := range c.vars {
 		if v.Type == "adhoc" {
@@ -819,7 +824,9 @@ func (c *contract) checkTicketBoard(t *testing.T, id string) {
 	}
 }
 
-// checkExport follows an export link to the backend resource it names.
+// checkExport follows an export link to the backend resource it names: the file must hold
+// exactly the tickets that a tickets query with the dashboard's filters selects, every one
+// of them rather than the table's limit.
 func (c *contract) checkExport(t *testing.T, u *url.URL) {
 	t.Helper()
 	if u.Path != dashboards.ExportPath {
@@ -830,30 +837,131 @@ func (c *contract) checkExport(t *testing.T, u *url.URL) {
 		t.Errorf("export link %s does not carry the time range", u)
 	}
 	var adhoc []filter.AdHocFilter
+	want := query.Query{QueryType: query.Tickets, Limit: 1 << 30}
 	for _, v := range c.vars {
-		if v.Type == "adhoc" {
+		switch {
+		case v.Type == "adhoc":
 			adhoc = v.Filters
-		}
-		if v.Type == "textbox" && q.Get(v.Name) != strings.Join(v.Values, "") {
+		case v.Type == "textbox" && q.Get(v.Name) != strings.Join(v.Values, ""):
 			t.Errorf("export link carries %s=%q, want %q", v.Name, q.Get(v.Name), strings.Join(v.Values, ""))
+		case v.Name == dashboards.VarFilter:
+			want.Filter = strings.Join(v.Values, "")
+		case v.Name == dashboards.VarSearch:
+			want.Search = strings.Join(v.Values, "")
+		case v.Name == dashboards.VarColumns:
+			want.Columns = v.Values
 		}
 	}
-	if got := dashboards.DecodeURLFilters(q["var-"+dashboards.VarFilters]); len(got) != len(adhoc) {
-		t.Errorf("export link carries the filters %+v, want %+v", got, adhoc)
+	got, err := filter.ParseURLFilters(q["var-"+dashboards.VarFilters])
+	if err != nil || len(got) != len(adhoc) {
+		t.Errorf("export link carries the filters %+v (%v), want %+v", got, err, adhoc)
 	}
-	status, body, err := c.host.CallResource(context.Background(), c.pc, http.MethodGet, "export", q, nil)
+	// The tickets query is built from the scenario's variables, not from the link, so a
+	// filter the link loses or garbles shows as a difference.
+	want.AdHocFilters = adhoc
+	format := q.Get("format")
+	// The data source may take new tickets in between (the provisioned demo source polls
+	// every minute), so a comparison counts only when the tickets were the same before and
+	// after the export.
+	for range 3 {
+		before := c.ticketIDs(t, want)
+		status, body, err := c.host.CallResource(context.Background(), c.pc, http.MethodGet, "export", q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusOK {
+			t.Fatalf("export answered %d: %s", status, body)
+		}
+		if !slices.Equal(before, c.ticketIDs(t, want)) {
+			continue
+		}
+		header, ids := exportIDs(t, format, body, c.schema.Key)
+		wantHeader := append([]string{}, want.Columns...)
+		if !slices.Contains(wantHeader, c.schema.Key) {
+			wantHeader = append([]string{c.schema.Key}, wantHeader...)
+		}
+		if want.Search != "" {
+			wantHeader = append(wantHeader, "match")
+		}
+		if !slices.Equal(header, wantHeader) {
+			t.Errorf("export header %q, want %q", header, wantHeader)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, before) {
+			t.Fatalf("export holds %d tickets, the tickets query %d (first of the export %.5q, of the query %.5q)", len(ids), len(before), ids, before)
+		}
+		t.Logf("%s export: %d tickets, %d bytes", format, len(ids), len(body))
+		return
+	}
+	t.Fatal("the tickets kept changing during three exports; nothing was compared")
+}
+
+// ticketIDs runs a tickets query over the contract's range and returns the keys, sorted.
+func (c *contract) ticketIDs(t *testing.T, q query.Query) []string {
+	t.Helper()
+	raw, err := json.Marshal(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status == http.StatusNotFound {
-		t.Skip("the backend has no export resource yet: the export links are checked up to the request")
+	resp, err := c.host.QueryData(context.Background(), &backend.QueryDataRequest{PluginContext: c.pc, Queries: []backend.DataQuery{{
+		RefID: "A", QueryType: string(q.QueryType), JSON: raw, TimeRange: backend.TimeRange{From: c.from, To: c.to},
+		Interval: time.Minute, MaxDataPoints: maxDataPoints,
+	}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if status != http.StatusOK {
-		t.Fatalf("export answered %d: %s", status, body)
+	r := resp.Responses["A"]
+	if r.Error != nil || len(r.Frames) == 0 {
+		t.Fatalf("tickets query %s: %v", raw, r.Error)
 	}
-	if lines := strings.Count(string(body), "\n"); lines < 1 {
-		t.Fatalf("export answered no header line: %q", body)
+	key := fieldByName(r.Frames[0], c.schema.Key)
+	if key == nil {
+		t.Fatalf("the tickets frame has no key field: %s", fieldList(r.Frames[0]))
 	}
+	ids := make([]string, key.Len())
+	for i := range ids {
+		if v, ok := key.At(i).(*string); ok && v != nil {
+			ids[i] = *v
+		} else if v, ok := key.At(i).(string); ok {
+			ids[i] = v
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// exportIDs reads an export file: its header and the key of every ticket.
+func exportIDs(t *testing.T, format string, body []byte, key string) ([]string, []string) {
+	t.Helper()
+	var records [][]string
+	switch format {
+	case "csv":
+		var err error
+		if records, err = csv.NewReader(bytes.NewReader(body)).ReadAll(); err != nil {
+			t.Fatalf("the CSV export does not parse: %v", err)
+		}
+	case "tsv":
+		for _, line := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+			records = append(records, strings.Split(line, "\t"))
+		}
+	default:
+		t.Fatalf("export link with format %q", format)
+	}
+	if len(records) == 0 {
+		t.Fatalf("the %s export has no header line", format)
+	}
+	col := slices.Index(records[0], key)
+	if col < 0 {
+		t.Fatalf("the %s export has no %s column: %q", format, key, records[0])
+	}
+	ids := make([]string, 0, len(records)-1)
+	for i, r := range records[1:] {
+		if len(r) != len(records[0]) {
+			t.Fatalf("%s export line %d has %d fields, the header %d", format, i+2, len(r), len(records[0]))
+		}
+		ids = append(ids, r[col])
+	}
+	return records[0], ids
 }
 
 // alertEval is one evaluation of a rule at a time.
@@ -943,7 +1051,11 @@ func checkRuleLinks(t *testing.T, rule dashboards.AlertRule) {
 	if err != nil || u.Path != dashboards.OverviewPath || u.Query().Get("from") == "" {
 		t.Errorf("overview annotation %q is not a link to the overview with a time range", rule.Annotations["overview"])
 	}
-	for _, f := range dashboards.DecodeURLFilters(u.Query()["var-"+dashboards.VarFilters]) {
+	fs, err := filter.ParseURLFilters(u.Query()["var-"+dashboards.VarFilters])
+	if err != nil {
+		t.Errorf("overview annotation %q: %v", rule.Annotations["overview"], err)
+	}
+	for _, f := range fs {
 		if _, ok := schema.Default().Column(f.Key); !ok {
 			t.Errorf("overview annotation filters on %q, not a field", f.Key)
 		}

@@ -1,9 +1,8 @@
-package dashboards
+package filter
 
 import (
+	"fmt"
 	"strings"
-
-	"github.com/spacetime/tickets/pkg/filter"
 )
 
 // Grafana's scenes dashboards keep ad hoc filters in the URL as var-NAME parameters, one
@@ -17,7 +16,8 @@ import (
 // "|" separates the parts and "," a value from its label, so inside a key, operator, value
 // or label they are written __gfp__ and __gfc__ (and "#" __gfh__). Several values follow a
 // multi-value operator (=| and !=|). What follows a backslash marks filters injected by
-// scopes or by another dashboard, which this product does not use.
+// scopes or by another dashboard, which this product does not use. The dashboards' export
+// links carry the filters in this format too, so both the dashboards and the plugin read it.
 
 // urlUnescaper undoes the escapes of a part.
 var urlUnescaper = strings.NewReplacer("__gfp__", "|", "__gfc__", ",", "__gfh__", "#")
@@ -28,9 +28,9 @@ var urlEscaper = strings.NewReplacer("|", "__gfp__", ",", "__gfc__")
 // isMultiValueOperator is scenes' isMultiValueOperator: the operators with several values.
 func isMultiValueOperator(op string) bool { return op == "=|" || op == "!=|" }
 
-// EncodeURLFilter writes one ad hoc filter as a var-NAME parameter value, as Grafana does
+// FormatURLFilter writes one ad hoc filter as a var-NAME parameter value, as Grafana does
 // (labels omitted: a filter's labels equal its key and values here).
-func EncodeURLFilter(f filter.AdHocFilter) string {
+func FormatURLFilter(f AdHocFilter) string {
 	parts := []string{urlEscaper.Replace(f.Key), strings.ReplaceAll(f.Operator, "|", "__gfp__")}
 	if isMultiValueOperator(f.Operator) {
 		for _, v := range f.Values {
@@ -42,23 +42,28 @@ func EncodeURLFilter(f filter.AdHocFilter) string {
 	return strings.Join(parts, "|")
 }
 
-// DecodeURLFilters reads the values of a var-NAME parameter (as url.Values gives them, one
-// per filter) into ad hoc filters, as updateFromUrl does: empty values, which mean "no
-// filters", are skipped, and so is a value without a key.
-func DecodeURLFilters(values []string) []filter.AdHocFilter {
-	var out []filter.AdHocFilter
-	for _, v := range values {
-		if f, ok := decodeURLFilter(v); ok {
-			out = append(out, f)
+// ParseURLFilters reads the values of a var-NAME parameter (as url.Values gives them, one
+// per filter) into ad hoc filters, as updateFromUrl does. Empty values are skipped: Grafana
+// writes one empty parameter for "no filters". Where Grafana silently drops a value it
+// cannot read, ParseURLFilters says which one (1-based) and why, so that a hand-edited link
+// fails loudly instead of exporting more tickets than meant. The operator is not checked
+// here: FromAdHoc does that with the schema.
+func ParseURLFilters(values []string) ([]AdHocFilter, error) {
+	var out []AdHocFilter
+	for i, v := range values {
+		if v == "" {
+			continue
 		}
+		f, err := parseURLFilter(v)
+		if err != nil {
+			return nil, fmt.Errorf("filter %d %q: %w", i+1, v, err)
+		}
+		out = append(out, f)
 	}
-	return out
+	return out, nil
 }
 
-func decodeURLFilter(v string) (filter.AdHocFilter, bool) {
-	if v == "" {
-		return filter.AdHocFilter{}, false
-	}
+func parseURLFilter(v string) (AdHocFilter, error) {
 	main, _, _ := strings.Cut(v, `\`)
 	// Each "|"-part is "text[,label]"; toFilter flattens them to text, label, text, label...
 	var flat []string
@@ -69,10 +74,13 @@ func decodeURLFilter(v string) (filter.AdHocFilter, bool) {
 		}
 		flat = append(flat, urlUnescaper.Replace(text), urlUnescaper.Replace(label))
 	}
-	if len(flat) < 4 || flat[0] == "" {
-		return filter.AdHocFilter{}, false
+	if flat[0] == "" {
+		return AdHocFilter{}, fmt.Errorf("no key before the first %q", "|")
 	}
-	f := filter.AdHocFilter{Key: flat[0], Operator: flat[2]}
+	if len(flat) < 4 || flat[2] == "" {
+		return AdHocFilter{}, fmt.Errorf("no operator: want key|operator|value")
+	}
+	f := AdHocFilter{Key: flat[0], Operator: flat[2]}
 	rest := flat[4:]
 	if len(rest) > 0 {
 		f.Value = rest[0]
@@ -82,5 +90,5 @@ func decodeURLFilter(v string) (filter.AdHocFilter, bool) {
 			f.Values = append(f.Values, rest[i])
 		}
 	}
-	return f, true
+	return f, nil
 }
