@@ -25,6 +25,7 @@ func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
 	}
 	terms := make([]Expr, 0, len(fs))
 	for i, f := range fs {
+		f.Key = fieldForKey(f.Key, s)
 		e, err := adHocExpr(f)
 		if err == nil {
 			e, err = Check(e, s)
@@ -40,6 +41,29 @@ func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
 		terms = append(terms, e)
 	}
 	return All(terms...), nil
+}
+
+// fieldForKey maps an ad hoc filter's key to a field name. Some Grafana 12 builds key a
+// table's "filter for value" by the column's display name ("Service") rather than the
+// field's name, so a key that is no field but is exactly one column's title is taken as
+// that column. A field name always wins over a title.
+func fieldForKey(key string, s *schema.Schema) string {
+	if _, ok := s.Column(key); ok {
+		return key
+	}
+	match := ""
+	for i := range s.Columns {
+		if s.Columns[i].Title == key {
+			if match != "" {
+				return key // two columns share the title: leave the key to be reported
+			}
+			match = s.Columns[i].Name
+		}
+	}
+	if match == "" {
+		return key
+	}
+	return match
 }
 
 func adHocExpr(f AdHocFilter) (Expr, error) {
