@@ -39,6 +39,29 @@ type DynamoDBSettings struct {
 	// Endpoint overrides DynamoDB's endpoint only: a DynamoDB-compatible server or a VPC
 	// endpoint.
 	Endpoint string `json:"endpoint,omitempty"`
+	// Follow is how often this server reads what the others wrote to the table, such as
+	// "10s" (the default, DefaultFollowEvery): a ticket one server stores is queryable on
+	// the others at most this much later. Each read is a Query per index shard, a few
+	// read units when nothing changed.
+	Follow string `json:"follow,omitempty"`
+}
+
+// minFollow keeps a misconfigured data source from querying the table in a busy loop.
+const minFollow = 500 * time.Millisecond
+
+// followEvery is the follow interval the settings ask for, else the hub's.
+func (set Settings) followEvery(fallback time.Duration) (time.Duration, error) {
+	if set.DynamoDB.Follow == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(set.DynamoDB.Follow)
+	if err != nil {
+		return 0, fmt.Errorf("jsonData.dynamodb.follow %q is not a duration such as 10s: %w", set.DynamoDB.Follow, err)
+	}
+	if d < minFollow {
+		return 0, fmt.Errorf("jsonData.dynamodb.follow %s is shorter than the shortest, %s", d, minFollow)
+	}
+	return d, nil
 }
 
 var knownAuthTypes = []awsauth.AuthType{
@@ -69,6 +92,9 @@ func checkDynamoSettings(set *Settings, secrets map[string]string) (string, erro
 	}
 	if !known {
 		return "", fmt.Errorf("unknown AWS authentication %q (jsonData.authType); use one of %v", set.AuthType, knownAuthTypes)
+	}
+	if _, err := set.followEvery(0); err != nil {
+		return "", err
 	}
 	q := url.Values{}
 	if set.DefaultRegion != "" {
@@ -150,6 +176,10 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 	// store handle: one must never read a table through another's credentials.
 	id := fmt.Sprintf("dynamodb://%s@%s/%s#%016x", set.DynamoDB.Table, cfg.Region, endpoint, as.Hash())
 	awsCfg := cfg
+	follow, err := set.followEvery(h.followEvery)
+	if err != nil {
+		return storeTarget{}, err
+	}
 	return storeTarget{
 		ID:   id,
 		Spec: set.dynamoSpec,
@@ -157,6 +187,6 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 			c.AWS = &awsCfg
 			c.Region = awsCfg.Region
 		})},
-		Follow: h.followEvery,
+		Follow: follow,
 	}, nil
 }

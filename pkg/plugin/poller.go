@@ -11,6 +11,7 @@ import (
 
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/store"
 )
 
 // sharedPoller is a store's poller and the instances that asked for it.
@@ -46,13 +47,19 @@ func (h *Hub) attachPoller(ix *Index, src source.Source, set sources.Settings, s
 		return sp, h.pollerReleaser(ss, sp)
 	}
 	old := ss.poller
-	p := source.NewPoller(src, ss.st, source.Options{
+	opts := source.Options{
 		Key:        set.Key(),
 		Interval:   timing.Interval,
 		Overlap:    timing.Overlap,
 		AfterWrite: ss.syncIndexes,
 		Logger:     h.logger,
-	})
+		LeaseTTL:   timing.LeaseTTL,
+	}
+	// A store that other Grafana servers share (DynamoDB) elects one poller among them.
+	if l, ok := ss.st.(store.Leaser); ok {
+		opts.Lease = l
+	}
+	p := source.NewPoller(src, ss.st, opts)
 	sp := &sharedPoller{key: key, refs: 1}
 	ss.poller = sp
 	// Stop the replaced poller before the new one starts, so that two pollers never

@@ -126,11 +126,15 @@ func (d *Datasource) annotateStats(frames data.Frames) {
 		fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning,
 			Text: "The ticket source is not polled: " + d.sourceErr.Error()})
 	default:
-		custom["source"] = map[string]any{
+		src := map[string]any{
 			"state": st.State, "lastSuccess": lastStart(st.LastSuccess), "lagSeconds": time.Duration(st.Lag).Seconds(),
 			"failures": st.Failures, "consecutiveFailures": st.ConsecutiveFailures, "rejected": st.Totals.Rejected,
 			"lastError": problemText(st.LastError),
 		}
+		if st.Lease != nil {
+			src["lease"] = st.Lease
+		}
+		custom["source"] = src
 		if !st.Healthy() {
 			fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning, Text: st.Summary(now)})
 		}

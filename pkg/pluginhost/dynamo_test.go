@@ -21,12 +21,23 @@ import (
 // the decrypted secureJsonData.
 func dynamoContext(t *testing.T, uid, table, endpoint string) backend.PluginContext {
 	t.Helper()
-	raw, err := json.Marshal(map[string]any{
+	return dynamoContextWith(t, uid, table, endpoint, nil)
+}
+
+// dynamoContextWith is dynamoContext with more jsonData: extra's keys replace the
+// defaults' (its "dynamodb" replaces the table settings whole).
+func dynamoContextWith(t *testing.T, uid, table, endpoint string, extra map[string]any) backend.PluginContext {
+	t.Helper()
+	jd := map[string]any{
 		"store":         "dynamodb",
 		"dynamodb":      map[string]any{"table": table, "endpoint": endpoint},
 		"authType":      "keys",
 		"defaultRegion": "us-east-1",
-	})
+	}
+	for k, v := range extra {
+		jd[k] = v
+	}
+	raw, err := json.Marshal(jd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,28 @@ func Start(binary string, workDir string, env []string) (*Host, error) {
 // Stop ends the plugin process the way Grafana does on shutdown.
 func (h *Host) Stop() { h.once.Do(h.client.Kill) }
 
+// Kill ends the plugin process at once with SIGKILL, as a crash or the kernel's OOM
+// killer would: no shutdown call, no instance disposed, nothing released.
+func (h *Host) Kill() error {
+	rc := h.client.ReattachConfig()
+	if rc == nil {
+		return errors.New("kill the plugin: it is not running")
+	}
+	p, err := os.FindProcess(rc.Pid)
+	if err != nil {
+		return fmt.Errorf("kill the plugin: %w", err)
+	}
+	if err := p.Kill(); err != nil {
+		return fmt.Errorf("kill the plugin (pid %d): %w", rc.Pid, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !h.client.Exited(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kill the plugin (pid %d): it did not exit", rc.Pid)
+		}
+	}
+	return nil
+}
+
 // Exited reports whether the plugin process has exited.
 func (h *Host) Exited() bool { return h.client.Exited() }
 

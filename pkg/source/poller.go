@@ -54,6 +54,15 @@ type Options struct {
 	Logger Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// Lease, when set, elects one poller among the processes that share the store (the
+	// replicas of a highly available Grafana on one DynamoDB table): only the holder of
+	// the lease "poll/"+Key polls, and the others stand by until it stops renewing.
+	Lease store.Leaser
+	// Holder names this process in the lease; empty means DefaultHolder().
+	Holder string
+	// LeaseTTL is how long the lease lasts unrenewed; 0 means DefaultLeaseTTL.
+	LeaseTTL time.Duration
 }
 
 // Checkpoint is what the poller keeps in the store between polls (and restarts).
@@ -101,6 +110,12 @@ func NewPoller(src Source, st store.Store, opts Options) *Poller {
 	if opts.Key == "" {
 		opts.Key = "default"
 	}
+	if opts.Holder == "" {
+		opts.Holder = DefaultHolder()
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
 	return &Poller{src: src, st: st, opts: opts, status: Status{
 		Source: src.Describe(), Interval: Duration(opts.Interval), State: StateStarting,
 	}}
@@ -127,7 +142,44 @@ type Report struct {
 // the watermark (minus the overlap), writes it to the store batch by batch, and moves the
 // watermark to the poll's start once everything was written. A poll that fails part way
 // leaves the watermark where it was, so the next one reads the same changes again.
+//
+// With Options.Lease, PollOnce first takes the lease (and renews it while it polls, and
+// gives it up after); when another process holds it, PollOnce does nothing and returns a
+// *StandbyError. It is for one poll from a scheduled job; Run keeps the lease itself.
 func (p *Poller) PollOnce(ctx context.Context) (Report, error) {
+	if p.opts.Lease == nil {
+		return p.pollOnce(ctx)
+	}
+	k := newLeaseKeeper(p)
+	l, held := k.try(ctx)
+	if !held {
+		if st := p.Status(); st.Lease != nil && st.Lease.Error != nil {
+			return Report{}, fmt.Errorf("take the polling lease: %s", st.Lease.Error.Message)
+		}
+		return Report{}, &StandbyError{Lease: l}
+	}
+	kctx, stopKeeping := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		// The first renewal is due a third of a lease from now.
+		select {
+		case <-kctx.Done():
+			return
+		case <-time.After(p.opts.LeaseTTL / 3):
+		}
+		k.run(kctx)
+	}()
+	pctx, done := k.pollContext(ctx)
+	rep, err := p.pollOnce(pctx)
+	done()
+	stopKeeping()
+	<-kept
+	k.release()
+	return rep, err
+}
+
+func (p *Poller) pollOnce(ctx context.Context) (Report, error) {
 	p.pollMu.Lock()
 	defer p.pollMu.Unlock()
 	rep := Report{Start: p.opts.Now().UTC()}
@@ -278,11 +330,42 @@ func (p *Poller) update(fn func(s *Status)) {
 
 // Run polls until ctx is done: the first poll at once, then one every interval from the
 // start of the previous one (at once if a poll took longer than the interval), and never
-// before the time a rate-limited source asked for.
+// before the time a rate-limited source asked for. With Options.Lease it polls only while
+// it holds the lease, at once when it takes it over, and gives it up when ctx is done.
 func (p *Poller) Run(ctx context.Context) {
+	var k *leaseKeeper
+	if p.opts.Lease != nil {
+		k = newLeaseKeeper(p)
+		kctx, stopKeeping := context.WithCancel(ctx)
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			k.run(kctx)
+		}()
+		defer func() {
+			stopKeeping()
+			<-kept
+			k.release()
+		}()
+	}
 	for {
+		if k != nil && !k.held() {
+			// Standing by: the keeper says when the lease is taken.
+			select {
+			case <-ctx.Done():
+				return
+			case <-k.gained:
+				continue
+			}
+		}
 		started := p.opts.Now()
-		_, _ = p.PollOnce(ctx)
+		if k != nil {
+			pctx, done := k.pollContext(ctx)
+			_, _ = p.pollOnce(pctx)
+			done()
+		} else {
+			_, _ = p.pollOnce(ctx)
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -21,6 +21,9 @@ const (
 	StateFailing State = "failing"
 	// StateStopped: the poller was stopped.
 	StateStopped State = "stopped"
+	// StateStandby: another process holds the polling lease and polls; this one takes
+	// over when that one stops renewing it.
+	StateStandby State = "standby"
 )
 
 // Duration is a time.Duration that reads and writes as text such as "1m30s".
@@ -83,6 +86,10 @@ type Status struct {
 
 	Totals        Totals   `json:"totals"`
 	RecentRejects []Reject `json:"recentRejects,omitempty"`
+
+	// Lease is set when several processes share the store and a lease elects the one
+	// that polls.
+	Lease *LeaseStatus `json:"lease,omitempty"`
 }
 
 // Status returns a copy of the poller's status as of now, with the lag computed.
@@ -90,6 +97,10 @@ func (p *Poller) Status() Status {
 	p.mu.Lock()
 	s := p.status
 	s.RecentRejects = append([]Reject(nil), p.status.RecentRejects...)
+	if s.Lease != nil {
+		l := *s.Lease
+		s.Lease = &l
+	}
 	p.mu.Unlock()
 	if !s.Watermark.IsZero() {
 		s.Lag = Duration(p.opts.Now().Sub(s.Watermark).Round(time.Second))
@@ -97,8 +108,14 @@ func (p *Poller) Status() Status {
 	return s
 }
 
-// Healthy reports whether the last poll succeeded (or none has finished yet).
-func (s Status) Healthy() bool { return s.State != StateFailing }
+// Healthy reports whether the last poll succeeded (or none has finished yet), or another
+// process polls: not when the lease cannot be reached.
+func (s Status) Healthy() bool {
+	if s.State == StateStandby {
+		return s.Lease == nil || s.Lease.Error == nil
+	}
+	return s.State != StateFailing
+}
 
 // Summary says in a sentence or two how the polling goes, for the health check and the
 // notices of the stats query.
@@ -109,6 +126,20 @@ func (s Status) Summary(now time.Time) string {
 		fmt.Fprintf(&b, "The first poll of the %s is running.", s.Source)
 	case StateStopped:
 		fmt.Fprintf(&b, "Polling of the %s is stopped.", s.Source)
+	case StateStandby:
+		l := s.Lease
+		switch {
+		case l == nil:
+			fmt.Fprintf(&b, "Standby: another process polls the %s.", s.Source)
+		case l.Error != nil:
+			fmt.Fprintf(&b, "Standby: the polling lease of the %s cannot be taken or read: %s.", s.Source, strings.TrimSuffix(l.Error.Message, "."))
+		default:
+			fmt.Fprintf(&b, "Standby: %s polls the %s; this server (%s) takes over if that one stops renewing its lease (renewed until %s).",
+				l.Holder, s.Source, l.Self, l.Expires.UTC().Format("15:04:05 MST"))
+			if !s.Watermark.IsZero() {
+				fmt.Fprintf(&b, " Its last successful poll started %s ago.", ago(now, s.Watermark))
+			}
+		}
 	case StateOK:
 		rep := s.LastSuccess
 		fmt.Fprintf(&b, "The %s was polled %s ago (every %s): %d tickets read, %d new, %d updated",

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -44,6 +45,11 @@ type Info struct {
 	Tickets int `json:"tickets"`
 	// Bytes is the size on disk, when known.
 	Bytes int64 `json:"bytes,omitempty"`
+	// ReadUnits and WriteUnits are the capacity units this process has consumed since it
+	// opened the store, for a store billed by them (DynamoDB): what a replica's start
+	// and its following of the others cost.
+	ReadUnits  float64 `json:"readUnits,omitempty"`
+	WriteUnits float64 `json:"writeUnits,omitempty"`
 }
 
 // Store keeps the latest version of each ticket durably.
@@ -81,3 +87,23 @@ var ErrNotFound = errors.New("store: not found")
 
 // ErrClosed is returned by calls on a closed store.
 var ErrClosed = errors.New("store: closed")
+
+// Lease says who holds a named lease and until when, by the holder's clock.
+type Lease struct {
+	Holder  string    `json:"holder"`
+	Expires time.Time `json:"expires"`
+}
+
+// Leaser is implemented by a store that several processes share (the DynamoDB table of
+// a highly available Grafana): a lease elects the one process that does a job, such as
+// polling a ticket source, and passes the job on when that process stops renewing it.
+// An embedded store needs none, as one process holds its file.
+type Leaser interface {
+	// AcquireLease takes the named lease for holder until ttl from now when it is free,
+	// expired, or held by holder already (a renewal), and returns the lease as it stands
+	// after the attempt: holder holds it when the returned Holder is holder.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
+	// ReleaseLease gives the lease up if holder holds it, so that another process can
+	// take it at once rather than when it expires.
+	ReleaseLease(ctx context.Context, name, holder string) error
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/stores"
 )
 
@@ -51,12 +52,15 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var (
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
-		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed)")
+		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
+			"on a shared DynamoDB table it does nothing, successfully, while another process holds the polling lease")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: spacetime ingest --config FILE [--once]")
 		fmt.Fprintln(stderr, "\nPolls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code")
 		fmt.Fprintln(stderr, "as the Grafana data source's poller: for a store that several Grafana servers share.")
+		fmt.Fprintln(stderr, "On a DynamoDB table, one process polls a source at a time, the holder of a lease in")
+		fmt.Fprintln(stderr, "the table (source.lease, default 30s); the others take over when it stops renewing.")
 		fmt.Fprintln(stderr, "The configuration:")
 		fmt.Fprintln(stderr, "\n"+ingestExample)
 		fmt.Fprintln(stderr, "\nFlags:")
@@ -101,14 +105,28 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	p := source.NewPoller(src, st, source.Options{
+	opts := source.Options{
 		Key:      cfg.Source.Key(),
 		Interval: timing.Interval,
 		Overlap:  timing.Overlap,
 		Logger:   &lineLogger{w: stderr},
-	})
+		LeaseTTL: timing.LeaseTTL,
+	}
+	// On a table that Grafana servers share, this process polls only when none of them
+	// (and no other ingest) does: the same lease as the plugin's.
+	if l, ok := st.(store.Leaser); ok {
+		opts.Lease = l
+	}
+	p := source.NewPoller(src, st, opts)
 	if *once {
 		rep, err := p.PollOnce(ctx)
+		var standby *source.StandbyError
+		if errors.As(err, &standby) {
+			// Not a failure for a scheduled job: another process polls this source.
+			fmt.Fprintf(stdout, "%s: not polled: %s holds the polling lease until %s\n", src.Describe(),
+				standby.Lease.Holder, standby.Lease.Expires.UTC().Format(time.RFC3339))
+			return nil
+		}
 		printPoll(stdout, src.Describe(), rep, p.Status())
 		return err
 	}

@@ -29,10 +29,14 @@ type Settings struct {
 	// Interval between polls, such as "1m" (the default) or "5s".
 	Interval string `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// Overlap is how far before the watermark each poll reads again; default "5m".
-	Overlap string        `json:"overlap,omitempty" yaml:"overlap,omitempty"`
-	Demo    DemoSettings  `json:"demo,omitzero" yaml:"demo,omitempty"`
-	HTTP    HTTPSettings  `json:"http,omitzero" yaml:"http,omitempty"`
-	Files   FilesSettings `json:"files,omitzero" yaml:"files,omitempty"`
+	Overlap string `json:"overlap,omitempty" yaml:"overlap,omitempty"`
+	// Lease is how long the polling lease lasts unrenewed when several processes share a
+	// DynamoDB table (default "30s"): when the polling one dies, another takes over
+	// between one and one and a third leases later.
+	Lease string        `json:"lease,omitempty" yaml:"lease,omitempty"`
+	Demo  DemoSettings  `json:"demo,omitzero" yaml:"demo,omitempty"`
+	HTTP  HTTPSettings  `json:"http,omitzero" yaml:"http,omitempty"`
+	Files FilesSettings `json:"files,omitzero" yaml:"files,omitempty"`
 }
 
 // DemoSettings configure the demo source.
@@ -99,7 +103,7 @@ func (s Settings) Kind() string {
 // interval goes on from the watermark.
 func (s Settings) Key() string {
 	c := s
-	c.Interval, c.Overlap = "", ""
+	c.Interval, c.Overlap, c.Lease = "", "", ""
 	raw, _ := json.Marshal(c)
 	sum := sha256.Sum256(raw)
 	return s.Kind() + "-" + hex.EncodeToString(sum[:8])
@@ -109,11 +113,12 @@ func (s Settings) Key() string {
 type Timing struct {
 	Interval time.Duration
 	Overlap  time.Duration
+	LeaseTTL time.Duration
 }
 
 // Timing reads the interval and the overlap.
 func (s Settings) Timing() (Timing, error) {
-	t := Timing{Interval: source.DefaultInterval, Overlap: source.DefaultOverlap}
+	t := Timing{Interval: source.DefaultInterval, Overlap: source.DefaultOverlap, LeaseTTL: source.DefaultLeaseTTL}
 	var err error
 	if s.Interval != "" {
 		if t.Interval, err = query.ParseDuration(s.Interval); err != nil {
@@ -128,6 +133,14 @@ func (s Settings) Timing() (Timing, error) {
 			t.Overlap = -1
 		} else if t.Overlap, err = query.ParseDuration(s.Overlap); err != nil {
 			return t, fmt.Errorf("source.overlap: %w", err)
+		}
+	}
+	if s.Lease != "" {
+		if t.LeaseTTL, err = query.ParseDuration(s.Lease); err != nil {
+			return t, fmt.Errorf("source.lease: %w", err)
+		}
+		if t.LeaseTTL < source.MinLeaseTTL {
+			return t, fmt.Errorf("source.lease: %s is shorter than the shortest lease, %s", s.Lease, source.MinLeaseTTL)
 		}
 	}
 	return t, nil

@@ -89,4 +89,21 @@ func TestKeyAndTiming(t *testing.T) {
 	if (sources.Settings{}).Kind() != "none" {
 		t.Error("no type means none")
 	}
+	if tm.LeaseTTL != 30*time.Second {
+		t.Errorf("lease %s, want the default 30s", tm.LeaseTTL)
+	}
+	d := a
+	d.Lease = "2m"
+	if a.Key() != d.Key() {
+		t.Error("changing the lease must keep the watermark")
+	}
+	if tm, err := d.Timing(); err != nil || tm.LeaseTTL != 2*time.Minute {
+		t.Errorf("timing %+v (%v), want a 2m lease", tm, err)
+	}
+	for lease, want := range map[string]string{"soon": "source.lease", "500ms": "shorter than the shortest lease, 1s"} {
+		d.Lease = lease
+		if _, err := d.Timing(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("lease %q: error %v, want one saying %q", lease, err, want)
+		}
+	}
 }

@@ -420,6 +420,11 @@ func TestHealth(t *testing.T) {
 			p.denyAction("PutItem")
 			return client(p.URL)
 		}, wantErr: []string{"permission denied", "dynamodb:PutItem"}},
+		{name: "DeleteItem denied", table: cfg.Table, client: func(t *testing.T) *dynamodb.Client {
+			p := startFaultProxy(t, cfg.Endpoint, 1)
+			p.denyAction("DeleteItem")
+			return client(p.URL)
+		}, wantErr: []string{"permission denied", "dynamodb:DeleteItem"}},
 		{name: "DescribeTable denied", table: cfg.Table, client: func(t *testing.T) *dynamodb.Client {
 			p := startFaultProxy(t, cfg.Endpoint, 1)
 			p.denyAction("DescribeTable")

@@ -12,6 +12,7 @@
 //	           l layout id (B, 16 bytes), d values (B, ticket.AppendValues)
 //	l#HEX      a layout: n column names (B, encoded as string values)
 //	m#NAME     a Meta value: val (B)
+//	x#NAME     a lease (store.Leaser): h holder (S), e expiry in Unix milliseconds (N)
 //	s#info     bookkeeping: format (N), tickets (N, the count), first (N, the hour of
 //	           the first change bucket ever written)
 //
@@ -833,6 +834,8 @@ func (s *Store) Info(ctx context.Context) (store.Info, error) {
 	s.sizeMu.Lock()
 	info.Bytes = s.sizeBytes
 	s.sizeMu.Unlock()
+	c := s.Consumed()
+	info.ReadUnits, info.WriteUnits = c.Read, c.Write
 	return info, nil
 }
 

@@ -31,7 +31,8 @@ const healthProbeKey = "s#health-probe"
 
 // CheckHealth checks that the table is reachable, ACTIVE with its change index, and that
 // the credentials may call every action the store uses: DescribeTable, GetItem,
-// BatchGetItem, Query, PutItem and UpdateItem. The writes are probed with conditions that
+// BatchGetItem, Query, PutItem, UpdateItem and DeleteItem (which gives a polling lease
+// up). The writes are probed with conditions that
 // never hold, so nothing changes (each costs one write unit). The error says what is
 // wrong and what to do: a missing table or wrong region, the IAM action that is denied,
 // refused credentials, an unreachable endpoint.
@@ -100,6 +101,13 @@ func CheckHealth(ctx context.Context, client *dynamodb.Client, table string) (He
 		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberN{Value: "1"}},
 	})
 	if err := probeResult(err, "UpdateItem", table, region); err != nil {
+		return h, err
+	}
+	_, err = client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(table), Key: probe,
+		ConditionExpression: never, ExpressionAttributeNames: map[string]string{"#k": attrKey},
+	})
+	if err := probeResult(err, "DeleteItem", table, region); err != nil {
 		return h, err
 	}
 	h.Message = fmt.Sprintf("DynamoDB table %s (region %s) is %s with its change index %s, holding %s tickets; "+
