@@ -97,6 +97,12 @@ export type HttpAuth = 'none' | 'bearer' | 'basic' | 'header';
 export interface DynamoDBSettings {
   table?: string;
   endpoint?: string;
+  /**
+   * How often this Grafana server reads what the other servers sharing the table wrote, a Go
+   * duration such as "10s" (the default; at least 500ms): a ticket one server stores is
+   * queryable on the others at most this much later.
+   */
+  follow?: string;
 }
 
 export interface HttpSourceSettings {
@@ -113,6 +119,13 @@ export interface SourceSettings {
   type?: SourceType;
   /** How often the source is polled, a duration such as "1m". */
   interval?: string;
+  /**
+   * When several Grafana servers share a DynamoDB store, only the holder of a lease in the table
+   * polls the source, renewing it every third of this length, a duration such as "30s" (the
+   * default; at least 1s). When the holder dies, another server takes over one to one and a
+   * third lease lengths later.
+   */
+  lease?: string;
   demo?: { backfill?: string };
   http?: HttpSourceSettings;
   files?: { dir?: string };

@@ -1,7 +1,7 @@
 import React, { useState } from 'react';
 import { DataSourcePluginContextProvider, DataSourceSettings, EventBusSrv } from '@grafana/data';
 import { config, setAppEvents } from '@grafana/runtime';
-import { render, screen, waitFor } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 import { FakeAnswer, instanceSettings, prepareDom, resourcePath, serveBackend } from '../testing/fakes';
@@ -164,6 +164,52 @@ describe('ConfigEditor: store', () => {
     expect(last().jsonData.dynamodb).toEqual({ table: 'tickets', endpoint: 'http://127.0.0.1:8000' });
   });
 
+  it('sets how often to follow the other servers, keeping the table and endpoint', async () => {
+    const { user, last } = setup(settings({ store: 'dynamodb', dynamodb: { table: 'tickets' } }));
+    const follow = screen.getByLabelText(/^Follow other servers every/);
+    expect(follow).toHaveAttribute('placeholder', '10s');
+    await user.type(follow, '2s');
+    expect(last().jsonData.dynamodb).toEqual({ table: 'tickets', follow: '2s' });
+
+    // An edit of the AWS connection rewrites jsonData.dynamodb.endpoint: the follow interval stays.
+    await user.type(screen.getByLabelText(/^Endpoint/), 'http://127.0.0.1:8000');
+    expect(last().jsonData.dynamodb).toEqual({ table: 'tickets', follow: '2s', endpoint: 'http://127.0.0.1:8000' });
+    // And the other way round: a new follow interval keeps the endpoint.
+    await user.clear(follow);
+    await user.type(follow, '1m');
+    expect(last().jsonData.dynamodb).toEqual({ table: 'tickets', follow: '1m', endpoint: 'http://127.0.0.1:8000' });
+  });
+
+  // The backend reads dynamodb.follow with Go's time.ParseDuration and refuses less than 500ms.
+  it.each([
+    ['not a duration', 'often'],
+    ['in days, which Go durations do not have', '1d'],
+    ['shorter than 500ms', '100ms'],
+    ['without a unit', '10'],
+  ])('flags a follow interval %s', async (_, text) => {
+    const { user } = setup(settings({ store: 'dynamodb' }));
+    const follow = screen.getByLabelText(/^Follow other servers every/);
+    await user.type(follow, text);
+    expect(screen.getByText('Use a duration of at least 500ms, such as 10s or 1m.')).toBeInTheDocument();
+  });
+
+  it.each(['500ms', '10s', '1m30s'])('accepts the follow interval %s', async (text) => {
+    const { user, last } = setup(settings({ store: 'dynamodb' }));
+    await user.type(screen.getByLabelText(/^Follow other servers every/), text);
+    expect(screen.queryByText(/Use a duration of at least 500ms/)).not.toBeInTheDocument();
+    expect(last().jsonData.dynamodb?.follow).toBe(text);
+  });
+
+  it('removes the follow interval when it is cleared, for the default', async () => {
+    const { user, last } = setup(settings({ store: 'dynamodb', dynamodb: { table: 't', follow: '30s' } }));
+    const follow = screen.getByLabelText(/^Follow other servers every/);
+    expect(follow).toHaveValue('30s');
+    await user.clear(follow);
+    expect(last().jsonData.dynamodb?.follow).toBeUndefined();
+    // What Grafana saves is JSON: the key is gone, the table stays.
+    expect(JSON.parse(JSON.stringify(last().jsonData)).dynamodb).toEqual({ table: 't' });
+  });
+
   it('keeps AWS access keys in secureJsonData', async () => {
     const { user, last } = setup(settings({ store: 'dynamodb', authType: 'keys' as TicketsOptions['authType'] }));
     await user.type(screen.getByLabelText('Secret Access Key'), 'very-secret');
@@ -268,6 +314,49 @@ describe('ConfigEditor: ticket source', () => {
     expect(screen.queryByText('Use a duration such as 30s, 1m or 5m.')).not.toBeInTheDocument();
     await user.type(screen.getByLabelText(/^Backfill/), '1d');
     expect(last().jsonData.source).toEqual({ type: 'demo', interval: '30s', demo: { backfill: '1d' } });
+  });
+
+  it('sets the polling lease of a source over a DynamoDB store', async () => {
+    const { user, last } = setup(settings({ store: 'dynamodb' }));
+    expect(screen.queryByLabelText(/^Polling lease/)).not.toBeInTheDocument();
+    await user.click(screen.getByRole('radio', { name: 'HTTP API' }));
+    const lease = screen.getByLabelText(/^Polling lease/);
+    expect(lease).toHaveAttribute('placeholder', '30s');
+    await user.type(lease, '45s');
+    expect(last().jsonData.source).toEqual({ type: 'http', lease: '45s' });
+
+    // Clearing it goes back to the default: the key is not saved.
+    await user.clear(lease);
+    expect(JSON.parse(JSON.stringify(last().jsonData)).source).toEqual({ type: 'http' });
+
+    // No source, no one to poll: no lease.
+    await user.click(within(screen.getByRole('radiogroup', { name: 'Source' })).getByRole('radio', { name: 'None' }));
+    expect(screen.queryByLabelText(/^Polling lease/)).not.toBeInTheDocument();
+  });
+
+  // The lease is read like source.interval (days are fine) and must be at least 1s.
+  it.each([
+    ['not a duration', 'long', false],
+    ['shorter than 1s', '500ms', false],
+    ['of one second', '1s', true],
+    ['in days', '1d', true],
+  ])('checks a polling lease %s', async (_, text, valid) => {
+    const { user, last } = setup(settings({ store: 'dynamodb', source: { type: 'demo' } }));
+    await user.type(screen.getByLabelText(/^Polling lease/), text);
+    expect(last().jsonData.source?.lease).toBe(text);
+    const error = screen.queryByText('Use a duration of at least 1s, such as 30s or 1m.');
+    if (valid) {
+      expect(error).not.toBeInTheDocument();
+    } else {
+      expect(error).toBeInTheDocument();
+    }
+  });
+
+  it('has no polling lease over the embedded store, where one server polls', () => {
+    setup(settings({ store: 'embedded', source: { type: 'demo' } }));
+    expect(screen.getByLabelText(/^Poll interval/)).toBeInTheDocument();
+    expect(screen.queryByLabelText(/^Polling lease/)).not.toBeInTheDocument();
+    expect(screen.queryByLabelText(/^Follow other servers every/)).not.toBeInTheDocument();
   });
 
   it('keeps the files directory', async () => {

@@ -4,7 +4,7 @@ import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData, ConnectionC
 import { ConfigSection, ConfigSubSection } from '@grafana/plugin-ui';
 import { Combobox, Divider, Field, Input, RadioButtonGroup, SecretInput, TextArea } from '@grafana/ui';
 
-import { isDuration } from '../duration';
+import { durationMs, isDuration } from '../duration';
 import {
   HttpAuth,
   HttpPreset,
@@ -64,6 +64,29 @@ const AUTH_OPTIONS: Array<SelectableValue<HttpAuth>> = [
   { value: 'header', label: 'Header' },
 ];
 
+// The shortest values the backend accepts: a shorter follow would query the table in a busy
+// loop (pkg/plugin minFollow), a shorter lease would be renewed too often (pkg/source MinLeaseTTL).
+const MIN_FOLLOW_MS = 500;
+const MIN_LEASE_MS = 1000;
+
+/**
+ * isFollow reports whether text is a dynamodb.follow the backend accepts: it reads it with Go's
+ * time.ParseDuration, which knows neither days nor weeks nor surrounding spaces.
+ */
+function isFollow(text: string): boolean {
+  if (text !== text.trim() || /[dw]$/.test(text)) {
+    return false;
+  }
+  const ms = durationMs(text);
+  return ms !== undefined && ms >= MIN_FOLLOW_MS;
+}
+
+/** isLease reports whether text is a source.lease the backend accepts (read like source.interval). */
+function isLease(text: string): boolean {
+  const ms = durationMs(text);
+  return ms !== undefined && ms >= MIN_LEASE_MS;
+}
+
 function schemaSourceOf(jsonData: TicketsOptions): SchemaSource {
   if (jsonData.schema && jsonData.schema.trim() !== '') {
     return 'inline';
@@ -114,6 +137,8 @@ export function ConfigEditor(props: Props) {
 
   const interval = source.interval ?? '';
   const intervalValid = interval === '' || isDuration(interval);
+  const lease = source.lease ?? '';
+  const leaseValid = lease === '' || isLease(lease);
   const backfill = source.demo?.backfill ?? '';
   const backfillValid = backfill === '' || isDuration(backfill);
   const preset: HttpPreset = http.preset ?? 'custom';
@@ -212,6 +237,24 @@ export function ConfigEditor(props: Props) {
               value={interval}
               invalid={!intervalValid}
               onChange={(e) => setSource({ interval: e.currentTarget.value || undefined })}
+            />
+          </Field>
+        )}
+        {store === 'dynamodb' && source.type && source.type !== 'none' && (
+          <Field
+            label="Polling lease"
+            htmlFor="spacetime-source-lease"
+            description="When several Grafana servers share the DynamoDB table, only one of them polls the source, and it renews its lease every third of this length. If that server stops, another one takes over one to one and a third lease lengths later. Empty: the default, 30s."
+            invalid={!leaseValid}
+            error={leaseValid ? undefined : 'Use a duration of at least 1s, such as 30s or 1m.'}
+          >
+            <Input
+              id="spacetime-source-lease"
+              width={12}
+              placeholder="30s"
+              value={lease}
+              invalid={!leaseValid}
+              onChange={(e) => setSource({ lease: e.currentTarget.value || undefined })}
             />
           </Field>
         )}
@@ -364,14 +407,16 @@ function Secret(props: Props & { secret: SecretKey; label: string; placeholder: 
 }
 
 /**
- * DynamoDBSettings: the table, and the AWS connection from @grafana/aws-sdk's ConnectionConfig
- * (authentication, region, endpoint), whose fields live on jsonData and whose keys live in
- * secureJsonData as that package defines them. Its endpoint is mirrored into
- * jsonData.dynamodb.endpoint, where the store's settings are read.
+ * DynamoDBSettings: the table, how often to read the other servers' writes, and the AWS
+ * connection from @grafana/aws-sdk's ConnectionConfig (authentication, region, endpoint), whose
+ * fields live on jsonData and whose keys live in secureJsonData as that package defines them. Its
+ * endpoint is mirrored into jsonData.dynamodb.endpoint, where the store's settings are read.
  */
 function DynamoDBSettings(props: Props) {
   const { options, onOptionsChange } = props;
   const dynamodb = options.jsonData.dynamodb ?? {};
+  const follow = dynamodb.follow ?? '';
+  const followValid = follow === '' || isFollow(follow);
 
   const onAwsChange = (aws: DataSourceSettings<AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData>) => {
     const merged: Settings = {
@@ -380,6 +425,7 @@ function DynamoDBSettings(props: Props) {
       jsonData: { ...options.jsonData, ...aws.jsonData },
       secureJsonData: { ...options.secureJsonData, ...aws.secureJsonData },
     };
+    // Spread first, so that the table and follow interval survive an edit of the connection.
     merged.jsonData.dynamodb = { ...dynamodb, endpoint: merged.jsonData.endpoint || undefined };
     onOptionsChange(merged);
   };
@@ -401,6 +447,30 @@ function DynamoDBSettings(props: Props) {
             onOptionsChange({
               ...options,
               jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, table: e.currentTarget.value } },
+            })
+          }
+        />
+      </Field>
+      <Field
+        label="Follow other servers every"
+        htmlFor="spacetime-dynamodb-follow"
+        description="How often this Grafana server reads what the other servers sharing the table wrote, such as 10s or 1m: a ticket one server stores can be queried on the others at most this much later. Empty: the default, 10s."
+        invalid={!followValid}
+        error={followValid ? undefined : 'Use a duration of at least 500ms, such as 10s or 1m.'}
+      >
+        <Input
+          id="spacetime-dynamodb-follow"
+          width={12}
+          placeholder="10s"
+          value={follow}
+          invalid={!followValid}
+          onChange={(e) =>
+            onOptionsChange({
+              ...options,
+              jsonData: {
+                ...options.jsonData,
+                dynamodb: { ...dynamodb, follow: e.currentTarget.value || undefined },
+              },
             })
           }
         />
