@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,21 @@ func TestImportAndIngestOnDynamoDB(t *testing.T) {
 	if d2 := storedTickets(t, spec, "D-1", "D-2")["D-2"]; d2.Get("title").S != "link down" {
 		t.Fatalf("after import D-2 is %+v", d2)
 	}
+	// --bulk: a newer D-2 replaces the stored one, an identical D-1 changes nothing, D-3 is new.
+	csv2 := writeTemp(t, dir, "more.csv", "id,title,severity,created,updated\nD-1,disk full,2,2026-11-20T10:00:00Z,\n"+
+		"D-2,link down again,1,2026-11-20T10:05:00Z,2026-11-20T12:00:00Z\nD-3,dns,3,2026-11-20T11:00:00Z,\n")
+	code, stdout, stderr := runCmd(t, "import", "--bulk", "--store", spec, csv2)
+	if code != 0 || !strings.Contains(stdout+stderr, "1 inserted, 1 updated") {
+		t.Fatalf("import --bulk: exit %d: %s %s", code, stdout, stderr)
+	}
+	got := storedTickets(t, spec, "D-1", "D-2", "D-3")
+	if d2 := got["D-2"]; len(got) != 3 || d2.Get("title").S != "link down again" {
+		t.Fatalf("after import --bulk the table holds %v", got)
+	}
+	code, _, stderr = runCmd(t, "import", "--bulk", "--store", filepath.Join(dir, "file.db"), csv2)
+	if code != 2 || !strings.Contains(stderr, "--bulk is for a DynamoDB store") {
+		t.Errorf("import --bulk into a file: exit %d, stderr %q", code, stderr)
+	}
 
 	api := &fakeAPI{}
 	api.set(map[string]any{"ref": "X-1", "subject": "first", "modified": "2026-11-20T10:00:00Z"})
@@ -47,7 +63,7 @@ source: {type: http, interval: 1s, lease: 1s, http: {url: "%s/x", auth: bearer, 
 secrets: {httpToken: env:TEST_INGEST_TOKEN}
 `, spec, srv.URL))
 
-	code, stdout, stderr := runCmd(t, "ingest", "--config", config, "--once")
+	code, stdout, stderr = runCmd(t, "ingest", "--config", config, "--once")
 	if code != 0 || !strings.Contains(stdout, "1 records: 1 inserted") {
 		t.Fatalf("ingest --once: exit %d: %s %s", code, stdout, stderr)
 	}

@@ -540,3 +540,23 @@ func TestCursorEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestUpsertOverAForeignItem: an item under a ticket's key that Spacetime did not write
+// (no version) makes Upsert fail with a message naming it, rather than retry forever.
+func TestUpsertOverAForeignItem(t *testing.T) {
+	s := openTable(t, newTable(t))
+	ctx := context.Background()
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item:      map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: prefixTicket + "foreign"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = s.Upsert(uctx, []ticket.Record{rec("foreign", 1)})
+	if err == nil || !strings.Contains(err.Error(), "t#foreign has no version") {
+		t.Fatalf("Upsert over a foreign item: %v, want an error naming the item", err)
+	}
+}

@@ -45,10 +45,17 @@
 // update; a failed condition is stale or unchanged by the stored version (from
 // ReturnValuesOnConditionCheckFailure, or a consistent read where the server does not
 // return it, as dynalite). BatchWriteItem takes no conditions, so it cannot keep the
-// version rule against a concurrent writer; writes go instead through a bounded pool of
-// parallel PutItems (Config.Workers). Throttling and 5xx errors are retried with
-// exponential backoff and jitter; a retried write takes a new stamp, so that a write that
-// lands late is never stamped in the past.
+// version rule against a concurrent writer; Upsert writes instead through a bounded pool
+// of parallel PutItems (Config.Workers), and it is what pollers and the plugin use.
+// Throttling and 5xx errors are retried with exponential backoff and jitter; a retried
+// write takes a new stamp, so that a write that lands late is never stamped in the past.
+//
+// BulkLoad is the fast path for seeding a table or re-importing history while no other
+// writer changes the same tickets: it reads the stored versions of 100 keys with one
+// consistent BatchGetItem, applies the version rule itself, and writes the winners with
+// BatchWriteItem, 25 items a request (unprocessed items are sent again, with backoff and
+// fresh stamps). Its items are the same as Upsert's. A newer version written by someone
+// else between its read and its write would be overwritten, hence not the default.
 //
 // # Cursors
 //

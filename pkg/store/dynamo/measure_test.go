@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/ingest"
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -259,4 +260,69 @@ func BenchmarkWrites(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tickets/s")
 	})
+}
+
+// BenchmarkBulkLoad imports generated tickets into a fresh table in the batches an import
+// hands its sink (ingest.DefaultBatchSize), with BulkLoad and, for a comparison on the same
+// machine, with Upsert. One op is one whole import; SPACETIME_DYNAMO_BULK sets its size
+// (default 10000) and SPACETIME_DYNAMO_WORKERS the requests in flight (default
+// DefaultWorkers). The capacity is what dynalite reports: the base table only.
+//
+//	SPACETIME_DYNAMO_BULK=100000 go test -run '^$' -bench BulkLoad -benchtime 1x -timeout 60m ./pkg/store/dynamo
+func BenchmarkBulkLoad(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("SPACETIME_DYNAMO_BULK"))
+	if n <= 0 {
+		n = 10_000
+	}
+	var recs []ticket.Record
+	err := gen.Generate(context.Background(), gen.Options{Tickets: n, Seed: 1, Outages: 12}, func(r *ticket.Record) error {
+		recs = append(recs, r.Clone())
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loaders := []struct {
+		name string
+		load func(s *Store, ctx context.Context, recs []ticket.Record) (store.UpsertResult, error)
+	}{
+		{"BulkLoad", (*Store).BulkLoad},
+		{"Upsert", (*Store).Upsert},
+	}
+	for _, l := range loaders {
+		b.Run(l.name, func(b *testing.B) {
+			var elapsed time.Duration
+			var used Capacity
+			for range b.N {
+				b.StopTimer()
+				cfg := newTable(b)
+				if w, _ := strconv.Atoi(os.Getenv("SPACETIME_DYNAMO_WORKERS")); w > 0 {
+					cfg.Workers = w
+				}
+				s := openTable(b, cfg)
+				b.StartTimer()
+				start := time.Now()
+				var res store.UpsertResult
+				for from := 0; from < len(recs); from += ingest.DefaultBatchSize {
+					r, err := l.load(s, context.Background(), recs[from:min(from+ingest.DefaultBatchSize, len(recs))])
+					if err != nil {
+						b.Fatal(err)
+					}
+					res.Add(r)
+				}
+				elapsed += time.Since(start)
+				if res.Inserted != n {
+					b.Fatalf("%s inserted %d tickets (%+v), want %d", l.name, res.Inserted, res, n)
+				}
+				c := s.Consumed()
+				used.Read += c.Read
+				used.Write += c.Write
+			}
+			tickets := float64(n * b.N)
+			b.ReportMetric(tickets/elapsed.Seconds(), "tickets/s")
+			b.ReportMetric(used.Write/tickets, "WCU/ticket")
+			b.ReportMetric(used.Read/tickets, "RCU/ticket")
+			b.ReportMetric((used.Read+used.Write)/tickets, "units/ticket")
+		})
+	}
 }

@@ -236,6 +236,9 @@ func (s *Store) writeRecord(ctx context.Context, rec *ticket.Record, stamp int64
 				return outcomeStale, nil
 			case ok:
 				return outcomeUnchanged, nil
+			case stored != nil:
+				// Trying again would fail the same condition forever.
+				return outcomeNone, fmt.Errorf("the stored item %s has no version (attribute %s): it was not written by Spacetime; fix or delete it", key, attrVersion)
 			}
 			// The item is gone (deleted by hand in between): write again.
 			continue
