@@ -26,7 +26,7 @@ func dynamoContext(t *testing.T, uid, table, endpoint string) backend.PluginCont
 
 // dynamoContextWith is dynamoContext with more jsonData: extra's keys replace the
 // defaults' (its "dynamodb" replaces the table settings whole).
-func dynamoContextWith(t *testing.T, uid, table, endpoint string, extra map[string]any) backend.PluginContext {
+func dynamoContextWith(t testing.TB, uid, table, endpoint string, extra map[string]any) backend.PluginContext {
 	t.Helper()
 	jd := map[string]any{
 		"store":         "dynamodb",
