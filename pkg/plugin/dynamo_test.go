@@ -13,6 +13,7 @@ import (
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -46,22 +47,7 @@ func dynamoInstance(t *testing.T, h *Hub, endpoint, table string) *Datasource {
 // standing in for another Grafana server or `spacetime import`.
 func migratedTable(t *testing.T, endpoint, table string) *dynamo.Store {
 	t.Helper()
-	ctx := context.Background()
-	awsCfg := dynalitetest.AWSConfig(endpoint)
-	cfg := dynamo.Config{Table: table, AWS: &awsCfg, Endpoint: endpoint}
-	client, err := dynamo.NewClient(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dynamo.Migrate(ctx, client, table); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	other, err := dynamo.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = other.Close() })
-	return other
+	return dynamotest.Open(t, dynamotest.Migrate(t, endpoint, table))
 }
 
 // recentTickets generates n tickets created in the last hours, inside statsTotal's range.

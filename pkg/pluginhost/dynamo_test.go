@@ -11,8 +11,8 @@ import (
 
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/pluginhost"
-	"github.com/spacetime/tickets/pkg/store/dynamo"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -59,20 +59,7 @@ func TestDynamoDBThroughTheProtocol(t *testing.T) {
 	ctx := context.Background()
 	const table = "spacetime-protocol"
 
-	awsCfg := dynalitetest.AWSConfig(server.Endpoint)
-	cfg := dynamo.Config{Table: table, AWS: &awsCfg, Endpoint: server.Endpoint}
-	client, err := dynamo.NewClient(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dynamo.Migrate(ctx, client, table); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	writer, err := dynamo.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer writer.Close()
+	writer := dynamotest.Open(t, dynamotest.Migrate(t, server.Endpoint, table))
 	const tickets = 300
 	var recs []ticket.Record
 	if err := gen.Generate(ctx, gen.Options{Tickets: tickets, End: end, Span: span, Seed: 11}, func(r *ticket.Record) error {

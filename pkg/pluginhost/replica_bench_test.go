@@ -11,8 +11,7 @@ import (
 
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/pluginhost"
-	"github.com/spacetime/tickets/pkg/store/dynamo"
-	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -32,23 +31,10 @@ func BenchmarkReplicaStart(b *testing.B) {
 			b.Fatalf("SPACETIME_BENCH_TICKETS=%q: want a positive number", s)
 		}
 	}
-	server := dynalitetest.StartOrSkip(b, dynalitetest.Options{})
 	ctx := context.Background()
 	const table = "spacetime-replica-start"
-	awsCfg := dynalitetest.AWSConfig(server.Endpoint)
-	cfg := dynamo.Config{Table: table, AWS: &awsCfg, Endpoint: server.Endpoint}
-	client, err := dynamo.NewClient(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := dynamo.Migrate(ctx, client, table); err != nil {
-		b.Fatal(err)
-	}
-	st, err := dynamo.Open(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	cfg := dynamotest.Table(b, table)
+	st := dynamotest.Open(b, cfg)
 	seeded := time.Now()
 	var batch []ticket.Record
 	flush := func() error {
@@ -56,7 +42,7 @@ func BenchmarkReplicaStart(b *testing.B) {
 		batch = batch[:0]
 		return err
 	}
-	err = gen.Generate(ctx, gen.Options{Tickets: n, End: time.Now(), Span: 30 * 24 * time.Hour, Seed: 5}, func(r *ticket.Record) error {
+	err := gen.Generate(ctx, gen.Options{Tickets: n, End: time.Now(), Span: 30 * 24 * time.Hour, Seed: 5}, func(r *ticket.Record) error {
 		batch = append(batch, r.Clone())
 		if len(batch) == 5000 {
 			return flush()
@@ -75,7 +61,7 @@ func BenchmarkReplicaStart(b *testing.B) {
 	b.ResetTimer()
 	var units float64
 	for i := range b.N {
-		pc := dynamoContextWith(b, "start-"+strconv.Itoa(i), table, server.Endpoint, nil)
+		pc := dynamoContextWith(b, "start-"+strconv.Itoa(i), table, cfg.Endpoint, nil)
 		h, err := pluginhost.Start(built.bin, b.TempDir(), nil)
 		if err != nil {
 			b.Fatal(err)

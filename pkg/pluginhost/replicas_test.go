@@ -15,8 +15,7 @@ import (
 	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store"
-	"github.com/spacetime/tickets/pkg/store/dynamo"
-	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 )
 
 // replicaStatus is the part of GET status this test reads.
@@ -59,17 +58,9 @@ func eventually(t *testing.T, what string, cond func() bool) time.Duration {
 // the other stands by and sees the tickets through the table; when the polling process
 // is killed the other takes over, and a restarted process finds every ticket.
 func TestTwoReplicasShareATable(t *testing.T) {
-	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
 	ctx := context.Background()
 	const table = "spacetime-replicas"
-	awsCfg := dynalitetest.AWSConfig(server.Endpoint)
-	client, err := dynamo.NewClient(ctx, dynamo.Config{Table: table, AWS: &awsCfg, Endpoint: server.Endpoint})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dynamo.Migrate(ctx, client, table); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
+	cfg := dynamotest.Table(t, table)
 
 	api := &githubAPI{}
 	for i := 1; i <= 5; i++ {
@@ -78,8 +69,8 @@ func TestTwoReplicasShareATable(t *testing.T) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	const lease = 2 * time.Second
-	pc := dynamoContextWith(t, "ha", table, server.Endpoint, map[string]any{
-		"dynamodb": map[string]any{"table": table, "endpoint": server.Endpoint, "follow": "1s"},
+	pc := dynamoContextWith(t, "ha", table, cfg.Endpoint, map[string]any{
+		"dynamodb": map[string]any{"table": table, "endpoint": cfg.Endpoint, "follow": "1s"},
 		"source": map[string]any{"type": "http", "interval": "1s", "lease": lease.String(),
 			"http": map[string]any{"preset": "github", "url": srv.URL + "/repos/acme/payments"}},
 	})

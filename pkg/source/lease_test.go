@@ -13,7 +13,7 @@ import (
 
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
-	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -46,28 +46,14 @@ type replica struct {
 
 func sharedTable(t *testing.T) dynamo.Config {
 	t.Helper()
-	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
-	awsCfg := dynalitetest.AWSConfig(server.Endpoint)
-	cfg := dynamo.Config{Table: "spacetime-lease", AWS: &awsCfg, Endpoint: server.Endpoint}
-	client, err := dynamo.NewClient(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dynamo.Migrate(context.Background(), client, cfg.Table); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return cfg
+	return dynamotest.Table(t, "spacetime-lease")
 }
 
 const testTTL = 600 * time.Millisecond
 
 func newReplica(t *testing.T, cfg dynamo.Config, name string) *replica {
 	t.Helper()
-	st, err := dynamo.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := dynamotest.Open(t, cfg)
 	r := &replica{name: name, src: &tally{name: name}, store: st}
 	r.p = source.NewPoller(r.src, st, source.Options{
 		Key: "shared", Interval: 100 * time.Millisecond, Lease: st, Holder: name, LeaseTTL: testTTL,

@@ -87,6 +87,42 @@ function isLease(text: string): boolean {
   return ms !== undefined && ms >= MIN_LEASE_MS;
 }
 
+interface DurationFieldProps {
+  id: string;
+  label: string;
+  description: string;
+  placeholder: string;
+  value: string;
+  /** valid checks a non-empty value; empty always means the default. */
+  valid: (text: string) => boolean;
+  error: string;
+  /** onChange gets undefined for an empty field, so that the key is not saved. */
+  onChange: (value: string | undefined) => void;
+}
+
+/** DurationField is a short text field for a duration setting, flagged when it is not one. */
+function DurationField(props: DurationFieldProps) {
+  const ok = props.value === '' || props.valid(props.value);
+  return (
+    <Field
+      label={props.label}
+      htmlFor={props.id}
+      description={props.description}
+      invalid={!ok}
+      error={ok ? undefined : props.error}
+    >
+      <Input
+        id={props.id}
+        width={12}
+        placeholder={props.placeholder}
+        value={props.value}
+        invalid={!ok}
+        onChange={(e) => props.onChange(e.currentTarget.value || undefined)}
+      />
+    </Field>
+  );
+}
+
 function schemaSourceOf(jsonData: TicketsOptions): SchemaSource {
   if (jsonData.schema && jsonData.schema.trim() !== '') {
     return 'inline';
@@ -135,12 +171,6 @@ export function ConfigEditor(props: Props) {
     }
   };
 
-  const interval = source.interval ?? '';
-  const intervalValid = interval === '' || isDuration(interval);
-  const lease = source.lease ?? '';
-  const leaseValid = lease === '' || isLease(lease);
-  const backfill = source.demo?.backfill ?? '';
-  const backfillValid = backfill === '' || isDuration(backfill);
   const preset: HttpPreset = http.preset ?? 'custom';
   const auth: HttpAuth = http.auth ?? 'none';
 
@@ -223,58 +253,40 @@ export function ConfigEditor(props: Props) {
           />
         </Field>
         {source.type && source.type !== 'none' && (
-          <Field
+          <DurationField
+            id="spacetime-source-interval"
             label="Poll interval"
-            htmlFor="spacetime-source-interval"
             description="How often the source is read, such as 30s, 1m or 5m. Empty: the default, 1m."
-            invalid={!intervalValid}
-            error={intervalValid ? undefined : 'Use a duration such as 30s, 1m or 5m.'}
-          >
-            <Input
-              id="spacetime-source-interval"
-              width={12}
-              placeholder="1m"
-              value={interval}
-              invalid={!intervalValid}
-              onChange={(e) => setSource({ interval: e.currentTarget.value || undefined })}
-            />
-          </Field>
+            placeholder="1m"
+            value={source.interval ?? ''}
+            valid={isDuration}
+            error="Use a duration such as 30s, 1m or 5m."
+            onChange={(interval) => setSource({ interval })}
+          />
         )}
         {store === 'dynamodb' && source.type && source.type !== 'none' && (
-          <Field
+          <DurationField
+            id="spacetime-source-lease"
             label="Polling lease"
-            htmlFor="spacetime-source-lease"
             description="When several Grafana servers share the DynamoDB table, only one of them polls the source, and it renews its lease every third of this length. If that server stops, another one takes over one to one and a third lease lengths later. Empty: the default, 30s."
-            invalid={!leaseValid}
-            error={leaseValid ? undefined : 'Use a duration of at least 1s, such as 30s or 1m.'}
-          >
-            <Input
-              id="spacetime-source-lease"
-              width={12}
-              placeholder="30s"
-              value={lease}
-              invalid={!leaseValid}
-              onChange={(e) => setSource({ lease: e.currentTarget.value || undefined })}
-            />
-          </Field>
+            placeholder="30s"
+            value={source.lease ?? ''}
+            valid={isLease}
+            error="Use a duration of at least 1s, such as 30s or 1m."
+            onChange={(lease) => setSource({ lease })}
+          />
         )}
         {source.type === 'demo' && (
-          <Field
+          <DurationField
+            id="spacetime-demo-backfill"
             label="Backfill"
-            htmlFor="spacetime-demo-backfill"
             description="How far back the demo generates tickets when it starts on an empty store, such as 1d or 7d."
-            invalid={!backfillValid}
-            error={backfillValid ? undefined : 'Use a duration such as 1d or 7d.'}
-          >
-            <Input
-              id="spacetime-demo-backfill"
-              width={12}
-              placeholder="7d"
-              value={backfill}
-              invalid={!backfillValid}
-              onChange={(e) => setSource({ demo: { ...source.demo, backfill: e.currentTarget.value || undefined } })}
-            />
-          </Field>
+            placeholder="7d"
+            value={source.demo?.backfill ?? ''}
+            valid={isDuration}
+            error="Use a duration such as 1d or 7d."
+            onChange={(backfill) => setSource({ demo: { ...source.demo, backfill } })}
+          />
         )}
         {source.type === 'files' && (
           <Field
@@ -415,8 +427,6 @@ function Secret(props: Props & { secret: SecretKey; label: string; placeholder: 
 function DynamoDBSettings(props: Props) {
   const { options, onOptionsChange } = props;
   const dynamodb = options.jsonData.dynamodb ?? {};
-  const follow = dynamodb.follow ?? '';
-  const followValid = follow === '' || isFollow(follow);
 
   const onAwsChange = (aws: DataSourceSettings<AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData>) => {
     const merged: Settings = {
@@ -451,30 +461,18 @@ function DynamoDBSettings(props: Props) {
           }
         />
       </Field>
-      <Field
+      <DurationField
+        id="spacetime-dynamodb-follow"
         label="Follow other servers every"
-        htmlFor="spacetime-dynamodb-follow"
         description="How often this Grafana server reads what the other servers sharing the table wrote, such as 10s or 1m: a ticket one server stores can be queried on the others at most this much later. Empty: the default, 10s."
-        invalid={!followValid}
-        error={followValid ? undefined : 'Use a duration of at least 500ms, such as 10s or 1m.'}
-      >
-        <Input
-          id="spacetime-dynamodb-follow"
-          width={12}
-          placeholder="10s"
-          value={follow}
-          invalid={!followValid}
-          onChange={(e) =>
-            onOptionsChange({
-              ...options,
-              jsonData: {
-                ...options.jsonData,
-                dynamodb: { ...dynamodb, follow: e.currentTarget.value || undefined },
-              },
-            })
-          }
-        />
-      </Field>
+        placeholder="10s"
+        value={dynamodb.follow ?? ''}
+        valid={isFollow}
+        error="Use a duration of at least 500ms, such as 10s or 1m."
+        onChange={(follow) =>
+          onOptionsChange({ ...options, jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, follow } } })
+        }
+      />
       <ConnectionConfig
         options={options}
         onOptionsChange={onAwsChange}

@@ -65,23 +65,10 @@ func (s *Store) BulkLoad(ctx context.Context, recs []ticket.Record) (res store.U
 		}
 		prepared[i] = bulkRecord{index: i, rec: &recs[i], layout: s.layoutID(recs[i].Layout), values: values}
 	}
-	if err := ctx.Err(); err != nil {
-		return store.UpsertResult{}, fmt.Errorf("bulk load: %w", err)
+	if err := s.beginWrite(ctx, "bulk load", recs); err != nil {
+		return store.UpsertResult{}, err
 	}
-	if err := s.markFirst(ctx); err != nil {
-		return store.UpsertResult{}, s.fail("bulk load", err)
-	}
-	if err := s.storeLayouts(ctx, recs); err != nil {
-		return store.UpsertResult{}, s.fail("bulk load", err)
-	}
-	defer func() {
-		if res.Inserted == 0 {
-			return
-		}
-		if cerr := s.addTickets(context.WithoutCancel(ctx), res.Inserted); cerr != nil && err == nil {
-			err = s.fail("bulk load", cerr)
-		}
-	}()
+	defer s.countInserts(ctx, "bulk load", &res, &err)
 
 	// The records of a key are judged together and give at most one write, so no two
 	// requests write the same item.
@@ -125,16 +112,7 @@ func (s *Store) BulkLoad(ctx context.Context, recs []ticket.Record) (res store.U
 			continue
 		}
 		for _, r := range k.recs {
-			switch r.outcome {
-			case outcomeInserted:
-				res.Inserted++
-			case outcomeUpdated:
-				res.Updated++
-			case outcomeUnchanged:
-				res.Unchanged++
-			case outcomeStale:
-				res.Stale++
-			}
+			r.outcome.addTo(&res)
 		}
 	}
 	if firstErr == nil {

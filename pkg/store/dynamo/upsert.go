@@ -59,46 +59,61 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (res store.Ups
 			return store.UpsertResult{}, fmt.Errorf("upsert: record %d: %w", i, err)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return store.UpsertResult{}, fmt.Errorf("upsert: %w", err)
+	if err := s.beginWrite(ctx, "upsert", recs); err != nil {
+		return store.UpsertResult{}, err
 	}
-	if err := s.markFirst(ctx); err != nil {
-		return store.UpsertResult{}, s.fail("upsert", err)
-	}
-	if err := s.storeLayouts(ctx, recs); err != nil {
-		return store.UpsertResult{}, s.fail("upsert", err)
-	}
-
-	// The count of tickets follows the inserts that happened, even when the call fails
-	// half-way.
-	defer func() {
-		if res.Inserted == 0 {
-			return
-		}
-		if cerr := s.addTickets(context.WithoutCancel(ctx), res.Inserted); cerr != nil && err == nil {
-			err = s.fail("upsert", cerr)
-		}
-	}()
+	defer s.countInserts(ctx, "upsert", &res, &err)
 	for start := 0; start < len(recs); start += upsertChunk {
 		chunk := recs[start:min(start+upsertChunk, len(recs))]
 		outcomes, werr := s.writeChunk(ctx, chunk, start)
 		for _, o := range outcomes {
-			switch o {
-			case outcomeInserted:
-				res.Inserted++
-			case outcomeUpdated:
-				res.Updated++
-			case outcomeUnchanged:
-				res.Unchanged++
-			case outcomeStale:
-				res.Stale++
-			}
+			o.addTo(&res)
 		}
 		if werr != nil {
 			return res, s.fail("upsert", werr)
 		}
 	}
 	return res, nil
+}
+
+// beginWrite does what every write call does before its first ticket: it records this
+// process's first change hour and stores the records' layouts.
+func (s *Store) beginWrite(ctx context.Context, op string, recs []ticket.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.markFirst(ctx); err != nil {
+		return s.fail(op, err)
+	}
+	if err := s.storeLayouts(ctx, recs); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// countInserts, deferred by a write call, adds the call's inserts to the ticket count,
+// even when the call fails half-way: the count must follow the inserts that happened.
+func (s *Store) countInserts(ctx context.Context, op string, res *store.UpsertResult, err *error) {
+	if res.Inserted == 0 {
+		return
+	}
+	if cerr := s.addTickets(context.WithoutCancel(ctx), res.Inserted); cerr != nil && *err == nil {
+		*err = s.fail(op, cerr)
+	}
+}
+
+// addTo counts the outcome in res.
+func (o outcome) addTo(res *store.UpsertResult) {
+	switch o {
+	case outcomeInserted:
+		res.Inserted++
+	case outcomeUpdated:
+		res.Updated++
+	case outcomeUnchanged:
+		res.Unchanged++
+	case outcomeStale:
+		res.Stale++
+	}
 }
 
 func checkRecord(rec *ticket.Record) error {
