@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,9 @@ func TestTwoReplicasShareATable(t *testing.T) {
 	eventually(t, "the polling replica has the new tickets", func() bool { return statusOf(t, a, pc).Tickets == 8 })
 	eventually(t, "the standby has the new tickets", func() bool { return statusOf(t, b, pc).Tickets == 8 })
 	t.Logf("the standby saw new source tickets %s after they were added (poll 1s, follow 1s)", time.Since(added).Round(time.Millisecond))
+	if ia, ib := ticketKeys(t, a, pc), ticketKeys(t, b, pc); !slices.Equal(ia, ib) || len(ia) != 8 {
+		t.Fatalf("the replicas list different tickets: %v and %v", ia, ib)
+	}
 	if st := statusOf(t, b, pc).Source; st.Polls != 0 || st.State != source.StateStandby {
 		t.Fatalf("the standby polled %d times (state %s) while the first replica held the lease", st.Polls, st.State)
 	}
@@ -152,4 +156,28 @@ func TestTwoReplicasShareATable(t *testing.T) {
 	if as.Tickets != 10 || as.Source.Lease.Holder != bs.Source.Lease.Self {
 		t.Fatalf("restarted replica: %d tickets, holder %q; want 10 and %q", as.Tickets, as.Source.Lease.Holder, bs.Source.Lease.Self)
 	}
+	if ia, ib := ticketKeys(t, a2, pc), ticketKeys(t, b, pc); !slices.Equal(ia, ib) || len(ia) != 10 {
+		t.Fatalf("the restarted replica lists %v, the survivor %v", ia, ib)
+	}
+}
+
+// ticketKeys lists the keys of the tickets a replica's table panel shows, sorted.
+func ticketKeys(t *testing.T, h *pluginhost.Host, pc backend.PluginContext) []string {
+	t.Helper()
+	now := time.Now()
+	resp := (&fixture{host: h}).query(t, pc, now.Add(-24*time.Hour), now.Add(time.Hour), map[string]any{"queryType": "tickets", "limit": 100})
+	if resp.Error != nil {
+		t.Fatal(resp.Error)
+	}
+	id := fieldByName(resp.Frames[0], "id")
+	if id == nil {
+		t.Fatalf("the tickets frame has no id field: %s", fieldList(resp.Frames[0]))
+	}
+	keys := make([]string, id.Len())
+	for i := range keys {
+		v, _ := id.ConcreteAt(i)
+		keys[i] = fmt.Sprint(v)
+	}
+	slices.Sort(keys)
+	return keys
 }
