@@ -15,7 +15,14 @@ const pluginID = "spacetime-tickets-datasource"
 
 func main() {
 	hub := plugin.NewHub(log.DefaultLogger)
-	if err := datasource.Manage(pluginID, hub.NewFactory(), datasource.ManageOpts{}); err != nil {
+	err := datasource.Manage(pluginID, hub.NewFactory(), datasource.ManageOpts{})
+	// Manage returns when Grafana shuts the plugin down (go-plugin's shutdown call stops
+	// the gRPC server), without disposing of the instances: stop the pollers here, so
+	// that their leases go to another Grafana server at once, and close the stores.
+	if cerr := hub.Close(); cerr != nil {
+		log.DefaultLogger.Warn("Closing the stores failed", "error", cerr)
+	}
+	if err != nil {
 		log.DefaultLogger.Error("The plugin stopped", "error", err)
 		os.Exit(1)
 	}

@@ -5,8 +5,12 @@ package plugin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
@@ -27,13 +31,37 @@ var (
 type Datasource struct {
 	settings Settings
 	env      *query.Env
-	index    *Index
-	release  func()
-	// setupErr is why the instance cannot answer (a bad schema, a store that cannot be
-	// opened). The instance still exists so that the health check can say what is wrong.
+	// setupErr is why the settings cannot work (a bad schema, a store setting that
+	// names nothing); only new settings cure it. The instance still exists so that the
+	// health check can say what is wrong.
 	setupErr  error
 	resources backend.CallResourceHandler
 
+	// What opening the store again needs, after it failed to open.
+	hub      *Hub
+	target   storeTarget
+	instance backend.DataSourceInstanceSettings
+
+	mu sync.Mutex
+	// att is the instance's hold on its store, nil while the store does not open.
+	att *attachment
+	// openErr is why the store did not open at the last attempt, and nextOpen when the
+	// next request may try again: a file that another process (a running `spacetime
+	// import`) holds, or a table not yet created, becomes usable without new settings.
+	openErr  error
+	nextOpen time.Time
+	disposed bool
+}
+
+// reopenEvery spaces the attempts to open a store that failed to open: each may wait
+// for a file lock (bolt.DefaultTimeout), and panels refresh together.
+const reopenEvery = 5 * time.Second
+
+// attachment is what an instance holds once its store is open: the shared index, and
+// the store's poller for its source settings.
+type attachment struct {
+	index   *Index
+	release func()
 	// poller is the store's ticket poller this instance asked for, nil without a source.
 	poller        *sharedPoller
 	releasePoller func()
@@ -53,7 +81,7 @@ func (h *Hub) NewFactory() func(context.Context, backend.DataSourceInstanceSetti
 // newDatasource builds an instance. ctx is the request's that made Grafana create it: it
 // carries Grafana's configuration, which says which AWS authentication is allowed.
 func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
-	d := &Datasource{release: func() {}, releasePoller: func() {}}
+	d := &Datasource{hub: h, instance: s}
 	mux := http.NewServeMux()
 	d.routes(mux)
 	d.resources = httpadapter.New(mux)
@@ -73,62 +101,112 @@ func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSet
 		d.setupErr = err
 		return d
 	}
-	target, err := h.target(ctx, set, s, getenv)
-	if err != nil {
+	if d.target, err = h.target(ctx, set, s, getenv); err != nil {
 		d.setupErr = err
 		return d
 	}
-	ix, release, err := h.Acquire(ctx, target, d.env)
-	if err != nil {
-		d.setupErr = err
-		return d
-	}
-	d.index, d.release = ix, release
-	h.startSource(d, s)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.openLocked(ctx)
 	return d
+}
+
+// openLocked opens the store and attaches the instance to it, or records why not.
+func (d *Datasource) openLocked(ctx context.Context) {
+	d.nextOpen = time.Now().Add(reopenEvery)
+	ix, release, err := d.hub.Acquire(ctx, d.target, d.env)
+	if err != nil {
+		d.openErr = err
+		return
+	}
+	if d.openErr != nil {
+		d.hub.logger.Info("The store opens again", "store", d.target.ID)
+	}
+	d.openErr = nil
+	d.att = &attachment{index: ix, release: release}
+	d.hub.startSource(d, d.att)
+}
+
+// attached returns the instance's hold on its store, opening the store again when it
+// failed to open before and reopenEvery has passed; or why there is none.
+func (d *Datasource) attached(ctx context.Context) (*attachment, error) {
+	if d.setupErr != nil {
+		return nil, d.setupErr
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.att == nil && !d.disposed && !time.Now().Before(d.nextOpen) {
+		d.openLocked(ctx)
+	}
+	if d.att != nil {
+		return d.att, nil
+	}
+	if d.disposed {
+		return nil, errors.New("the data source's settings were replaced")
+	}
+	return nil, fmt.Errorf("%w (the store is opened again at the next request after %s)", d.openErr,
+		d.nextOpen.UTC().Format(time.TimeOnly))
+}
+
+// current is the instance's hold on its store as it is, nil when the store is not open;
+// it never tries to open it.
+func (d *Datasource) current() *attachment {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.att
 }
 
 // startSource builds the ticket source of the settings and attaches the instance to the
 // store's poller for it.
-func (h *Hub) startSource(d *Datasource, s backend.DataSourceInstanceSettings) {
+func (h *Hub) startSource(d *Datasource, a *attachment) {
 	if d.settings.sourceErr != nil {
-		d.sourceErr = d.settings.sourceErr
+		a.sourceErr = d.settings.sourceErr
 		return
 	}
 	set := d.settings.Source
 	timing, err := set.Timing()
 	if err != nil {
-		d.sourceErr = err
+		a.sourceErr = err
 		return
 	}
-	sec := sources.SecretsFrom(s.DecryptedSecureJSONData)
+	sec := sources.SecretsFrom(d.instance.DecryptedSecureJSONData)
 	src, err := sources.Build(d.env.Schema, set, sec, sources.Options{})
 	if err != nil {
-		d.sourceErr = err
+		a.sourceErr = err
 		return
 	}
 	if src == nil {
 		return
 	}
-	d.poller, d.releasePoller = h.attachPoller(d.index, src, set, sec, timing)
+	a.poller, a.releasePoller = h.attachPoller(a.index, src, set, sec, timing)
 }
 
 // Dispose stops the instance's poller (when it is the last to use it; a batch being
 // written is finished first) and releases its share of the store and engine.
 func (d *Datasource) Dispose() {
-	d.releasePoller()
-	d.release()
+	d.mu.Lock()
+	a := d.att
+	d.att, d.disposed = nil, true
+	d.mu.Unlock()
+	if a == nil {
+		return
+	}
+	if a.releasePoller != nil {
+		a.releasePoller()
+	}
+	a.release()
 }
 
 // ready returns the index once loaded, or why there is none.
 func (d *Datasource) ready(ctx context.Context) (*Index, error) {
-	if d.setupErr != nil {
-		return nil, d.setupErr
-	}
-	if err := d.index.Ready(ctx); err != nil {
+	a, err := d.attached(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return d.index, nil
+	if err := a.index.Ready(ctx); err != nil {
+		return nil, err
+	}
+	return a.index, nil
 }
 
 // CallResource serves the editors' resources (see resources.go).

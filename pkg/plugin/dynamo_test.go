@@ -77,9 +77,7 @@ func TestDynamoDBInstanceFollowsAnotherWriter(t *testing.T) {
 	h := NewHub(log.DefaultLogger)
 	h.followEvery = 50 * time.Millisecond
 	d := dynamoInstance(t, h, server.Endpoint, "spacetime-plugin")
-	if d.setupErr != nil {
-		t.Fatal(d.setupErr)
-	}
+	mustAttach(t, d)
 	if n, _ := statsTotal(t, d); n != 40 {
 		t.Fatalf("after the first load the instance has %d tickets, want the 40 written before it started", n)
 	}
@@ -111,10 +109,7 @@ func TestDynamoDBInstanceShareAndSeparateStores(t *testing.T) {
 	h := NewHub(log.DefaultLogger)
 	a := dynamoInstance(t, h, server.Endpoint, "shared-table")
 	b := dynamoInstance(t, h, server.Endpoint, "shared-table")
-	if a.setupErr != nil || b.setupErr != nil {
-		t.Fatal(a.setupErr, b.setupErr)
-	}
-	if a.index != b.index {
+	if mustAttach(t, a).index != mustAttach(t, b).index {
 		t.Error("two instances with the same table, credentials and schema do not share their index")
 	}
 
@@ -124,10 +119,7 @@ func TestDynamoDBInstanceShareAndSeparateStores(t *testing.T) {
 	c := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "c", JSONData: jd,
 		DecryptedSecureJSONData: map[string]string{"accessKey": "AKIDOTHER", "secretKey": "other"}}, func(string) string { return "" })
 	t.Cleanup(c.Dispose)
-	if c.setupErr != nil {
-		t.Fatal(c.setupErr)
-	}
-	if c.index.Store == a.index.Store {
+	if mustAttach(t, c).index.Store == mustAttach(t, a).index.Store {
 		t.Error("an instance with other credentials shares the first instance's store handle")
 	}
 }

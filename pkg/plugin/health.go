@@ -15,27 +15,29 @@ import (
 // CheckHealth says whether the schema is valid, whether the store opens, and how many
 // tickets it holds, in words a user can act on ("Save & test").
 func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
-	if d.setupErr != nil {
-		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.setupErr.Error()}, nil
+	a, err := d.attached(ctx)
+	if err != nil {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: err.Error()}, nil
 	}
+	ix := a.index
 	// A first load of millions of tickets takes a second or two; wait a little for it so
 	// that the answer has the count, but never hang the settings page.
 	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := d.index.Ready(wait); err != nil {
-		if d.index.Loaded() {
+	if err := ix.Ready(wait); err != nil {
+		if ix.Loaded() {
 			return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: err.Error()}, nil
 		}
 		return &backend.CheckHealthResult{Status: backend.HealthStatusUnknown, Message: "the store opened, and the tickets are still loading; test again in a few seconds"}, nil
 	}
-	info, err := d.index.Store.Info(ctx)
+	info, err := ix.Store.Info(ctx)
 	if err != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: fmt.Sprintf("the store does not answer: %v", err)}, nil
 	}
 	s := d.env.Schema
 	msg := fmt.Sprintf("Spacetime is working: %d tickets in the %s store at %s; the schema has %d columns and %d facets.",
-		d.index.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
-	if table, ok := d.index.Store.(*dynamo.Store); ok {
+		ix.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
+	if table, ok := ix.Store.(*dynamo.Store); ok {
 		// The table opened when the instance was made; since then its index may be
 		// rebuilding, or a permission the writes need may be missing. CheckHealth says.
 		h, err := table.Health(ctx)
@@ -46,15 +48,15 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	}
 	status := backend.HealthStatusOk
 	switch st := d.waitFirstPoll(wait); {
-	case d.sourceErr != nil:
+	case a.sourceErr != nil:
 		status = backend.HealthStatusError
-		msg += fmt.Sprintf(" The ticket source is not polled: %v.", d.sourceErr)
+		msg += fmt.Sprintf(" The ticket source is not polled: %v.", a.sourceErr)
 	case st != nil:
 		msg += " " + st.Summary(time.Now())
 		if !st.Healthy() {
 			status = backend.HealthStatusError
 		}
-	case d.index.Engine.Len() == 0:
+	case ix.Engine.Len() == 0:
 		msg += " The store is empty: import tickets with `spacetime import` or configure a source."
 	}
 	details, _ := json.Marshal(map[string]any{"source": d.sourceStatus()})

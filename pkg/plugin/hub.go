@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -202,6 +203,10 @@ func (h *Hub) releaser(ix *Index) func() {
 func (h *Hub) release(ix *Index) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.indexes[ix.key] != ix {
+		// Closed with the hub already.
+		return
+	}
 	ix.refs--
 	if ix.refs > 0 {
 		return
@@ -231,4 +236,33 @@ func (h *Hub) release(ix *Index) {
 			h.logger.Warn("Closing the store failed", "store", ix.storeID, "error", err)
 		}
 	}
+}
+
+// Close stops every poller, giving its polling lease up so that another Grafana server
+// takes over at once, and closes every store. main calls it when Grafana shuts the
+// plugin down, which does not dispose of the instances first.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for _, ix := range h.indexes {
+		ix.cancel()
+	}
+	for id, ss := range h.stores {
+		if ss.poller != nil {
+			ss.poller.run.Stop()
+			ss.poller = nil
+		}
+		ss.indexMu.Lock()
+		for _, ix := range ss.indexes {
+			<-ix.done
+		}
+		ss.indexMu.Unlock()
+		if err := ss.st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close the store %s: %w", id, err))
+		}
+		delete(h.stores, id)
+	}
+	clear(h.indexes)
+	return errors.Join(errs...)
 }

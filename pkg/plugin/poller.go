@@ -107,9 +107,19 @@ func (ss *sharedStore) syncIndexes(ctx context.Context) error {
 
 // sourceStatus is the poller status of the instance, nil without a source.
 func (d *Datasource) sourceStatus() *source.Status {
-	if d.poller == nil {
+	a := d.current()
+	if a == nil || a.poller == nil {
 		return nil
 	}
-	st := d.poller.run.Status()
+	st := a.poller.run.Status()
 	return &st
+}
+
+// sourceErr is why the source settings give no poller, nil when they do or when the
+// store is not open.
+func (d *Datasource) sourceErr() error {
+	if a := d.current(); a != nil {
+		return a.sourceErr
+	}
+	return nil
 }

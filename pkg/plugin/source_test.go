@@ -69,9 +69,7 @@ func newInstance(t *testing.T, h *Hub, uid, storePath string, src map[string]any
 		t.Fatal(err)
 	}
 	d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: uid, JSONData: jd}, func(string) string { return "" })
-	if d.setupErr != nil {
-		t.Fatal(d.setupErr)
-	}
+	mustAttach(t, d)
 	return d
 }
 
@@ -266,8 +264,8 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 			jd, _ := json.Marshal(map[string]any{"storePath": filepath.Join(t.TempDir(), "t.db"), "source": tt.source})
 			d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
 			defer d.Dispose()
-			if d.setupErr != nil {
-				t.Fatalf("a bad source setting stopped the data source: %v", d.setupErr)
+			if _, err := d.attached(context.Background()); err != nil {
+				t.Fatalf("a bad source setting stopped the data source: %v", err)
 			}
 			if n, _ := statsTotal(t, d); n != 0 {
 				t.Errorf("stats = %d", n)

@@ -42,9 +42,10 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 		resp.Store = &info
 	}
 	switch {
-	case d.sourceErr != nil:
-		resp.SourceError = d.sourceErr.Error()
-		resp.Summary = "The ticket source is not polled: " + d.sourceErr.Error()
+	case d.sourceErr() != nil:
+		srcErr := d.sourceErr()
+		resp.SourceError = srcErr.Error()
+		resp.Summary = "The ticket source is not polled: " + srcErr.Error()
 	case resp.Source != nil:
 		resp.Summary = resp.Source.Summary(time.Now())
 	}
@@ -104,8 +105,8 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 // "source" (for stat panels and scripts), and as a warning notice on the panel while the
 // source fails, so that a responder knows the numbers may be behind.
 func (d *Datasource) annotateStats(frames data.Frames) {
-	st := d.sourceStatus()
-	if len(frames) == 0 || (st == nil && d.sourceErr == nil) {
+	st, srcErr := d.sourceStatus(), d.sourceErr()
+	if len(frames) == 0 || (st == nil && srcErr == nil) {
 		return
 	}
 	fr := frames[0]
@@ -121,10 +122,10 @@ func (d *Datasource) annotateStats(frames data.Frames) {
 	}
 	now := time.Now()
 	switch {
-	case d.sourceErr != nil:
-		custom["source"] = map[string]any{"state": "misconfigured", "error": d.sourceErr.Error()}
+	case srcErr != nil:
+		custom["source"] = map[string]any{"state": "misconfigured", "error": srcErr.Error()}
 		fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityWarning,
-			Text: "The ticket source is not polled: " + d.sourceErr.Error()})
+			Text: "The ticket source is not polled: " + srcErr.Error()})
 	default:
 		src := map[string]any{
 			"state": st.State, "lastSuccess": lastStart(st.LastSuccess), "lagSeconds": time.Duration(st.Lag).Seconds(),

@@ -159,6 +159,17 @@ func TestTwoReplicasShareATable(t *testing.T) {
 	if ia, ib := ticketKeys(t, a2, pc), ticketKeys(t, b, pc); !slices.Equal(ia, ib) || len(ia) != 10 {
 		t.Fatalf("the restarted replica lists %v, the survivor %v", ia, ib)
 	}
+
+	// Shut down as Grafana does, the holder gives its lease up on the way out rather than
+	// leaving it to expire (it renewed it less than a lease ago).
+	b.Stop()
+	l, err := dynamotest.Open(t, cfg).AcquireLease(ctx, bs.Source.Lease.Name, "probe", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Holder == bs.Source.Lease.Self {
+		t.Errorf("after a clean shutdown %s still holds the lease (until %s)", l.Holder, l.Expires)
+	}
 }
 
 // ticketKeys lists the keys of the tickets a replica's table panel shows, sorted.
