@@ -64,8 +64,9 @@ const keepView = "${__url_time_range}&${__all_variables}"
 // keeps the rest. valueRef should use the percentencode format: the default format of a
 // data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable format writes
 // the __gfp__ and __gfc__ escapes, so a value that holds "|" or "," arrives cut at that
-// character; "other" and "(none)", the breakdown's rest and missing values, are not
-// values of the field, and filtering for them finds nothing.
+// character. "(none)", the breakdown's missing values, comes back as a filter for
+// tickets without a value (filter.NullLabel); "other", the breakdown's rest, is not a
+// value of the field, and filtering for it finds nothing.
 func AddFilterURL(dashboardPath, key, valueRef string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
 }

@@ -8,12 +8,18 @@ import (
 	"github.com/spacetime/tickets/pkg/schema"
 )
 
+// NullLabel is how the frames name the tickets without a value in a field (a chart's
+// "(none)" slice). A click on it sends it back as an ad hoc filter's value, where it means
+// "no value": `service = (none)` is `service is null`. Ingest maps the schema's null
+// tokens to no value, so a stored value never reads "(none)".
+const NullLabel = "(none)"
+
 // adHocOps are Grafana's ad hoc filter operators that FromAdHoc understands.
 var adHocOps = [...]string{"=", "!=", "=~", "!~", "=|", "!=|", "<", "<=", ">", ">="}
 
 // FromAdHoc turns Grafana's ad hoc filters into one checked expression: the AND of all of
-// them, or nil when there are none. "=" with an empty value means "is null" and "!=" with
-// an empty value "is not null"; "=~" and "!~" are RE2 regular expressions, as in the filter
+// them, or nil when there are none. "=" with an empty value (or NullLabel) means "is
+// null" and "!=" with one "is not null"; "=~" and "!~" are RE2 regular expressions, as in the filter
 // language; "=|" and "!=|" take Values (or Value when Values is empty). An error names the
 // filter by its 1-based index and key.
 func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
@@ -70,7 +76,7 @@ func adHocExpr(f AdHocFilter) (Expr, error) {
 	str := func(v string) Literal { return Literal{Kind: LitString, S: v} }
 	switch op := f.Operator; op {
 	case "=", "!=":
-		if f.Value == "" {
+		if f.Value == "" || f.Value == NullLabel {
 			return &IsNull{Field: f.Key, Negate: op == "!="}, nil
 		}
 		return &Compare{Field: f.Key, Op: Op(op), Value: str(f.Value)}, nil
@@ -94,11 +100,27 @@ func adHocExpr(f AdHocFilter) (Expr, error) {
 		if len(values) == 0 {
 			return nil, &Error{Msg: fmt.Sprintf("operator %q needs at least one value", op)}
 		}
-		lits := make([]Literal, len(values))
-		for i, v := range values {
-			lits[i] = str(v)
+		lits := make([]Literal, 0, len(values))
+		none := false
+		for _, v := range values {
+			if v == NullLabel {
+				none = true
+				continue
+			}
+			lits = append(lits, str(v))
 		}
-		return &In{Field: f.Key, Values: lits, Negate: op == "!=|"}, nil
+		negate := op == "!=|"
+		null := &IsNull{Field: f.Key, Negate: negate}
+		switch {
+		case !none:
+			return &In{Field: f.Key, Values: lits, Negate: negate}, nil
+		case len(lits) == 0:
+			return null, nil
+		case negate:
+			// None of the values, and not without one.
+			return &And{Terms: []Expr{&In{Field: f.Key, Values: lits, Negate: true}, null}}, nil
+		}
+		return &Or{Terms: []Expr{&In{Field: f.Key, Values: lits}, null}}, nil
 	}
 	return nil, &Error{Msg: fmt.Sprintf("unknown operator %q (the operators are %s)", f.Operator, strings.Join(adHocOps[:], " "))}
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/schema"
 )
 
 // NullLabel names the series or slice of tickets that have no value in the field.
-const NullLabel = "(none)"
+const NullLabel = filter.NullLabel
 
 // dataplane is the contract version of the dataplane frame types we emit (0.1), which
 // Grafana alerting and the time series panel read without guessing.

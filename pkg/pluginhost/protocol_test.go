@@ -270,6 +270,23 @@ func TestPluginAnswersMatchTheFile(t *testing.T) {
 		checkTopN(t, got, want, 100)
 	})
 
+	t.Run("a click on the (none) slice filters the tickets without a value", func(t *testing.T) {
+		open := int64(0)
+		for _, r := range f.rows {
+			if inRange(from, to)(r) && r.resolved == nil {
+				open++
+			}
+		}
+		resp := f.query(t, pc, from, to, map[string]any{"queryType": "stats",
+			"adhocFilters": []map[string]any{{"key": "resolved", "operator": "=", "value": "(none)"}}})
+		if resp.Error != nil {
+			t.Fatal(resp.Error)
+		}
+		if got := resp.Frames[0].Fields[0].At(0).(int64); got != open || open == 0 {
+			t.Errorf("resolved = (none) counts %d tickets, want the %d unresolved ones", got, open)
+		}
+	})
+
 	t.Run("counts per hour", func(t *testing.T) {
 		resp := f.query(t, pc, from, to, map[string]any{"queryType": "counts", "bucket": "1h"})
 		if resp.Error != nil {
