@@ -26,6 +26,21 @@ type grouping struct {
 	vals     []float64
 }
 
+// groupedScope is the start of a query that groups the tickets in scope by a field
+// (breakdown, values, movers): the field's column and the scope's selection. The caller
+// holds e.mu.
+func (e *Engine) groupedScope(ctx context.Context, field, what string, sc *Scope) (*column, *selection, error) {
+	col, err := e.groupingFor(field, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel, err := e.selection(ctx, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return col, sel, nil
+}
+
 func (e *Engine) groupingFor(field, what string) (*column, error) {
 	col, ok := e.byName[field]
 	if !ok {
@@ -330,11 +345,7 @@ func (e *Engine) Breakdown(ctx context.Context, req BreakdownRequest) (*Breakdow
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	col, err := e.groupingFor(req.Field, "breakdown")
-	if err != nil {
-		return nil, err
-	}
-	sel, err := e.selection(ctx, &req.Scope)
+	col, sel, err := e.groupedScope(ctx, req.Field, "breakdown", &req.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -377,11 +388,7 @@ func (e *Engine) Values(ctx context.Context, req ValuesRequest) (*ValuesResult, 
 		}
 		return e.keyValues(sel.rows, req.Prefix, limit), nil
 	}
-	col, err := e.groupingFor(req.Field, "values")
-	if err != nil {
-		return nil, err
-	}
-	sel, err := e.selection(ctx, &req.Scope)
+	col, sel, err := e.groupedScope(ctx, req.Field, "values", &req.Scope)
 	if err != nil {
 		return nil, err
 	}

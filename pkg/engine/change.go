@@ -170,11 +170,7 @@ func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, 
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	col, err := e.groupingFor(req.Field, "movers")
-	if err != nil {
-		return nil, err
-	}
-	cur, err := e.selection(ctx, &req.Scope)
+	col, cur, err := e.groupedScope(ctx, req.Field, "movers", &req.Scope)
 	if err != nil {
 		return nil, err
 	}
