@@ -202,17 +202,23 @@ func (f *fixture) context(t *testing.T, uid string, jsonData map[string]any) bac
 	return pc
 }
 
+// query sends q as a panel does: with the panel's interval and data points.
 func (f *fixture) query(t *testing.T, pc backend.PluginContext, from, to time.Time, q map[string]any) backend.DataResponse {
+	t.Helper()
+	return f.send(t, pc, q, backend.DataQuery{TimeRange: backend.TimeRange{From: from, To: to},
+		Interval: time.Minute, MaxDataPoints: 1000, QueryType: fmt.Sprint(q["queryType"])})
+}
+
+// send sends q as the one query of a request, in dq's frame (time range, interval, data
+// points), and returns its response.
+func (f *fixture) send(t *testing.T, pc backend.PluginContext, q map[string]any, dq backend.DataQuery) backend.DataResponse {
 	t.Helper()
 	raw, err := json.Marshal(q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := f.host.QueryData(context.Background(), &backend.QueryDataRequest{
-		PluginContext: pc,
-		Queries: []backend.DataQuery{{RefID: "A", JSON: raw, TimeRange: backend.TimeRange{From: from, To: to},
-			Interval: time.Minute, MaxDataPoints: 1000, QueryType: fmt.Sprint(q["queryType"])}},
-	})
+	dq.RefID, dq.JSON = "A", raw
+	resp, err := f.host.QueryData(context.Background(), &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{dq}})
 	if err != nil {
 		t.Fatal(err)
 	}

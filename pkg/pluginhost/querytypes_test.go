@@ -2,7 +2,6 @@ package pluginhost_test
 
 import (
 	"cmp"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -54,19 +53,7 @@ func csvTickets(t *testing.T) map[string]map[string]string {
 // defaultMaxDataPoints 43200 in grafana/grafana, pkg/services/ngalert/models/alert_query.go).
 func (f *fixture) alertQuery(t *testing.T, pc backend.PluginContext, from, to time.Time, q map[string]any) backend.DataResponse {
 	t.Helper()
-	raw, err := json.Marshal(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := f.host.QueryData(context.Background(), &backend.QueryDataRequest{
-		PluginContext: pc,
-		Queries: []backend.DataQuery{{RefID: "A", JSON: raw, TimeRange: backend.TimeRange{From: from, To: to},
-			Interval: time.Second, MaxDataPoints: 43200}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.Responses["A"]
+	return f.send(t, pc, q, backend.DataQuery{TimeRange: backend.TimeRange{From: from, To: to}, Interval: time.Second, MaxDataPoints: 43200})
 }
 
 func oneFrame(t *testing.T, resp backend.DataResponse) *data.Frame {
