@@ -6,6 +6,8 @@ import { Combobox, Divider, Field, Input, RadioButtonGroup, SecretInput, TextAre
 
 import { durationMs, isDuration } from '../duration';
 import {
+  // Aliased: DynamoDBSettings in this file is the component that edits these settings.
+  DynamoDBSettings as DynamoDBJsonData,
   HttpAuth,
   HttpPreset,
   HttpSourceSettings,
@@ -63,6 +65,28 @@ const AUTH_OPTIONS: Array<SelectableValue<HttpAuth>> = [
   { value: 'basic', label: 'Basic' },
   { value: 'header', label: 'Header' },
 ];
+
+/** The plain text field an authentication method sends beside its secret, bound to an HTTP setting. */
+interface NameField {
+  setting: 'username' | 'headerName';
+  id: string;
+  label: string;
+  placeholder?: string;
+  autoComplete?: 'off';
+}
+
+/** What each authentication method asks for: a name for some, and always a secret. */
+const CREDENTIALS: Record<Exclude<HttpAuth, 'none'>, { name?: NameField; secret: SecretProps }> = {
+  bearer: { secret: { secret: 'httpToken', label: 'Token', placeholder: 'API token' } },
+  basic: {
+    name: { setting: 'username', id: 'spacetime-http-username', label: 'User', autoComplete: 'off' },
+    secret: { secret: 'httpPassword', label: 'Password', placeholder: 'Password or API token' },
+  },
+  header: {
+    name: { setting: 'headerName', id: 'spacetime-http-header-name', label: 'Header name', placeholder: 'X-API-Key' },
+    secret: { secret: 'httpHeaderValue', label: 'Header value', placeholder: 'Header value' },
+  },
+};
 
 // The shortest values the backend accepts: a shorter follow would query the table in a busy
 // loop (pkg/plugin minFollow), a shorter lease would be renewed too often (pkg/source MinLeaseTTL).
@@ -123,6 +147,39 @@ function DurationField(props: DurationFieldProps) {
   );
 }
 
+interface TextFieldProps {
+  id: string;
+  label: string;
+  description?: string;
+  /** required only marks the field for the user: this page saves an empty value as it is. */
+  required?: boolean;
+  width: number;
+  type?: 'url';
+  placeholder?: string;
+  /** autoComplete "off" keeps the browser from filling a user name into a data source setting. */
+  autoComplete?: 'off';
+  value: string;
+  /** onChange gets the text as typed: an empty field is saved as an empty string. */
+  onChange: (value: string) => void;
+}
+
+/** TextField is a labelled one-line text setting, the plain sibling of DurationField. */
+function TextField(props: TextFieldProps) {
+  return (
+    <Field label={props.label} htmlFor={props.id} description={props.description} required={props.required}>
+      <Input
+        id={props.id}
+        width={props.width}
+        type={props.type}
+        placeholder={props.placeholder}
+        autoComplete={props.autoComplete}
+        value={props.value}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+      />
+    </Field>
+  );
+}
+
 function schemaSourceOf(jsonData: TicketsOptions): SchemaSource {
   if (jsonData.schema && jsonData.schema.trim() !== '') {
     return 'inline';
@@ -173,6 +230,8 @@ export function ConfigEditor(props: Props) {
 
   const preset: HttpPreset = http.preset ?? 'custom';
   const auth: HttpAuth = http.auth ?? 'none';
+  const credentials = auth === 'none' ? undefined : CREDENTIALS[auth];
+  const nameField = credentials?.name;
 
   return (
     <>
@@ -187,19 +246,15 @@ export function ConfigEditor(props: Props) {
           />
         </Field>
         {store === 'embedded' ? (
-          <Field
+          <TextField
+            id="spacetime-store-path"
             label="Store file"
-            htmlFor="spacetime-store-path"
             description="A file the Grafana server can write. Empty: spacetime/<data source UID>.db in Grafana's data directory (GF_PATHS_DATA), else in the user's data directory."
-          >
-            <Input
-              id="spacetime-store-path"
-              width={60}
-              placeholder="/var/lib/grafana/spacetime/tickets.db"
-              value={jsonData.storePath ?? ''}
-              onChange={(e) => setJson({ storePath: e.currentTarget.value })}
-            />
-          </Field>
+            width={60}
+            placeholder="/var/lib/grafana/spacetime/tickets.db"
+            value={jsonData.storePath ?? ''}
+            onChange={(storePath) => setJson({ storePath })}
+          />
         ) : (
           <DynamoDBSettings {...props} />
         )}
@@ -224,19 +279,15 @@ export function ConfigEditor(props: Props) {
           <SchemaEditor uid={options.uid} value={jsonData.schema ?? ''} onChange={(schema) => setJson({ schema })} />
         )}
         {schemaSource === 'file' && (
-          <Field
+          <TextField
+            id="spacetime-schema-path"
             label="Schema file"
-            htmlFor="spacetime-schema-path"
             description="A YAML or JSON file on the Grafana server. It is read when the data source starts; Save & test checks it."
-          >
-            <Input
-              id="spacetime-schema-path"
-              width={60}
-              placeholder="/etc/grafana/spacetime/schema.yaml"
-              value={jsonData.schemaPath ?? ''}
-              onChange={(e) => setJson({ schemaPath: e.currentTarget.value })}
-            />
-          </Field>
+            width={60}
+            placeholder="/etc/grafana/spacetime/schema.yaml"
+            value={jsonData.schemaPath ?? ''}
+            onChange={(schemaPath) => setJson({ schemaPath })}
+          />
         )}
       </ConfigSection>
 
@@ -289,19 +340,15 @@ export function ConfigEditor(props: Props) {
           />
         )}
         {source.type === 'files' && (
-          <Field
+          <TextField
+            id="spacetime-files-dir"
             label="Directory"
-            htmlFor="spacetime-files-dir"
             description="A directory on the Grafana server that holds CSV or JSON lines files of tickets."
-          >
-            <Input
-              id="spacetime-files-dir"
-              width={60}
-              placeholder="/var/lib/grafana/spacetime/inbox"
-              value={source.files?.dir ?? ''}
-              onChange={(e) => setSource({ files: { dir: e.currentTarget.value } })}
-            />
-          </Field>
+            width={60}
+            placeholder="/var/lib/grafana/spacetime/inbox"
+            value={source.files?.dir ?? ''}
+            onChange={(dir) => setSource({ files: { dir } })}
+          />
         )}
         {source.type === 'http' && (
           <ConfigSubSection title="HTTP API">
@@ -318,16 +365,16 @@ export function ConfigEditor(props: Props) {
                 onChange={(o) => setHttp({ preset: o.value })}
               />
             </Field>
-            <Field label="URL" htmlFor="spacetime-http-url" required>
-              <Input
-                id="spacetime-http-url"
-                width={60}
-                type="url"
-                placeholder={URL_PLACEHOLDERS[preset]}
-                value={http.url ?? ''}
-                onChange={(e) => setHttp({ url: e.currentTarget.value })}
-              />
-            </Field>
+            <TextField
+              id="spacetime-http-url"
+              label="URL"
+              required
+              width={60}
+              type="url"
+              placeholder={URL_PLACEHOLDERS[preset]}
+              value={http.url ?? ''}
+              onChange={(url) => setHttp({ url })}
+            />
             <Field label="Authentication" htmlFor="spacetime-http-auth">
               <RadioButtonGroup<HttpAuth>
                 id="spacetime-http-auth"
@@ -337,34 +384,22 @@ export function ConfigEditor(props: Props) {
                 onChange={(v) => setHttp({ auth: v })}
               />
             </Field>
-            {auth === 'bearer' && <Secret {...props} secret="httpToken" label="Token" placeholder="API token" />}
-            {auth === 'basic' && (
-              <>
-                <Field label="User" htmlFor="spacetime-http-username">
-                  <Input
-                    id="spacetime-http-username"
+            {credentials && (
+              // Keyed by method, so that a switch of method mounts its own fields rather than reusing the last ones.
+              <React.Fragment key={auth}>
+                {nameField && (
+                  <TextField
+                    id={nameField.id}
+                    label={nameField.label}
                     width={40}
-                    autoComplete="off"
-                    value={http.username ?? ''}
-                    onChange={(e) => setHttp({ username: e.currentTarget.value })}
+                    placeholder={nameField.placeholder}
+                    autoComplete={nameField.autoComplete}
+                    value={http[nameField.setting] ?? ''}
+                    onChange={(text) => setHttp({ [nameField.setting]: text })}
                   />
-                </Field>
-                <Secret {...props} secret="httpPassword" label="Password" placeholder="Password or API token" />
-              </>
-            )}
-            {auth === 'header' && (
-              <>
-                <Field label="Header name" htmlFor="spacetime-http-header-name">
-                  <Input
-                    id="spacetime-http-header-name"
-                    width={40}
-                    placeholder="X-API-Key"
-                    value={http.headerName ?? ''}
-                    onChange={(e) => setHttp({ headerName: e.currentTarget.value })}
-                  />
-                </Field>
-                <Secret {...props} secret="httpHeaderValue" label="Header value" placeholder="Header value" />
-              </>
+                )}
+                <Secret {...props} {...credentials.secret} />
+              </React.Fragment>
             )}
             <Field
               label="Mapping"
@@ -389,7 +424,17 @@ export function ConfigEditor(props: Props) {
   );
 }
 
-function Secret(props: Props & { secret: SecretKey; label: string; placeholder: string }) {
+interface SecretProps {
+  secret: SecretKey;
+  label: string;
+  placeholder: string;
+}
+
+/**
+ * Secret is a write-only field bound to one key of secureJsonData: it shows only whether the key
+ * is configured, and its reset clears both the value and that flag.
+ */
+function Secret(props: Props & SecretProps) {
   const { options, onOptionsChange, secret, label, placeholder } = props;
   const id = `spacetime-${secret}`;
   return (
@@ -426,7 +471,9 @@ function Secret(props: Props & { secret: SecretKey; label: string; placeholder: 
  */
 function DynamoDBSettings(props: Props) {
   const { options, onOptionsChange } = props;
-  const dynamodb = options.jsonData.dynamodb ?? {};
+  const dynamodb: DynamoDBJsonData = options.jsonData.dynamodb ?? {};
+  const setDynamodb = (patch: Partial<DynamoDBJsonData>) =>
+    onOptionsChange({ ...options, jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, ...patch } } });
 
   const onAwsChange = (aws: DataSourceSettings<AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData>) => {
     const merged: Settings = {
@@ -442,25 +489,16 @@ function DynamoDBSettings(props: Props) {
 
   return (
     <>
-      <Field
+      <TextField
+        id="spacetime-dynamodb-table"
         label="Table"
-        htmlFor="spacetime-dynamodb-table"
         required
         description="The DynamoDB table that holds the tickets."
-      >
-        <Input
-          id="spacetime-dynamodb-table"
-          width={40}
-          placeholder="spacetime-tickets"
-          value={dynamodb.table ?? ''}
-          onChange={(e) =>
-            onOptionsChange({
-              ...options,
-              jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, table: e.currentTarget.value } },
-            })
-          }
-        />
-      </Field>
+        width={40}
+        placeholder="spacetime-tickets"
+        value={dynamodb.table ?? ''}
+        onChange={(table) => setDynamodb({ table })}
+      />
       <DurationField
         id="spacetime-dynamodb-follow"
         label="Follow other servers every"
@@ -469,9 +507,7 @@ function DynamoDBSettings(props: Props) {
         value={dynamodb.follow ?? ''}
         valid={isFollow}
         error="Use a duration of at least 500ms, such as 10s or 1m."
-        onChange={(follow) =>
-          onOptionsChange({ ...options, jsonData: { ...options.jsonData, dynamodb: { ...dynamodb, follow } } })
-        }
+        onChange={(follow) => setDynamodb({ follow })}
       />
       <ConnectionConfig
         options={options}

@@ -1,7 +1,7 @@
 import React, { useState } from 'react';
 import { CoreApp } from '@grafana/data';
 import { act, render, screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import userEvent, { UserEvent } from '@testing-library/user-event';
 
 import { DataSource } from '../datasource';
 import {
@@ -69,6 +69,19 @@ function setup(initial: Partial<TicketsQuery> = {}, app: CoreApp = CoreApp.Panel
   const user = userEvent.setup({ delay: null });
   render(<Harness />);
   return { changes, onRunQuery, user, last: () => changes[changes.length - 1] };
+}
+
+/**
+ * chooseOption opens a field picker, checks that it offers exactly the fields offered, in that
+ * order, and clicks choice. An option's name is its first text: its description (title, type,
+ * facet) follows it.
+ */
+async function chooseOption(user: UserEvent, picker: HTMLElement, offered: string[], choice: string) {
+  await user.click(picker);
+  const options = await screen.findAllByRole('option');
+  expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual(offered);
+  expect(offered).toContain(choice);
+  await user.click(options[offered.indexOf(choice)]);
 }
 
 beforeAll(prepareDom);
@@ -211,17 +224,8 @@ describe('QueryEditor', () => {
     const { user, last, onRunQuery } = setup({ queryType: 'breakdown' });
     const picker = await screen.findByRole('combobox', { name: 'Group by' });
     await waitFor(() => expect(picker).not.toBeDisabled());
-    await user.click(picker);
-    const options = await screen.findAllByRole('option');
     // Facets (in display order), then the other string, number and bool fields; no text or time fields.
-    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
-      'severity',
-      'status',
-      'service',
-      'region',
-      'id',
-    ]);
-    await user.click(options[2]);
+    await chooseOption(user, picker, ['severity', 'status', 'service', 'region', 'id'], 'service');
     expect(last().field).toBe('service');
     expect(onRunQuery).toHaveBeenCalled();
   });
@@ -331,16 +335,7 @@ describe('QueryEditor: logs', () => {
     // The backend's own choice, a number column named severity, shows as the placeholder.
     await waitFor(() => expect(level).toHaveAttribute('placeholder', 'severity'));
 
-    await user.click(level);
-    const options = await screen.findAllByRole('option');
-    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
-      'id',
-      'severity',
-      'status',
-      'service',
-      'region',
-    ]);
-    await user.click(options[2]);
+    await chooseOption(user, level, ['id', 'severity', 'status', 'service', 'region'], 'status');
     expect(last().levelField).toBe('status');
     expect(onRunQuery).toHaveBeenCalled();
   });
@@ -452,17 +447,8 @@ describe('QueryEditor: movers', () => {
     expect(await screen.findByText('Choose a field: the query runs once it has one.')).toBeInTheDocument();
     const picker = screen.getByRole('combobox', { name: /Field/ });
     await waitFor(() => expect(picker).not.toBeDisabled());
-    await user.click(picker);
-    const options = await screen.findAllByRole('option');
     // The chartable fields, facets first; no text or time fields.
-    expect(options.map((o) => within(o).getAllByText(/.+/)[0].textContent)).toEqual([
-      'severity',
-      'status',
-      'service',
-      'region',
-      'id',
-    ]);
-    await user.click(options[2]);
+    await chooseOption(user, picker, ['severity', 'status', 'service', 'region', 'id'], 'service');
     expect(last().field).toBe('service');
     expect(onRunQuery).toHaveBeenCalled();
     expect(screen.queryByText('Choose a field: the query runs once it has one.')).not.toBeInTheDocument();
