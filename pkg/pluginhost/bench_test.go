@@ -24,14 +24,7 @@ import (
 //
 //	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench DrilldownGRPC -benchtime 20x ./pkg/pluginhost
 func BenchmarkDrilldownGRPC(b *testing.B) {
-	n := 100_000
-	if s := os.Getenv("SPACETIME_BENCH_TICKETS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			b.Fatalf("SPACETIME_BENCH_TICKETS=%q: %v", s, err)
-		}
-		n = v
-	}
+	n := benchTickets(b)
 	ctx := context.Background()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
@@ -113,4 +106,19 @@ func BenchmarkDrilldownGRPC(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/drilldown")
+}
+
+// benchTickets is the size of a benchmark's data set: SPACETIME_BENCH_TICKETS, default
+// 100 000.
+func benchTickets(b *testing.B) int {
+	b.Helper()
+	s := os.Getenv("SPACETIME_BENCH_TICKETS")
+	if s == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("SPACETIME_BENCH_TICKETS=%q: want a positive number", s)
+	}
+	return n
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -22,15 +21,9 @@ import (
 // reports the seconds to that answer and the read units the load consumed (from GET
 // status), per start and per million tickets.
 //
-//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench ReplicaStart -benchtime 2x -timeout 60m ./pkg/pluginhost
+//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench ReplicaStart -benchtime 1x -timeout 60m ./pkg/pluginhost
 func BenchmarkReplicaStart(b *testing.B) {
-	n := 100_000
-	if s := os.Getenv("SPACETIME_BENCH_TICKETS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
-			b.Fatalf("SPACETIME_BENCH_TICKETS=%q: want a positive number", s)
-		}
-	}
+	n := benchTickets(b)
 	ctx := context.Background()
 	const table = "spacetime-replica-start"
 	cfg := dynamotest.Table(b, table)
