@@ -250,7 +250,23 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 	for i := range series {
 		series[i] = other
 	}
-	for i, id := range ranked[:kept] {
+	keptIDs := ranked[:kept]
+	if split.kind == kindNumber {
+		// A number is a scale (severity, priority): series in value order read 1, 2, 3
+		// in the legend and stack the same way at every refresh, however large each is
+		// at the moment. The top N are still the largest.
+		keptIDs = slices.Clone(keptIDs)
+		slices.SortFunc(keptIDs, func(a, b uint32) int {
+			switch {
+			case a == 0:
+				return 1
+			case b == 0:
+				return -1
+			}
+			return g.compareValues(a, b)
+		})
+	}
+	for i, id := range keptIDs {
 		series[id] = int32(i)
 		name, null := g.label(id)
 		res.Series = append(res.Series, Series{Name: name, Null: null})

@@ -275,15 +275,28 @@ func TestCountsBuckets(t *testing.T) {
 			},
 		},
 		{
-			name: "split by a number, null series ranked last among ties",
+			// A number is a scale: its series come in value order, null last, whatever
+			// their sizes.
+			name: "split by a number, series in value order",
 			from: "2024-01-01T10:00:00Z", to: "2024-01-01T12:00:00Z", bucket: time.Hour, split: "sev",
 			// sev 1: A C F; null: D H; 2: B; 3: E.
 			times: []string{"2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"},
 			series: []Series{
 				{Name: "1", Counts: []int64{2, 1}},
-				{Null: true, Counts: []int64{2, 0}},
 				{Name: "2", Counts: []int64{1, 0}},
 				{Name: "3", Counts: []int64{1, 0}},
+				{Null: true, Counts: []int64{2, 0}},
+			},
+		},
+		{
+			// The top N are still the largest: 1 (3 tickets) and null (2); 2 and 3 are the rest.
+			name: "split by a number, top 2 by size",
+			from: "2024-01-01T10:00:00Z", to: "2024-01-01T12:00:00Z", bucket: time.Hour, split: "sev", top: 2,
+			times: []string{"2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"},
+			series: []Series{
+				{Name: "1", Counts: []int64{2, 1}},
+				{Null: true, Counts: []int64{2, 0}},
+				{Name: OtherName, Counts: []int64{2, 0}},
 			},
 		},
 	}

@@ -351,6 +351,18 @@ func (r *reference) counts(req CountsRequest) *CountsResult {
 		top = 10
 	}
 	groups := r.groups(ts, req.SplitBy)
+	if c, ok := r.s.Column(req.SplitBy); ok && c.Type == schema.Number {
+		// The top N by count, shown in value order, null last.
+		slices.SortFunc(groups[:min(top, len(groups))], func(a, b refGroup) int {
+			switch {
+			case a.v.IsNull():
+				return 1
+			case b.v.IsNull():
+				return -1
+			}
+			return valueOrder(a.v, b.v)
+		})
+	}
 	for i, g := range groups {
 		if i == top {
 			res.Series = append(res.Series, Series{Name: OtherName, Counts: make([]int64, len(res.Times))})
