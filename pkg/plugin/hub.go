@@ -225,17 +225,26 @@ func (h *Hub) release(ix *Index) {
 	ss.indexMu.Unlock()
 	ss.refs--
 	if ss.refs == 0 {
-		// Every instance released its poller before its index; stop a poller left
-		// behind all the same, before its store closes under it.
-		if ss.poller != nil {
-			ss.poller.run.Stop()
-			ss.poller = nil
-		}
-		delete(h.stores, ix.storeID)
-		if err := ss.st.Close(); err != nil {
+		// Every instance released its poller before its index; dropStore stops a
+		// poller left behind all the same.
+		if err := h.dropStore(ix.storeID, ss); err != nil {
 			h.logger.Warn("Closing the store failed", "store", ix.storeID, "error", err)
 		}
 	}
+}
+
+// dropStore stops the store's poller, before the store closes under it, and closes the
+// store. The caller holds h.mu.
+func (h *Hub) dropStore(id string, ss *sharedStore) error {
+	if ss.poller != nil {
+		ss.poller.run.Stop()
+		ss.poller = nil
+	}
+	delete(h.stores, id)
+	if err := ss.st.Close(); err != nil {
+		return fmt.Errorf("close the store %s: %w", id, err)
+	}
+	return nil
 }
 
 // Close stops every poller, giving its polling lease up so that another Grafana server
@@ -248,21 +257,14 @@ func (h *Hub) Close() error {
 	for _, ix := range h.indexes {
 		ix.cancel()
 	}
-	for id, ss := range h.stores {
-		if ss.poller != nil {
-			ss.poller.run.Stop()
-			ss.poller = nil
-		}
-		ss.indexMu.Lock()
-		for _, ix := range ss.indexes {
-			<-ix.done
-		}
-		ss.indexMu.Unlock()
-		if err := ss.st.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close the store %s: %w", id, err))
-		}
-		delete(h.stores, id)
+	for _, ix := range h.indexes {
+		<-ix.done
 	}
 	clear(h.indexes)
+	for id, ss := range h.stores {
+		if err := h.dropStore(id, ss); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }

@@ -89,8 +89,9 @@ func (k *leaseKeeper) held() bool {
 	return k.p.opts.Now().Before(k.until)
 }
 
-// try makes one attempt to take or renew the lease and reports whether it is held.
-func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool) {
+// try makes one attempt to take or renew the lease and reports whether it is held, and
+// the attempt's error (a lease held already stays held until it runs out).
+func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	opts := k.p.opts
 	start := opts.Now()
 	l, err := opts.Lease.AcquireLease(ctx, k.name, opts.Holder, opts.LeaseTTL)
@@ -165,25 +166,42 @@ func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool) {
 	if err != nil && opts.Logger != nil {
 		opts.Logger.Warn("Taking the polling lease failed", "lease", k.name, "error", err)
 	}
-	return l, is
+	return l, is, err
 }
 
-// run renews or tries to take the lease every third of its length until ctx is done.
-func (k *leaseKeeper) run(ctx context.Context) {
-	tick := time.NewTicker(k.p.opts.LeaseTTL / 3)
-	defer tick.Stop()
-	for {
-		k.try(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+// keep renews or tries to take the lease on a goroutine, first after delay and then
+// every third of its length, until the returned stop is called; stop waits for the
+// goroutine and gives the lease up.
+func (k *leaseKeeper) keep(ctx context.Context, delay time.Duration) (stop func()) {
+	kctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait := time.NewTimer(delay)
+		defer wait.Stop()
+		for {
+			select {
+			case <-kctx.Done():
+				return
+			case <-wait.C:
+			}
+			_, _, _ = k.try(kctx)
+			wait.Reset(k.p.opts.LeaseTTL / 3)
 		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		k.release()
 	}
 }
 
-// pollContext returns the context of a poll, cancelled when the lease is lost.
+// pollContext returns the context of a poll, cancelled when the lease is lost; with no
+// lease (a nil keeper) it is ctx itself.
 func (k *leaseKeeper) pollContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if k == nil {
+		return ctx, func() {}
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	k.mu.Lock()
 	k.cancelPoll = cancel

@@ -151,32 +151,19 @@ func (p *Poller) PollOnce(ctx context.Context) (Report, error) {
 		return p.pollOnce(ctx)
 	}
 	k := newLeaseKeeper(p)
-	l, held := k.try(ctx)
-	if !held {
-		if st := p.Status(); st.Lease != nil && st.Lease.Error != nil {
-			return Report{}, fmt.Errorf("take the polling lease: %s", st.Lease.Error.Message)
-		}
+	l, held, err := k.try(ctx)
+	switch {
+	case err != nil && !held:
+		return Report{}, fmt.Errorf("take the polling lease: %w", err)
+	case !held:
 		return Report{}, &StandbyError{Lease: l}
 	}
-	kctx, stopKeeping := context.WithCancel(ctx)
-	kept := make(chan struct{})
-	go func() {
-		defer close(kept)
-		// The first renewal is due a third of a lease from now.
-		select {
-		case <-kctx.Done():
-			return
-		case <-time.After(p.opts.LeaseTTL / 3):
-		}
-		k.run(kctx)
-	}()
+	// The first renewal is due a third of a lease from now.
+	stop := k.keep(ctx, p.opts.LeaseTTL/3)
+	defer stop()
 	pctx, done := k.pollContext(ctx)
-	rep, err := p.pollOnce(pctx)
-	done()
-	stopKeeping()
-	<-kept
-	k.release()
-	return rep, err
+	defer done()
+	return p.pollOnce(pctx)
 }
 
 func (p *Poller) pollOnce(ctx context.Context) (Report, error) {
@@ -336,17 +323,7 @@ func (p *Poller) Run(ctx context.Context) {
 	var k *leaseKeeper
 	if p.opts.Lease != nil {
 		k = newLeaseKeeper(p)
-		kctx, stopKeeping := context.WithCancel(ctx)
-		kept := make(chan struct{})
-		go func() {
-			defer close(kept)
-			k.run(kctx)
-		}()
-		defer func() {
-			stopKeeping()
-			<-kept
-			k.release()
-		}()
+		defer k.keep(ctx, 0)()
 	}
 	for {
 		if k != nil && !k.held() {
@@ -359,13 +336,9 @@ func (p *Poller) Run(ctx context.Context) {
 			}
 		}
 		started := p.opts.Now()
-		if k != nil {
-			pctx, done := k.pollContext(ctx)
-			_, _ = p.pollOnce(pctx)
-			done()
-		} else {
-			_, _ = p.pollOnce(ctx)
-		}
+		pctx, done := k.pollContext(ctx)
+		_, _ = p.pollOnce(pctx)
+		done()
 		if ctx.Err() != nil {
 			return
 		}
