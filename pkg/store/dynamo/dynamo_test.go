@@ -24,6 +24,11 @@ func TestMain(m *testing.M) {
 	server, serverErr = dynalitetest.Start(context.Background(), dynalitetest.Options{})
 	code := m.Run()
 	if server != nil {
+		if err := server.Err(); err != nil {
+			// Every test after the death failed on a refused connection; say why once.
+			fmt.Fprintf(os.Stderr, "the shared dynalite died during the tests: %v\n", err)
+			code = 1
+		}
 		_ = server.Close()
 	}
 	os.Exit(code)
@@ -34,6 +39,9 @@ func endpoint(t testing.TB) string {
 	t.Helper()
 	if serverErr != nil {
 		dynalitetest.Skip(t, serverErr)
+	}
+	if err := server.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return server.Endpoint
 }

@@ -89,9 +89,28 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return nil, lastErr
 }
 
+// guard runs dynalite's cli.js (process.argv[1]) in a process that survives a client
+// dropping a request half-way. dynalite 4.0.0 rethrows a request stream's error
+// (index.js: req.on('error', function (err) { throw err })), so one client cancelled
+// while sending a body, or a plugin process killed mid-request, ends the whole server
+// and every later test fails with "connection refused". Only that error (ECONNRESET, raised
+// as "aborted" by Node's HTTP server) is ignored; any other uncaught error still ends the
+// server, with a distinct exit code.
+const guard = `process.on('uncaughtException', function (err) {
+  if (err && err.code === 'ECONNRESET') {
+    console.error('[dynalitetest] a client dropped a request half-way (' + err.message + '); still serving')
+    return
+  }
+  console.error(err)
+  process.exit(70)
+})
+require(process.argv[1])`
+
 func launch(ctx context.Context, node, script string, port int, delay time.Duration, path string) (*Server, error) {
 	ms := strconv.FormatInt(delay.Milliseconds(), 10)
-	args := []string{script, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	// node -e CODE SCRIPT ARGS... sets process.argv to [node, SCRIPT, ARGS...], the
+	// shape cli.js reads its flags from.
+	args := []string{"-e", guard, script, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", ms, "--updateTableMs", ms, "--deleteTableMs", ms}
 	if path != "" {
 		args = append(args, "--path", path)
@@ -184,6 +203,18 @@ func (s *Server) Close() error {
 
 // Output returns what the server printed, for failure messages.
 func (s *Server) Output() string { return s.output.String() }
+
+// Err returns nil while the server runs, and once it has ended (by Close or by itself) an
+// error with its exit status and what it printed, so that a test can say the server died
+// rather than report a connection refused.
+func (s *Server) Err() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("dynalite at %s has exited (%v); it printed:\n%s", s.Endpoint, s.waitErr, s.output.String())
+	default:
+		return nil
+	}
+}
 
 // AWSConfig returns an SDK configuration that talks to endpoint with static credentials
 // in us-east-1, as dynalite accepts any credentials.

@@ -3,7 +3,11 @@ package dynalitetest
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,6 +46,44 @@ func TestPathSurvivesARestart(t *testing.T) {
 	}
 	if len(out.TableNames) != 1 || out.TableNames[0] != "kept" {
 		t.Errorf("after a restart on the same path the tables are %q, want [kept]", out.TableNames)
+	}
+}
+
+// TestSurvivesADroppedRequest: a client that goes away while sending a request body (a
+// cancelled context, a killed plugin) must not end the server for everyone else, as plain
+// dynalite 4.0.0 does.
+func TestSurvivesADroppedRequest(t *testing.T) {
+	s := StartOrSkip(t, Options{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.Endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.WriteString(conn, "POST / HTTP/1.1\r\nHost: dynalite\r\n"+
+		"Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"+
+		"Content-Length: 1000\r\n\r\n{\"Limit\":")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Let the server start reading the body before the client disappears.
+	time.Sleep(200 * time.Millisecond)
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	client := dynamodb.NewFromConfig(AWSConfig(s.Endpoint))
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := s.Err(); err != nil {
+			t.Fatalf("a dropped request ended the server: %v", err)
+		}
+		if _, err := client.ListTables(context.Background(), &dynamodb.ListTablesInput{},
+			func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }); err != nil {
+			t.Fatalf("after a dropped request the server does not answer: %v\n%s", err, s.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(s.Output(), "dropped a request") {
+		t.Errorf("the server did not see the dropped request; it printed %q", s.Output())
 	}
 }
 
