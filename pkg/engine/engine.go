@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/spacetime/tickets/pkg/filter"
@@ -36,6 +39,17 @@ type Options struct {
 	// bounds how long a query can wait for a load (about half a millisecond at the
 	// default); 0 means 512.
 	WriteChunk int
+
+	// Window, when positive, bounds how far back the engine reaches: a ticket it does not
+	// hold yet whose time (the schema's time field) is older than Window before now is
+	// not added, and the first Sync asks a store that can (store.ChangesFromer) for the
+	// tickets written within the window only. A big shared table then costs a new
+	// process the window's tickets, not the whole history. Tickets already held are kept
+	// and updated as they age: a long-running process holds at least the window. Zero
+	// holds every ticket of the store.
+	Window time.Duration
+	// Now is the clock Window is measured by; nil means time.Now.
+	Now func() time.Time
 
 	// numberCodes overrides maxNumberCodes, so that tests reach plain-float columns with
 	// few tickets.
@@ -91,6 +105,13 @@ type Engine struct {
 
 	syncMu sync.Mutex
 	cursor store.Cursor
+
+	// timeAt is the index of the time column in cols, -1 without one; cutoff is the
+	// time in unix milliseconds before which a new ticket is outside the window (set by
+	// applyChunk, math.MinInt64 without a window); outside counts the tickets left out.
+	timeAt  int
+	cutoff  int64
+	outside atomic.Int64
 }
 
 // layoutMap maps the values of records of one layout onto the held columns.
@@ -108,6 +129,9 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 	}
 	if opts.numberCodes <= 0 {
 		opts.numberCodes = maxNumberCodes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	e := &Engine{
 		schema:  s,
@@ -130,9 +154,11 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 		e.cols = append(e.cols, c)
 		e.byName[c.name] = c
 	}
+	e.timeAt = -1
 	if tc, ok := e.byName[s.Time]; ok && tc.kind == kindTime {
 		tc.idx = newTimeIndex(0)
 		e.timeCol = tc
+		e.timeAt = slices.Index(e.cols, tc)
 	}
 	return e
 }
@@ -183,8 +209,9 @@ func (e *Engine) Sync(ctx context.Context) (int, error) {
 	e.syncMu.Lock()
 	defer e.syncMu.Unlock()
 	first := e.cursor == ""
-	if first {
-		// Reserving the rows of the whole store up front saves the copies of growing.
+	if first && e.opts.Window <= 0 {
+		// Reserving the rows of the whole store up front saves the copies of growing
+		// (with a window, the store's count says nothing of what will be held).
 		if info, err := e.st.Info(ctx); err == nil && info.Tickets > 0 {
 			e.writeMu.Lock()
 			e.reserve(info.Tickets, 0)
@@ -214,7 +241,14 @@ func (e *Engine) Sync(ctx context.Context) (int, error) {
 		}
 	}()
 	cur := <-free
-	cursor, err := e.st.Changes(ctx, e.cursor, func(rec *ticket.Record) error {
+	changes := e.st.Changes
+	if cf, ok := e.st.(store.ChangesFromer); ok && first && e.opts.Window > 0 {
+		from := e.opts.Now().Add(-e.opts.Window)
+		changes = func(ctx context.Context, _ store.Cursor, fn func(rec *ticket.Record) error) (store.Cursor, error) {
+			return cf.ChangesFrom(ctx, from, fn)
+		}
+	}
+	cursor, err := changes(ctx, e.cursor, func(rec *ticket.Record) error {
 		cur.add(rec)
 		if len(cur.recs) >= e.opts.WriteChunk {
 			full <- cur
@@ -367,6 +401,10 @@ func (e *Engine) applyChunk(recs []ticket.Record) {
 		panic("engine: more than 2^31 tickets")
 	}
 	e.reserve(e.rows+len(recs), len(recs))
+	e.cutoff = math.MinInt64
+	if e.opts.Window > 0 && e.timeAt >= 0 {
+		e.cutoff = e.opts.Now().Add(-e.opts.Window).UnixMilli()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	changed := false
@@ -387,6 +425,10 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 	lm := e.layoutFor(rec.Layout)
 	id, h, ok := e.keys.lookup(rec.Key)
 	row := id
+	if !ok && e.cutoff != math.MinInt64 && e.beforeWindow(rec, lm) {
+		e.outside.Add(1)
+		return false
+	}
 	if !ok {
 		row = e.keys.insert(rec.Key, h)
 		e.rows++
@@ -417,6 +459,23 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 	}
 	return true
 }
+
+// beforeWindow reports whether rec's time is older than the window's cutoff. A ticket
+// without a time is held: nothing says it is old.
+func (e *Engine) beforeWindow(rec *ticket.Record, lm *layoutMap) bool {
+	p := lm.pos[e.timeAt]
+	if p < 0 || p >= len(rec.Values) {
+		return false
+	}
+	v := rec.Values[p]
+	if v.Kind != ticket.Time {
+		v = coerce(v, schema.Time)
+	}
+	return v.Kind == ticket.Time && v.I < e.cutoff
+}
+
+// Outside is the number of tickets the window has left out since the engine started.
+func (e *Engine) Outside() int64 { return e.outside.Load() }
 
 func (e *Engine) layoutFor(l *ticket.Layout) *layoutMap {
 	if l == e.lastLayout {

@@ -107,3 +107,13 @@ type Leaser interface {
 	// take it at once rather than when it expires.
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
+
+// ChangesFromer is implemented by a store whose change history is ordered by the time of
+// each write (the DynamoDB table's change index), so that a first read that only wants the
+// recent tickets costs in proportion to them rather than to the whole history.
+type ChangesFromer interface {
+	// ChangesFrom is Changes from the empty cursor, except that it may leave out the
+	// tickets last written before from. Every ticket written at or after from is given.
+	// The cursor it returns continues as one returned by Changes.
+	ChangesFrom(ctx context.Context, from time.Time, fn func(rec *ticket.Record) error) (Cursor, error)
+}

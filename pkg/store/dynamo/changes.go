@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,6 +34,18 @@ const (
 // several hours ahead, merged by stamp. From the empty cursor it reads the whole history,
 // from the first hour any writer recorded. The record is valid only during fn.
 func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ticket.Record) error) (store.Cursor, error) {
+	return s.changes(ctx, since, time.Time{}, fn)
+}
+
+// ChangesFrom is Changes from the empty cursor that starts at the hour of from (less the
+// overlap allowed for writers' clocks) instead of the first hour: a process that holds
+// only a recent window reads the index entries of that window, not the whole history.
+// A ticket is in the hour it was last written, so every ticket written since from is read.
+func (s *Store) ChangesFrom(ctx context.Context, from time.Time, fn func(rec *ticket.Record) error) (store.Cursor, error) {
+	return s.changes(ctx, "", from, fn)
+}
+
+func (s *Store) changes(ctx context.Context, since store.Cursor, from time.Time, fn func(rec *ticket.Record) error) (store.Cursor, error) {
 	if s.closed.Load() {
 		return since, store.ErrClosed
 	}
@@ -57,6 +70,9 @@ func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ti
 			return since, nil
 		}
 		fromHour = first
+		if !from.IsZero() {
+			fromHour = max(first, hourOf(from.UnixMilli()<<stampShift-s.overlap))
+		}
 	} else {
 		fromStamp = cur.low
 		fromHour = hourOf(cur.low)
