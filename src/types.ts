@@ -142,6 +142,8 @@ export interface TicketsOptions extends AwsAuthDataSourceJsonData {
   schema?: string;
   schemaPath?: string;
   dynamodb?: DynamoDBSettings;
+  /** How far back tickets are held in memory, such as 30d; empty: every ticket of the store. */
+  window?: string;
   source?: SourceSettings;
 }
 

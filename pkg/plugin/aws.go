@@ -127,6 +127,9 @@ type storeTarget struct {
 	// Follow is how often the engines over the store read what other processes wrote; 0
 	// for a store only this process writes.
 	Follow time.Duration
+	// Window is how far back the engine over the store reaches (Settings.Window); 0 for
+	// every ticket. Instances with other windows get engines of their own.
+	Window time.Duration
 }
 
 // target resolves the store the settings name. For DynamoDB it builds the AWS
@@ -138,6 +141,7 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 			ID:      set.StorePath,
 			Spec:    "file:" + set.StorePath,
 			Options: []stores.Option{stores.WithBoltOptions(bolt.Options{})},
+			Window:  set.window,
 		}, nil
 	}
 	as := awsauth.Settings{
@@ -188,5 +192,6 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 			c.Region = awsCfg.Region
 		})},
 		Follow: follow,
+		Window: set.window,
 	}, nil
 }

@@ -35,8 +35,12 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: fmt.Sprintf("the store does not answer: %v", err)}, nil
 	}
 	s := d.env.Schema
-	msg := fmt.Sprintf("Spacetime is working: %d tickets in the %s store at %s; the schema has %d columns and %d facets.",
-		ix.Engine.Len(), info.Kind, info.Location, len(s.Columns), len(s.Facets()))
+	held := fmt.Sprintf("%d tickets", ix.Engine.Len())
+	if w := d.target.Window; w > 0 {
+		held = fmt.Sprintf("%d tickets of the last %s (the window; %d older ones left out)", ix.Engine.Len(), windowText(w), ix.Engine.Outside())
+	}
+	msg := fmt.Sprintf("Spacetime is working: %s in the %s store at %s; the schema has %d columns and %d facets.",
+		held, info.Kind, info.Location, len(s.Columns), len(s.Facets()))
 	if table, ok := ix.Store.(*dynamo.Store); ok {
 		// The table opened when the instance was made; since then its index may be
 		// rebuilding, or a permission the writes need may be missing. CheckHealth says.
@@ -79,4 +83,13 @@ func (d *Datasource) waitFirstPoll(ctx context.Context) *source.Status {
 		st = d.sourceStatus()
 	}
 	return st
+}
+
+// windowText writes a window as the settings do: whole days as "30d", else a Go duration.
+func windowText(w time.Duration) string {
+	const day = 24 * time.Hour
+	if w%day == 0 {
+		return fmt.Sprintf("%dd", w/day)
+	}
+	return w.String()
 }

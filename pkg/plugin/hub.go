@@ -109,7 +109,7 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("fingerprint the schema: %w", err)
 	}
-	key := fmt.Sprintf("%s\x00%x", target.ID, sha256.Sum256(fp))
+	key := fmt.Sprintf("%s\x00%x\x00%s", target.ID, sha256.Sum256(fp), target.Window)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if ix, ok := h.indexes[key]; ok {
@@ -129,7 +129,7 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	loadCtx, cancel := context.WithCancel(context.Background())
 	ix := &Index{
 		Store:   ss.st,
-		Engine:  engine.New(env.Schema, ss.st, engine.Options{Open: env.Open}),
+		Engine:  engine.New(env.Schema, ss.st, engine.Options{Open: env.Open, Window: target.Window}),
 		shared:  ss,
 		storeID: target.ID,
 		key:     key,

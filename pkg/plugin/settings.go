@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source/sources"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -30,6 +32,10 @@ type Settings struct {
 	Schema json.RawMessage `json:"schema,omitempty"`
 	// SchemaPath is a schema file on the Grafana server, used when Schema is empty.
 	SchemaPath string `json:"schemaPath,omitempty"`
+	// Window is how far back the data source holds tickets in memory, such as "30d"
+	// (query.ParseDuration: a Go duration or whole days or weeks); empty holds every
+	// ticket of the store. See engine.Options.Window.
+	Window string `json:"window,omitempty"`
 	// Source says where new and updated tickets come from (type "none" when absent:
 	// tickets come from `spacetime import`). Its secrets are in secureJsonData.
 	Source sources.Settings `json:"-"`
@@ -38,9 +44,14 @@ type Settings struct {
 	RawSource json.RawMessage `json:"source,omitempty"`
 	// sourceErr is why RawSource could not be decoded.
 	sourceErr error
+	// window is Window read; 0 without one.
+	window time.Duration
 	// dynamoSpec is the store spec of store "dynamodb" (dynamodb://TABLE?region=R...).
 	dynamoSpec string
 }
+
+// minWindow keeps a window from cutting into the overview's ranges and their baselines.
+const minWindow = 24 * time.Hour
 
 // loadSettings reads jsonData. getenv is os.Getenv outside tests.
 func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) string) (Settings, error) {
@@ -61,6 +72,16 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 		set.dynamoSpec = spec
 	default:
 		return set, fmt.Errorf("unknown store %q (jsonData.store); use \"embedded\" or \"dynamodb\"", set.Store)
+	}
+	if strings.TrimSpace(set.Window) != "" {
+		w, err := query.ParseDuration(set.Window)
+		if err != nil {
+			return set, fmt.Errorf("jsonData.window %q is not a duration such as 30d, 2w or 12h", set.Window)
+		}
+		if w < minWindow {
+			return set, fmt.Errorf("jsonData.window %s is shorter than the shortest, %s: the overview's ranges and their baselines reach further back", w, minWindow)
+		}
+		set.window = w
 	}
 	if raw := bytes.TrimSpace(set.RawSource); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		if err := json.Unmarshal(raw, &set.Source); err != nil {

@@ -21,6 +21,10 @@ import (
 type statusResponse struct {
 	Store   *store.Info `json:"store,omitempty"`
 	Tickets int         `json:"tickets"`
+	// Window is how far back the tickets are held (jsonData.window), and OutsideWindow
+	// how many older tickets were left out; both absent without a window.
+	Window        string `json:"window,omitempty"`
+	OutsideWindow int64  `json:"outsideWindow,omitempty"`
 	// SourceType is the configured source ("none" without one).
 	SourceType string `json:"sourceType"`
 	// Source is the poller's status; absent without a source or when its settings are
@@ -38,6 +42,9 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := statusResponse{Tickets: ix.Engine.Len(), SourceType: d.settings.Source.Kind(), Source: d.sourceStatus()}
+	if w := d.target.Window; w > 0 {
+		resp.Window, resp.OutsideWindow = windowText(w), ix.Engine.Outside()
+	}
 	if info, err := ix.Store.Info(r.Context()); err == nil {
 		resp.Store = &info
 	}

@@ -164,6 +164,26 @@ describe('ConfigEditor: store', () => {
     expect(last().jsonData.dynamodb).toEqual({ table: 'tickets', endpoint: 'http://127.0.0.1:8000' });
   });
 
+  it('sets the window, for either store', async () => {
+    const { user, last } = setup(settings({ store: 'embedded' }));
+    const window = screen.getByLabelText(/^Window/);
+    await user.type(window, '30d');
+    expect(last().jsonData.window).toBe('30d');
+    expect(screen.queryByText(/at least a day/)).not.toBeInTheDocument();
+    await user.click(screen.getByRole('radio', { name: 'Amazon DynamoDB' }));
+    expect(screen.getByLabelText(/^Window/)).toHaveValue('30d');
+  });
+
+  // The backend refuses a window shorter than a day (pkg/plugin minWindow).
+  it.each([
+    ['not a duration', 'a month'],
+    ['shorter than a day', '6h'],
+  ])('flags a window %s', async (_, text) => {
+    const { user } = setup(settings({}));
+    await user.type(screen.getByLabelText(/^Window/), text);
+    expect(screen.getByText('Use a duration of at least a day, such as 30d or 2w.')).toBeInTheDocument();
+  });
+
   it('sets how often to follow the other servers, keeping the table and endpoint', async () => {
     const { user, last } = setup(settings({ store: 'dynamodb', dynamodb: { table: 'tickets' } }));
     const follow = screen.getByLabelText(/^Follow other servers every/);

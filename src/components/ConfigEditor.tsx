@@ -105,6 +105,16 @@ function isFollow(text: string): boolean {
   return ms !== undefined && ms >= MIN_FOLLOW_MS;
 }
 
+// The shortest window the backend accepts (pkg/plugin minWindow): the overview's ranges and
+// their baselines reach back a day.
+const MIN_WINDOW_MS = 86_400_000;
+
+/** isWindow reports whether text is a window the backend accepts: a duration of a day or more. */
+function isWindow(text: string): boolean {
+  const ms = durationMs(text);
+  return ms !== undefined && ms >= MIN_WINDOW_MS;
+}
+
 /** isLease reports whether text is a source.lease the backend accepts (read like source.interval). */
 function isLease(text: string): boolean {
   const ms = durationMs(text);
@@ -258,6 +268,16 @@ export function ConfigEditor(props: Props) {
         ) : (
           <DynamoDBSettings {...props} />
         )}
+        <DurationField
+          id="spacetime-window"
+          label="Window"
+          description="How far back this Grafana server holds tickets in memory, such as 30d or 2w: tickets created before it are left out, so that a table with years of history loads in proportion to the window. Queries cannot reach further back. Empty: every ticket of the store."
+          placeholder="all"
+          value={jsonData.window ?? ''}
+          valid={isWindow}
+          error="Use a duration of at least a day, such as 30d or 2w."
+          onChange={(window) => setJson({ window })}
+        />
       </ConfigSection>
 
       <Divider />
