@@ -108,7 +108,7 @@ type Engine struct {
 
 	// timeAt is the index of the time column in cols, -1 without one; cutoff is the
 	// time in unix milliseconds before which a new ticket is outside the window (set by
-	// applyChunk, math.MinInt64 without a window); outside counts the tickets left out.
+	// applyChunk, math.MinInt64 without a window); outside counts the records left out.
 	timeAt  int
 	cutoff  int64
 	outside atomic.Int64
@@ -474,7 +474,9 @@ func (e *Engine) beforeWindow(rec *ticket.Record, lm *layoutMap) bool {
 	return v.Kind == ticket.Time && v.I < e.cutoff
 }
 
-// Outside is the number of tickets the window has left out since the engine started.
+// Outside is the number of records the window has left out since the engine started:
+// each older ticket once at the first load, and once more for every later version of a
+// ticket not held.
 func (e *Engine) Outside() int64 { return e.outside.Load() }
 
 func (e *Engine) layoutFor(l *ticket.Layout) *layoutMap {

@@ -37,7 +37,7 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	s := d.env.Schema
 	held := fmt.Sprintf("%d tickets", ix.Engine.Len())
 	if w := d.target.Window; w > 0 {
-		held = fmt.Sprintf("%d tickets of the last %s (the window; %d older ones left out)", ix.Engine.Len(), windowText(w), ix.Engine.Outside())
+		held = fmt.Sprintf("%d tickets of the last %s (the window; %d versions of older tickets left out)", ix.Engine.Len(), windowText(w), ix.Engine.Outside())
 	}
 	msg := fmt.Sprintf("Spacetime is working: %s in the %s store at %s; the schema has %d columns and %d facets.",
 		held, info.Kind, info.Location, len(s.Columns), len(s.Facets()))

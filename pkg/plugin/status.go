@@ -22,7 +22,8 @@ type statusResponse struct {
 	Store   *store.Info `json:"store,omitempty"`
 	Tickets int         `json:"tickets"`
 	// Window is how far back the tickets are held (jsonData.window), and OutsideWindow
-	// how many older tickets were left out; both absent without a window.
+	// how many versions of older tickets were left out (engine.Engine.Outside); both
+	// absent without a window.
 	Window        string `json:"window,omitempty"`
 	OutsideWindow int64  `json:"outsideWindow,omitempty"`
 	// SourceType is the configured source ("none" without one).

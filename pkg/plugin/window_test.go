@@ -63,7 +63,7 @@ func TestWindowHoldsTheRecentTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "5 tickets of the last 30d (the window; 3 older ones left out)"; res.Status != backend.HealthStatusOk || !strings.Contains(res.Message, want) {
+	if want := "5 tickets of the last 30d (the window; 3 versions of older tickets left out)"; res.Status != backend.HealthStatusOk || !strings.Contains(res.Message, want) {
 		t.Errorf("health = %v %q, want it to say %q", res.Status, res.Message, want)
 	}
 	code, body := callResource(t, windowed, http.MethodGet, "status", nil)
