@@ -278,3 +278,37 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrim measures the hourly trim of an engine with a window of 30 days over the
+// generated month, three days after its end: a tenth of the tickets has aged out and the
+// rest is copied into new columns. The engine is loaded again, untimed, for each round.
+func BenchmarkTrim(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			s := schema.Default()
+			now := benchEnd
+			opts := engine.Options{Window: 30 * 24 * time.Hour, Now: func() time.Time { return now }}
+			var before, after, dropped, kept int
+			for b.Loop() {
+				b.StopTimer()
+				now = benchEnd
+				e := engine.New(s, nil, opts)
+				generate(b, n, e.Apply)
+				before = e.MemoryBytes()
+				now = benchEnd.Add(3 * 24 * time.Hour)
+				b.StartTimer()
+				d, err := e.Trim(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				dropped, kept, after = d, e.Len(), e.MemoryBytes()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(dropped), "dropped")
+			b.ReportMetric(float64(kept), "kept")
+			b.ReportMetric(float64(before)/(1<<20), "MiB-before")
+			b.ReportMetric(float64(after)/(1<<20), "MiB-after")
+		})
+	}
+}

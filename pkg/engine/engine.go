@@ -45,8 +45,8 @@ type Options struct {
 	// not added, and the first Sync asks a store that can (store.ChangesFromer) for the
 	// tickets written within the window only. A big shared table then costs a new
 	// process the window's tickets, not the whole history. Tickets already held are kept
-	// and updated as they age: a long-running process holds at least the window. Zero
-	// holds every ticket of the store.
+	// and updated as they age, until Trim drops them. Zero holds every ticket of the
+	// store.
 	Window time.Duration
 	// Now is the clock Window is measured by; nil means time.Now.
 	Now func() time.Time
@@ -112,6 +112,10 @@ type Engine struct {
 	timeAt  int
 	cutoff  int64
 	outside atomic.Int64
+
+	// trimMu keeps Trim from renumbering the rows under a running TicketPages, which
+	// holds row numbers across its pages.
+	trimMu sync.RWMutex
 }
 
 // layoutMap maps the values of records of one layout onto the held columns.
@@ -476,7 +480,7 @@ func (e *Engine) beforeWindow(rec *ticket.Record, lm *layoutMap) bool {
 
 // Outside is the number of records the window has left out since the engine started:
 // each older ticket once at the first load, and once more for every later version of a
-// ticket not held.
+// ticket not held, and the tickets Trim dropped.
 func (e *Engine) Outside() int64 { return e.outside.Load() }
 
 func (e *Engine) layoutFor(l *ticket.Layout) *layoutMap {

@@ -71,6 +71,8 @@ func (e *Engine) TicketPages(ctx context.Context, req TicketsRequest, pageSize i
 	if limit == 0 {
 		limit = int(^uint32(0) >> 1)
 	}
+	e.trimMu.RLock()
+	defer e.trimMu.RUnlock()
 	e.mu.RLock()
 	plan, err := e.planTickets(ctx, &req, limit)
 	if err != nil {

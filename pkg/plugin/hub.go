@@ -18,6 +18,10 @@ import (
 	"github.com/spacetime/tickets/pkg/store/stores"
 )
 
+// DefaultTrimEvery is how often an engine with a window drops the tickets that have aged
+// out of it. An hour's worth of old tickets is a small part of a window of days.
+const DefaultTrimEvery = time.Hour
+
 // DefaultFollowEvery is how often the engines over a shared (DynamoDB) store read what
 // other processes wrote to it.
 const DefaultFollowEvery = 10 * time.Second
@@ -35,6 +39,8 @@ type Hub struct {
 	awsConfigs awsauth.ConfigProvider
 	// followEvery is how often engines over a DynamoDB store read the others' writes.
 	followEvery time.Duration
+	// trimEvery is how often engines with a window are trimmed.
+	trimEvery time.Duration
 }
 
 // NewHub returns an empty hub. main makes one and hands it to the instance factory.
@@ -45,6 +51,7 @@ func NewHub(logger log.Logger) *Hub {
 		logger:      logger,
 		awsConfigs:  awsauth.NewConfigProvider(),
 		followEvery: DefaultFollowEvery,
+		trimEvery:   DefaultTrimEvery,
 	}
 }
 
@@ -147,9 +154,14 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 		if !h.load(loadCtx, ix) {
 			return
 		}
+		var wg sync.WaitGroup
+		if target.Window > 0 {
+			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery) })
+		}
 		if target.Follow > 0 {
 			h.follow(loadCtx, ix, target.Follow)
 		}
+		wg.Wait()
 	}()
 	return ix, h.releaser(ix), nil
 }
@@ -191,6 +203,31 @@ func (h *Hub) follow(ctx context.Context, ix *Index, every time.Duration) {
 		case err == nil && failing:
 			h.logger.Info("Reading the store's changes works again", "store", ix.storeID)
 			failing = false
+		}
+	}
+}
+
+// trim drops the tickets that aged out of the engine's window, every interval, until ctx
+// ends.
+func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		n, err := ix.Engine.Trim(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			h.logger.Warn("Dropping the tickets older than the window failed", "store", ix.storeID, "error", err)
+		case n > 0:
+			h.logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", n,
+				"held", ix.Engine.Len(), "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
 }

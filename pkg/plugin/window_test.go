@@ -112,3 +112,45 @@ func TestWindowSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowTrimsAgedTickets: a ticket that ages past the window while the data source
+// runs is dropped by the hub's periodic trim, and status counts it as left out.
+func TestWindowTrimsAgedTickets(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tickets.db")
+	st, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := recentTickets(t, 4, 7)
+	edge := recs[0].Clone()
+	edge.Key = "EDGE-1"
+	edge.Values[edge.Layout.Index("id")] = ticket.String(edge.Key)
+	// Inside the window of 30 days for another five seconds.
+	edge.Values[edge.Layout.Index("created")] = ticket.TimeOf(time.Now().Add(-30*24*time.Hour + 5*time.Second))
+	if _, err := st.Upsert(ctx, append(recs, edge)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	h := NewHub(log.DefaultLogger)
+	h.trimEvery = 200 * time.Millisecond
+	jd, _ := json.Marshal(map[string]any{"storePath": path, "window": "30d"})
+	d := h.newDatasource(ctx, backend.DataSourceInstanceSettings{UID: "trimmed", JSONData: jd}, func(string) string { return "" })
+	t.Cleanup(d.Dispose)
+	ix := mustAttach(t, d).index
+	if err := ix.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ix.Engine.Len(); n != 5 {
+		t.Fatalf("holds %d tickets after the load, want 5 (the edge ticket still inside the window)", n)
+	}
+	eventually(t, "the edge ticket is trimmed", func() bool { return ix.Engine.Len() == 4 })
+	_, body := callResource(t, d, http.MethodGet, "status", nil)
+	var status statusResponse
+	if err := json.Unmarshal(body, &status); err != nil || status.Tickets != 4 || status.OutsideWindow != 1 {
+		t.Errorf("status = %s (%v), want 4 tickets held and 1 left out", body, err)
+	}
+}
