@@ -85,11 +85,15 @@ func (d *Datasource) waitFirstPoll(ctx context.Context) *source.Status {
 	return st
 }
 
-// windowText writes a window as the settings do: whole days as "30d", else a Go duration.
+// windowText writes a window as the settings do: whole days as "30d", whole hours as
+// "36h", else a Go duration.
 func windowText(w time.Duration) string {
 	const day = 24 * time.Hour
-	if w%day == 0 {
+	switch {
+	case w%day == 0:
 		return fmt.Sprintf("%dd", w/day)
+	case w%time.Hour == 0:
+		return fmt.Sprintf("%dh", w/time.Hour)
 	}
 	return w.String()
 }
