@@ -116,6 +116,9 @@ type Engine struct {
 	// trimMu keeps Trim from renumbering the rows under a running TicketPages, which
 	// holds row numbers across its pages.
 	trimMu sync.RWMutex
+	// trimLog, while a Trim copies the rows, lists the rows written meanwhile, which it
+	// copies again before the swap; nil otherwise. Guarded by writeMu.
+	trimLog []uint32
 }
 
 // layoutMap maps the values of records of one layout onto the held columns.
@@ -191,7 +194,9 @@ func (e *Engine) MemoryBytes() int {
 
 // Apply applies records directly, as if they had come from the store: a record whose key
 // is known replaces that ticket unless its Version is older, a new key adds a ticket.
-// The records are not kept: their strings are copied where needed.
+// The records are not kept: their strings are copied where needed. With a window, the
+// version rule can only be applied to tickets held: a stale version of a ticket the window
+// left out is added like a new one (Sync never gives one: the store keeps the latest).
 func (e *Engine) Apply(recs []ticket.Record) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -460,6 +465,9 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 			}
 		}
 		c.set(row, v)
+	}
+	if e.trimLog != nil {
+		e.trimLog = append(e.trimLog, row)
 	}
 	return true
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
-// trimChunk is how many rows Trim copies into the new columns at a time, so that the
-// copy needs no more than a chunk of records beside the two sets of columns.
+// trimChunk is how many rows Trim copies under one hold of the read lock, so that
+// writers wait at most a chunk between holds, and the copy needs no more than a chunk of
+// records beside the two sets of columns.
 const trimChunk = 4096
 
 // Trim drops the tickets whose time has fallen out of the window since they were loaded,
@@ -18,87 +19,143 @@ const trimChunk = 4096
 //
 // Rows never move in the columns, so dropping some means building the columns again:
 // Trim copies the rows it keeps, in their order, into a new engine's columns (whose
-// dictionaries then hold only the values still used) and swaps them in. Writers wait
-// for it, about a second per million tickets kept; queries go on over the old columns
-// until the swap, and a running export (TicketPages) finishes before Trim starts.
+// dictionaries then hold only the values still used) and swaps them in. It copies a
+// chunk of rows at a time under the read lock, so queries and writes go on meanwhile;
+// the rows written during the copy are logged (trimLog) and copied again at the end,
+// which is all that writers wait for. A running export (TicketPages) finishes before
+// Trim starts, and the next one waits for it.
 func (e *Engine) Trim(ctx context.Context) (int, error) {
 	if e.opts.Window <= 0 || e.timeAt < 0 {
 		return 0, nil
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	// One Trim at a time, and none under an export.
 	e.trimMu.Lock()
 	defer e.trimMu.Unlock()
 
 	cutoff := e.opts.Now().Add(-e.opts.Window).UnixMilli()
-	// Only writers change the columns, and they wait on writeMu: the read lock is enough
-	// to copy, and queries meanwhile go on.
-	e.mu.RLock()
-	ms := e.timeCol.ms
-	old := 0
-	for r := range e.rows {
-		if t := ms[r]; t != nullTime && t < cutoff {
+	// Only writers change the rows, and they hold writeMu: under it the rows can be read
+	// without the read lock, and the log started, without holding queries up.
+	e.writeMu.Lock()
+	rows, old := e.rows, 0
+	for _, t := range e.timeCol.ms[:rows] {
+		if t != nullTime && t < cutoff {
 			old++
 		}
 	}
+	if old > 0 {
+		e.trimLog = []uint32{}
+	}
+	e.writeMu.Unlock()
 	if old == 0 {
-		e.mu.RUnlock()
 		return 0, nil
 	}
+
 	fresh := New(e.schema, nil, e.opts)
-	// Exactly the kept rows: growing chunk by chunk would leave up to twice the room.
-	fresh.reserve(e.rows-old, 0)
-	layout := ticket.NewLayout(e.schema.Names())
-	recs := make([]ticket.Record, 0, trimChunk)
-	values := make([]ticket.Value, trimChunk*len(e.cols))
-	for r := range e.rows {
-		if t := ms[r]; t != nullTime && t < cutoff {
-			continue
+	// The kept rows and a little room for the rows written during the copy: growing
+	// chunk by chunk would leave up to twice the room.
+	fresh.reserve(rows-old+(rows-old)/32, 0)
+	c := newTrimCopy(e, fresh, cutoff)
+	for start := 0; start < rows; start += trimChunk {
+		e.mu.RLock()
+		for r := start; r < min(start+trimChunk, rows); r++ {
+			c.add(uint32(r), false)
 		}
-		vals := values[len(recs)*len(e.cols) : (len(recs)+1)*len(e.cols)]
-		e.rowValues(uint32(r), vals)
-		rec := ticket.Record{Key: e.keys.get(uint32(r)), Layout: layout, Values: vals}
-		if e.versions != nil {
-			rec.Version = e.versions[r]
-		}
-		recs = append(recs, rec)
-		if len(recs) == trimChunk {
-			fresh.applyAll(recs)
-			recs = recs[:0]
-			if err := ctx.Err(); err != nil {
-				e.mu.RUnlock()
-				return 0, fmt.Errorf("trim: %w", err)
-			}
+		e.mu.RUnlock()
+		c.flush()
+		if err := ctx.Err(); err != nil {
+			e.writeMu.Lock()
+			e.trimLog = nil
+			e.writeMu.Unlock()
+			return 0, fmt.Errorf("trim: %w", err)
 		}
 	}
-	fresh.applyAll(recs)
+
+	// Writers wait from here: copy again the rows written during the copy, then swap.
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.mu.RLock()
+	for _, r := range e.trimLog {
+		c.add(r, true)
+	}
 	e.mu.RUnlock()
+	c.flush()
 	// Sort the kept rows now, as a first load does, so that no query pays for it.
 	fresh.timeCol.idx.mu.Lock()
 	fresh.timeCol.idx.compact(fresh.timeCol.ms, true)
 	fresh.timeCol.idx.mu.Unlock()
 
 	e.mu.Lock()
+	dropped := e.rows - fresh.rows
 	e.rows, e.keys, e.versions = fresh.rows, fresh.keys, fresh.versions
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, fresh.lastLayout, fresh.lastMap
+	e.trimLog = nil
 	e.gen.Add(1)
 	e.mu.Unlock()
 	e.cache.mu.Lock()
 	e.cache.entries = nil
 	e.cache.mu.Unlock()
-	e.outside.Add(int64(old))
-	return old, nil
+	e.outside.Add(int64(dropped))
+	return dropped, nil
 }
 
-// applyAll applies records to an engine nobody else sees yet, with no window: Trim has
-// chosen the rows already, by the same cutoff for all of them.
-func (e *Engine) applyAll(recs []ticket.Record) {
-	e.reserve(e.rows+len(recs), len(recs))
-	e.cutoff = math.MinInt64
-	for i := range recs {
-		e.applyOne(&recs[i])
+// trimCopy copies rows of an engine into the fresh engine that replaces it, a chunk of
+// records at a time.
+type trimCopy struct {
+	from, to *Engine
+	cutoff   int64
+	layout   *ticket.Layout
+	recs     []ticket.Record
+	values   []ticket.Value
+}
+
+func newTrimCopy(from, to *Engine, cutoff int64) *trimCopy {
+	n := len(from.cols)
+	return &trimCopy{
+		from: from, to: to, cutoff: cutoff,
+		layout: ticket.NewLayout(from.schema.Names()),
+		recs:   make([]ticket.Record, 0, trimChunk),
+		values: make([]ticket.Value, trimChunk*n),
 	}
+}
+
+// add stages row r unless its time is before the cutoff. again marks a row copied
+// before and written since: it is staged when the fresh engine holds it already, or when
+// its time is now inside the window. The caller holds from's read lock until flush.
+func (c *trimCopy) add(r uint32, again bool) {
+	e := c.from
+	key := e.keys.get(r)
+	if t := e.timeCol.ms[r]; t != nullTime && t < c.cutoff {
+		if _, held := c.to.keys.find(key); !again || !held {
+			return
+		}
+	}
+	if len(c.recs) == trimChunk {
+		c.flush()
+	}
+	n := len(e.cols)
+	vals := c.values[len(c.recs)*n : (len(c.recs)+1)*n]
+	e.rowValues(r, vals)
+	rec := ticket.Record{Key: key, Layout: c.layout, Values: vals}
+	if e.versions != nil {
+		rec.Version = e.versions[r]
+	}
+	c.recs = append(c.recs, rec)
+}
+
+// flush applies the staged records to the fresh engine, which nobody else sees yet: no
+// lock, and no window, as add has chosen the rows.
+func (c *trimCopy) flush() {
+	if len(c.recs) == 0 {
+		return
+	}
+	f := c.to
+	f.reserve(f.rows+len(c.recs), len(c.recs))
+	f.cutoff = math.MinInt64
+	for i := range c.recs {
+		f.applyOne(&c.recs[i])
+	}
+	c.recs = c.recs[:0]
 }
 
 // rowValues writes the held values of row r into vals, in schema order (the order of
