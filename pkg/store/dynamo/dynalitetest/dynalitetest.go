@@ -90,8 +90,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // guard runs dynalite's cli.js (process.argv[1]) in a process that survives a client
-// dropping a request half-way. dynalite 4.0.0 rethrows a request stream's error
-// (index.js: req.on('error', function (err) { throw err })), so one client cancelled
+// dropping a request half-way. dynalite 4.0.0 rethrows a request stream's error from its
+// HTTP handler (index.js, httpHandler), uncaught, so one client cancelled
 // while sending a body, or a plugin process killed mid-request, ends the whole server
 // and every later test fails with "connection refused". Only that error (ECONNRESET, raised
 // as "aborted" by Node's HTTP server) is ignored; any other uncaught error still ends the
