@@ -49,6 +49,8 @@ export interface TicketsQuery extends DataQuery {
   splitBy?: string;
   /** Series or slices kept before "other", or movers listed (default 10). */
   top?: number;
+  /** Breakdown: add the field adhocFilter, each row's ad hoc filter in the dashboard URL's format, for data links. */
+  filterField?: boolean;
   /**
    * Bucket width of a counts query, or the spacing of a spike query's points, a duration
    * such as "5m"; empty: from the panel's interval.

@@ -1,6 +1,10 @@
 package dashboards
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/spacetime/tickets/pkg/frames"
+)
 
 // Names that the dashboards, the alert rules and the contract tests share.
 const (
@@ -66,9 +70,19 @@ const keepView = "${__url_time_range}&${__all_variables}"
 // the __gfp__ and __gfc__ escapes, so a value that holds "|" or "," arrives cut at that
 // character. "(none)", the breakdown's missing values, comes back as a filter for
 // tickets without a value (filter.NullLabel); "other", the breakdown's rest, is not a
-// value of the field, and filtering for it finds nothing.
+// value of the field, and filtering for it finds nothing. Bar charts avoid both with
+// NarrowURL; pies and tables, which cannot carry its field, use this.
 func AddFilterURL(dashboardPath, key, valueRef string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
+}
+
+// NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
+// the clicked breakdown row carries in its frames.AdHocFilterField (query option
+// filterField), keeping the other filters, variables and the time range. The backend
+// writes that filter in the URL's own format, so a value holding "|" or "," arrives whole,
+// and the "other" row narrows to the values not shown (key !=| the top values).
+func NarrowURL(dashboardPath string) string {
+	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=${__data.fields." + frames.AdHocFilterField + ":percentencode}"
 }
 
 // TicketURL is a data link to the Ticket dashboard for the ticket whose key keyRef

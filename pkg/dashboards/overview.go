@@ -277,13 +277,25 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Add filter "+c.Field+" = ${__data.fields."+c.Field+"}",
 		AddFilterURL(OverviewPath, c.Field, "${__data.fields."+c.Field+":percentencode}"), false)}
 	if c.Kind == Bar {
+		// A bar chart draws its x field and its number fields only (prepareBarChartDisplayValues
+		// in Grafana's public/app/plugins/panel/barchart/utils.ts), so the breakdown can
+		// carry each bar's ad hoc filter beside them for the link. A pie chart names each
+		// slice after every string field of its row (getSmartDisplayNameForRow in
+		// packages/grafana-data/src/field/fieldDisplay.ts), so pies keep the plain link:
+		// they chart the dimensions with few values, rarely with an "other".
+		q.FilterField = true
+		description = fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click a bar to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
+		links = []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
 		return barchart.NewPanelBuilder().
 			Id(id).
-			Title("Top " + words + " values").
+			Title("Top "+words+" values").
 			Description(description).
 			Datasource(*datasourceRef()).
 			WithTarget(target("A", q)).
 			XField(c.Field).
+			OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{{
+				Id: "custom.hideFrom", Value: map[string]bool{"legend": true, "tooltip": true, "viz": true},
+			}}).
 			Orientation(common.VizOrientationHorizontal).
 			ShowValue(common.VisibilityModeAuto).
 			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(false)).

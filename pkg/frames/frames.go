@@ -76,11 +76,41 @@ func (b Builder) Counts(res *engine.CountsResult, splitBy string, bucket time.Du
 // Breakdown returns a numeric-long frame: the field's values and their counts, one row
 // per value, highest first. The value field is filterable, so table cells offer "filter
 // for value" and pie slices can add an ad hoc filter.
-func (b Builder) Breakdown(res *engine.BreakdownResult) data.Frames {
+func (b Builder) Breakdown(res *engine.BreakdownResult, withFilter bool) data.Frames {
 	fr := b.valueCounts(res.Field, res.Field, res.Buckets)
 	fr.Fields[0].Config.SetFilterable(true)
 	fr.Meta.Custom = map[string]int64{"total": res.Total}
+	if withFilter {
+		fr.Fields = append(fr.Fields, adHocFilterField(res))
+	}
 	return data.Frames{fr}
+}
+
+// AdHocFilterField names the field of a breakdown (query option filterField) that holds,
+// for each row, the ad hoc filter narrowing to it, in the format of a var-NAME parameter
+// of Grafana's dashboard URLs (filter.FormatURLFilter): "service|=|checkout" for a value,
+// "service|=|(none)" for the tickets without one, and for "other" the rest,
+// "service|!=__gfp__|checkout|search|...", not any of the values above it.
+//
+// A data link cannot write this itself: no variable format escapes "|" and "," in a
+// clicked value as Grafana's URL needs, and "other" is not a value to filter for.
+const AdHocFilterField = "adhocFilter"
+
+func adHocFilterField(res *engine.BreakdownResult) *data.Field {
+	filters := make([]string, len(res.Buckets))
+	var shown []string
+	for i, bk := range res.Buckets {
+		f := filter.AdHocFilter{Key: res.Field, Operator: "=", Value: label(bk.Value, bk.Null)}
+		if bk.Other {
+			f = filter.AdHocFilter{Key: res.Field, Operator: "!=|", Values: shown}
+		} else {
+			shown = append(shown, f.Value)
+		}
+		filters[i] = filter.FormatURLFilter(f)
+	}
+	fd := data.NewField(AdHocFilterField, nil, filters)
+	fd.SetConfig(&data.FieldConfig{DisplayName: "Ad hoc filter"})
+	return fd
 }
 
 // Values returns the distinct values of a field with their counts (numeric-long), for

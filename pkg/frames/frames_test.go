@@ -14,11 +14,47 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/experimental"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/schema"
 )
 
 // update rewrites the golden files: go test ./pkg/frames -update
 var update = flag.Bool("update", false, "rewrite the golden frame files")
+
+// TestBreakdownFiltersRoundTrip: the ad hoc filter of each breakdown row, read back as
+// Grafana reads a dashboard URL, is the filter a click on that row means: the value with
+// its "|" and "," intact, "(none)" for the tickets without one, and for "other" none of
+// the values shown above it.
+func TestBreakdownFiltersRoundTrip(t *testing.T) {
+	b := Builder{Schema: schema.Default(), RefID: "A"}
+	fr := b.Breakdown(&engine.BreakdownResult{Field: "service", Buckets: []engine.Bucket{
+		{Value: "a|b,c", Count: 5}, {Null: true, Count: 2}, {Value: "web", Count: 1}, {Value: engine.OtherName, Other: true, Count: 4},
+	}}, true)[0]
+	fd, _ := fr.FieldByName(AdHocFilterField)
+	if fd == nil {
+		t.Fatalf("no %s field in %v", AdHocFilterField, fr.Fields)
+	}
+	want := []filter.AdHocFilter{
+		{Key: "service", Operator: "=", Value: "a|b,c"},
+		{Key: "service", Operator: "=", Value: filter.NullLabel},
+		{Key: "service", Operator: "=", Value: "web"},
+		{Key: "service", Operator: "!=|", Values: []string{"a|b,c", filter.NullLabel, "web"}},
+	}
+	for i, w := range want {
+		got, err := filter.ParseURLFilters([]string{fd.At(i).(string)})
+		if err != nil {
+			t.Fatalf("row %d: %q: %v", i, fd.At(i), err)
+		}
+		// Like Grafana, the reader also sets Value to the first of several values.
+		if len(got) != 1 || got[0].Key != w.Key || got[0].Operator != w.Operator ||
+			(w.Values == nil && got[0].Value != w.Value) || !reflect.DeepEqual(got[0].Values, w.Values) {
+			t.Errorf("row %d: %q reads back as %+v, want %+v", i, fd.At(i), got, w)
+		}
+	}
+	if plain := b.Breakdown(&engine.BreakdownResult{Field: "service"}, false)[0]; len(plain.Fields) != 2 {
+		t.Errorf("without the option a breakdown has %d fields, want 2", len(plain.Fields))
+	}
+}
 
 func TestGoldenFrames(t *testing.T) {
 	b := Builder{Schema: schema.Default(), RefID: "A"}
@@ -41,7 +77,10 @@ func TestGoldenFrames(t *testing.T) {
 		}, "", time.Minute)},
 		{"breakdown", b.Breakdown(&engine.BreakdownResult{Field: "service", Total: 10, Buckets: []engine.Bucket{
 			{Value: "checkout", Count: 6}, {Null: true, Count: 1}, {Value: engine.OtherName, Other: true, Count: 3},
-		}})},
+		}}, false)},
+		{"breakdown_filters", b.Breakdown(&engine.BreakdownResult{Field: "service", Total: 12, Buckets: []engine.Bucket{
+			{Value: "checkout", Count: 6}, {Value: "a|b,c", Count: 2}, {Null: true, Count: 1}, {Value: engine.OtherName, Other: true, Count: 3},
+		}}, true)},
 		{"tickets", b.Tickets(&engine.TicketsResult{
 			Columns: []engine.Column{
 				{Name: "id", Strings: []string{"INC1", "INC2"}},

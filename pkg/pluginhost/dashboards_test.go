@@ -23,7 +23,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/spacetime/tickets/pkg/dashboards"
+	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/frames"
 	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
@@ -685,6 +687,16 @@ func (c *contract) followLinks(t *testing.T, p panelInstance, answers []data.Fra
 		switch u.Path {
 		case dashboards.OverviewPath:
 			c.checkAddedFilter(t, u, ip.Scope.Row)
+			// A link that reads the row's own ad hoc filter works on "other" too: click it.
+			if last := n - 1; last > 0 && rowText(fr, last)[l.field] == engine.OtherName && strings.Contains(l.url, frames.AdHocFilterField) {
+				ip := c.interpolator(p.repeat)
+				ip.Scope.Row = &dashboards.Row{Fields: rowText(fr, last), Field: l.field}
+				u, err := ip.FollowLink(l.url)
+				if err != nil || len(ip.Unresolved) > 0 {
+					t.Fatalf("link %s on %q: %v, unresolved %v", l.url, engine.OtherName, err, ip.Unresolved)
+				}
+				c.checkOtherFilter(t, u, fr, l.field)
+			}
 		case dashboards.TicketPath:
 			checkKeepsTime(t, u, c.from, c.to)
 			id := u.Query().Get("var-" + dashboards.VarTicket)
@@ -760,20 +772,29 @@ func (c *contract) checkAddedFilter(t *testing.T, u *url.URL, row *dashboards.Ro
 		return // not values of the field: "other" is the rest, "(none)" no value
 	}
 	// The overview after the click: a breakdown by the clicked field holds that value only.
+	values := c.breakdownAfter(t, got, added.Key).Fields[0]
+	if values.Len() != 1 || values.At(0).(string) != added.Value {
+		t.Errorf("after filtering %s = %q the breakdown holds %d values, first %v", added.Key, added.Value, values.Len(), values.At(0))
+	}
+}
+
+// breakdownAfter runs, with the ad hoc filters of the overview after a click, a breakdown
+// by field with the filter of the board's first panel (the filter expression variable),
+// as each chart of the overview runs it, and returns its frame.
+func (c *contract) breakdownAfter(t *testing.T, filters []filter.AdHocFilter, field string) *data.Frame {
+	t.Helper()
 	after := make([]*dashboards.Variable, len(c.vars))
 	for i, v := range c.vars {
 		cp := *v
 		if v.Type == "adhoc" {
-			cp.Filters = got
+			cp.Filters = filters
 		}
 		after[i] = &cp
 	}
 	next := &contract{t: t, host: c.host, pc: c.pc, board: c.board, schema: c.schema, from: c.from, to: c.to, vars: after}
 	ip := next.interpolator(nil)
-	// A breakdown with the filter of the board's first panel (the filter expression
-	// variable) and every ad hoc filter, as each chart of the overview runs it.
 	tg := ip.ApplyTemplateVariables(dashboards.Target{RefID: "A", Query: query.Query{
-		QueryType: query.Breakdown, Field: added.Key, Top: 100, Filter: c.board.AllPanels()[0].Targets[0].Filter,
+		QueryType: query.Breakdown, Field: field, Top: 1000, Filter: c.board.AllPanels()[0].Targets[0].Filter,
 	}})
 	raw, _ := json.Marshal(tg)
 	resp, err := c.host.QueryData(context.Background(), &backend.QueryDataRequest{PluginContext: c.pc, Queries: []backend.DataQuery{{
@@ -786,9 +807,42 @@ func (c *contract) checkAddedFilter(t *testing.T, u *url.URL, row *dashboards.Ro
 	if r.Error != nil {
 		t.Fatalf("the overview after the click fails: %v", r.Error)
 	}
-	values := r.Frames[0].Fields[0]
-	if values.Len() != 1 || values.At(0).(string) != added.Value {
-		t.Errorf("after filtering %s = %q the breakdown holds %d values, first %v", added.Key, added.Value, values.Len(), values.At(0))
+	return r.Frames[0]
+}
+
+// checkOtherFilter follows a click on the "other" bar of breakdown fr (its last row): the
+// filter added must exclude exactly the values shown above it, and the overview after the
+// click must count exactly the tickets "other" counted.
+func (c *contract) checkOtherFilter(t *testing.T, u *url.URL, fr *data.Frame, field string) {
+	t.Helper()
+	checkKeepsTime(t, u, c.from, c.to)
+	got, err := filter.ParseURLFilters(u.Query()["var-"+dashboards.VarFilters])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := fr.RowLen()
+	var shown []string
+	for i := range n - 1 {
+		shown = append(shown, rowText(fr, i)[field])
+	}
+	added := got[len(got)-1]
+	if added.Key != field || added.Operator != "!=|" || !slices.Equal(added.Values, shown) {
+		t.Fatalf("clicking %q added %+v, want %s !=| %q", engine.OtherName, added, field, shown)
+	}
+	count, _ := fr.Fields[1].At(n - 1).(int64)
+	after := c.breakdownAfter(t, got, field)
+	var total int64
+	rows, _ := after.RowLen()
+	for i := range rows {
+		v, _ := after.Fields[0].At(i).(string)
+		if slices.Contains(shown, v) {
+			t.Errorf("after clicking %q the breakdown still holds %q, a value shown before", engine.OtherName, v)
+		}
+		k, _ := after.Fields[1].At(i).(int64)
+		total += k
+	}
+	if total != count || count == 0 {
+		t.Errorf("after clicking %q the overview counts %d tickets, want the %d %q counted", engine.OtherName, total, count, engine.OtherName)
 	}
 }
 

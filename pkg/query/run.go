@@ -132,7 +132,7 @@ func runBreakdown(ctx context.Context, eng *engine.Engine, env *Env, b frames.Bu
 	if err != nil {
 		return nil, fmt.Errorf("breakdown: %w", err)
 	}
-	return b.Breakdown(res), nil
+	return b.Breakdown(res, q.FilterField), nil
 }
 
 func runTickets(ctx context.Context, eng *engine.Engine, b frames.Builder, scope engine.Scope, q *Query) (data.Frames, error) {
