@@ -54,6 +54,9 @@ type Options struct {
 	// numberCodes overrides maxNumberCodes, so that tests reach plain-float columns with
 	// few tickets.
 	numberCodes int
+	// afterTrimCopy, when set, runs when Trim has copied the rows and before it copies
+	// again those written meanwhile, so that tests can write exactly then.
+	afterTrimCopy func()
 }
 
 // Engine is the in-memory columnar index of the tickets of one store, under one schema.

@@ -70,6 +70,9 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 		}
 	}
 
+	if e.opts.afterTrimCopy != nil {
+		e.opts.afterTrimCopy()
+	}
 	// Writers wait from here: copy again the rows written during the copy, then swap.
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
