@@ -82,8 +82,18 @@ func (s *Store) changes(ctx context.Context, since store.Cursor, from time.Time,
 	toHour := hourOf(start + s.overlap)
 
 	tr := newTracker(cur, start, s.overlap)
+	// A first load reads whole hours: it may skip those known to be empty, and tell the
+	// next ones which of the hours that are over it found empty (see empty.go).
+	var skip map[int64]bool
+	var foundEmpty []int64
+	settled := hourOf(start - s.overlap)
+	cacheEmpty := cur.empty && toHour-fromHour >= emptyCacheMin
+	if cacheEmpty {
+		// The cache only saves queries: without it (a failed read) every hour is read.
+		skip, _ = s.knownEmpty(ctx, fromHour, toHour)
+	}
 	rctx, cancel := context.WithCancel(ctx)
-	r := s.startReading(rctx, fromHour, toHour, fromStamp)
+	r := s.startReading(rctx, fromHour, toHour, fromStamp, skip)
 	defer func() {
 		cancel()
 		r.wait()
@@ -97,14 +107,19 @@ func (s *Store) changes(ctx context.Context, since store.Cursor, from time.Time,
 	)
 	for load := range r.loads {
 		m := newMerge(load)
+		entries := 0
 		for {
 			e, err := m.next(ctx)
 			if err != nil {
 				return tr.cursor(since), s.fail("changes", err)
 			}
 			if e == nil {
+				if cacheEmpty && entries == 0 && load.hour < settled {
+					foundEmpty = append(foundEmpty, load.hour)
+				}
 				break
 			}
+			entries++
 			h := entryHash(e.key, e.stamp)
 			if _, given := tr.given[h]; given {
 				tr.processed(e.stamp, h)
@@ -137,6 +152,9 @@ func (s *Store) changes(ctx context.Context, since store.Cursor, from time.Time,
 	if err := ctx.Err(); err != nil {
 		return tr.cursor(since), fmt.Errorf("changes: %w", err)
 	}
+	// Like the cache's read, its update only saves later loads' queries: a failure
+	// (UpdateItem denied, say) must not fail a load that read everything.
+	_ = s.recordEmpty(ctx, foundEmpty)
 	return tr.cursor(since), nil
 }
 
@@ -303,14 +321,18 @@ type reading struct {
 	fault error
 }
 
-// startReading fetches the hours from..to of the index in order, readAhead hours ahead of
-// the consumer, with at most readConcurrency queries in flight. Cancel ctx to stop it.
-func (s *Store) startReading(ctx context.Context, from, to, fromStamp int64) *reading {
+// startReading fetches the hours from..to of the index but those in skip, in order,
+// readAhead hours ahead of the consumer, with at most readConcurrency queries in flight.
+// Cancel ctx to stop it.
+func (s *Store) startReading(ctx context.Context, from, to, fromStamp int64, skip map[int64]bool) *reading {
 	r := &reading{loads: make(chan *bucketLoad, readAhead)}
 	sem := make(chan struct{}, readConcurrency)
 	r.wg.Go(func() {
 		defer close(r.loads)
 		for hour := from; hour <= to; hour++ {
+			if skip[hour] {
+				continue
+			}
 			load := &bucketLoad{hour: hour}
 			for shard := range shards {
 				ch := make(chan page, 1)

@@ -3,11 +3,14 @@ package dynamo
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,7 +82,8 @@ func TestChangesFromReadsTheWindow(t *testing.T) {
 // TestMeasureWindow measures what a window saves a new replica of a table that has been
 // written for a year: the tickets are written in the order they were created, each batch
 // at its own time by the store's clock, and a replica then reads the whole history
-// (Changes) or the last 30 days (ChangesFrom). It runs only when asked:
+// (Changes; twice, as the first load records the empty hours the next one skips) or the
+// last 30 days (ChangesFrom). It runs only when asked:
 //
 //	SPACETIME_DYNAMO_WINDOW=100000 go test -run MeasureWindow -v -timeout 60m ./pkg/store/dynamo
 func TestMeasureWindow(t *testing.T) {
@@ -122,12 +126,91 @@ func TestMeasureWindow(t *testing.T) {
 		}
 		t.Logf("%s: %d tickets in %v, %.0f read units", name, count, time.Since(start).Round(time.Millisecond), replica.Consumed().Read)
 	}
-	read("whole history (Changes)", func(s *Store, fn func(*ticket.Record) error) error {
+	whole := func(s *Store, fn func(*ticket.Record) error) error {
 		_, err := s.Changes(ctx, "", fn)
 		return err
-	})
+	}
+	read("whole history (Changes), the first server", whole)
+	read("whole history (Changes), the next server: empty hours skipped", whole)
 	read("window of 30 days (ChangesFrom)", func(s *Store, fn func(*ticket.Record) error) error {
 		_, err := s.ChangesFrom(ctx, now.Add(-30*24*time.Hour), fn)
 		return err
 	})
+}
+
+// TestFirstLoadsSkipEmptyHours: a first load over a table written now and then finds
+// most hours of its change index empty; it records those that are over, so that the next
+// first load skips them, with the same tickets for a tenth of the queries. An hour not yet
+// over is never recorded (a writer's clock may still stamp into it).
+func TestFirstLoadsSkipEmptyHours(t *testing.T) {
+	ctx := context.Background()
+	cfg := newTable(t)
+	now := time.Now()
+	at := now
+	writerCfg := cfg
+	writerCfg.Now = func() time.Time { return at }
+	writer := openTable(t, writerCfg)
+	for i, ago := range []time.Duration{100 * time.Hour, 60 * time.Hour, 3 * time.Hour, 0} {
+		at = now.Add(-ago)
+		if _, err := writer.Upsert(ctx, []ticket.Record{rec(fmt.Sprintf("t%d", i), 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	proxy := startFaultProxy(t, cfg.Endpoint, 1)
+	var mu sync.Mutex
+	queries := 0
+	proxy.watch(func(action string) {
+		if action == "Query" {
+			mu.Lock()
+			queries++
+			mu.Unlock()
+		}
+	})
+	load := func() (map[string]int64, int) {
+		t.Helper()
+		mu.Lock()
+		queries = 0
+		mu.Unlock()
+		// The readers' clock runs two hours ahead of the writer's: the hour before it is
+		// over and empty, its own is empty but not over.
+		readerCfg := throughProxy(cfg, proxy)
+		readerCfg.Now = func() time.Time { return now.Add(2 * time.Hour) }
+		got, _ := readAll(t, openTable(t, readerCfg), "")
+		mu.Lock()
+		defer mu.Unlock()
+		return got, queries
+	}
+	first, q1 := load()
+	second, q2 := load()
+	t.Logf("queries: %d in the first load, %d in the second", q1, q2)
+	want := map[string]int64{"t0": 1, "t1": 1, "t2": 1, "t3": 1}
+	if !reflect.DeepEqual(first, want) || !reflect.DeepEqual(second, want) {
+		t.Fatalf("first loads gave %v, then %v; want %v", first, second, want)
+	}
+	// About 101 hours of 8 shards first; then the hours with tickets and the recent ones.
+	if q1 < 8*100 || q2 > q1/10 {
+		t.Errorf("the first load made %d queries and the second %d; want the second to skip the empty hours", q1, q2)
+	}
+
+	s := openTable(t, cfg)
+	recorded, err := s.knownEmpty(ctx, hourOf(now.Add(-200*time.Hour).UnixMilli()<<stampShift), hourOf(now.Add(4*time.Hour).UnixMilli()<<stampShift))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ago := range []time.Duration{100 * time.Hour, 60 * time.Hour, 3 * time.Hour} {
+		if h := hourOf(now.Add(-ago).UnixMilli() << stampShift); recorded[h] {
+			t.Errorf("the hour of t%d, which holds a ticket, is recorded empty", i)
+		}
+	}
+	readerNow := now.Add(2*time.Hour).UnixMilli() << stampShift
+	if h := hourOf(readerNow); recorded[h] || recorded[h+1] {
+		t.Errorf("an hour not yet over by the readers' clock (%d or the next) is recorded empty", h)
+	}
+	if h := hourOf(readerNow - s.overlap - hourMS<<stampShift); !recorded[h] {
+		t.Errorf("the empty hour before the readers' (%d) is not recorded", h)
+	}
+	if len(recorded) < 90 {
+		t.Errorf("%d hours recorded empty, want the ~95 empty ones that are over", len(recorded))
+	}
 }
