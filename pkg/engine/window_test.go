@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/ticket"
@@ -24,6 +25,14 @@ func heldKeys(e *Engine) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// heldColumns asks for every ticket with every column held in memory, for engines without
+// a store to read the detail column from.
+func heldColumns(s *schema.Schema) TicketsRequest {
+	req := everything(s)
+	req.Columns = slices.DeleteFunc(slices.Clone(req.Columns), func(name string) bool { return name == "note" })
+	return req
 }
 
 // clock is a settable Options.Now.
@@ -182,9 +191,7 @@ func TestTrimMatchesTheReference(t *testing.T) {
 	if e.Len() != len(kept.order) || e.Generation() == gen {
 		t.Errorf("after the trim: %d tickets at generation %d (was %d), want %d and a new generation", e.Len(), e.Generation(), gen, len(kept.order))
 	}
-	// Every column held in memory (the engine has no store to read details from).
-	held := everything(s)
-	held.Columns = slices.DeleteFunc(slices.Clone(held.Columns), func(name string) bool { return name == "note" })
+	held := heldColumns(s)
 	got, err := e.Tickets(ctx, held)
 	if err != nil {
 		t.Fatal(err)
@@ -346,8 +353,7 @@ func TestTrimUnderQueries(t *testing.T) {
 		}
 		kept.apply(tk.key, tk.version, tk.vals)
 	}
-	held := everything(s)
-	held.Columns = slices.DeleteFunc(slices.Clone(held.Columns), func(name string) bool { return name == "note" })
+	held := heldColumns(s)
 	got, err := e.Tickets(ctx, held)
 	if err != nil {
 		t.Fatal(err)

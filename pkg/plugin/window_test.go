@@ -17,18 +17,30 @@ import (
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
-// TestWindowHoldsTheRecentTickets: jsonData.window keeps the tickets created before it
-// out of memory, and health and status say how many; an instance without the window over
-// the same store file holds every ticket.
-func TestWindowHoldsTheRecentTickets(t *testing.T) {
-	ctx := context.Background()
+// storeFile writes recs into a new embedded store file, closed for a data source to open.
+func storeFile(t *testing.T, recs []ticket.Record) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tickets.db")
 	st, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.Upsert(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestWindowHoldsTheRecentTickets: jsonData.window keeps the tickets created before it
+// out of memory, and health and status say how many; an instance without the window over
+// the same store file holds every ticket.
+func TestWindowHoldsTheRecentTickets(t *testing.T) {
+	ctx := context.Background()
 	recs := recentTickets(t, 5, 1)
-	err = gen.Generate(ctx, gen.Options{Tickets: 3, Span: 6 * time.Hour, Seed: 2, End: time.Now().Add(-40 * 24 * time.Hour)},
+	err := gen.Generate(ctx, gen.Options{Tickets: 3, Span: 6 * time.Hour, Seed: 2, End: time.Now().Add(-40 * 24 * time.Hour)},
 		func(r *ticket.Record) error {
 			old := r.Clone()
 			old.Key = "OLD-" + old.Key
@@ -39,12 +51,7 @@ func TestWindowHoldsTheRecentTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Upsert(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := storeFile(t, recs)
 
 	h := NewHub(log.DefaultLogger)
 	instance := func(uid string, settings map[string]any) *Datasource {
@@ -117,11 +124,6 @@ func TestWindowSettings(t *testing.T) {
 // runs is dropped by the hub's periodic trim, and status counts it as left out.
 func TestWindowTrimsAgedTickets(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "tickets.db")
-	st, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	recs := recentTickets(t, 4, 7)
 	edge := recs[0].Clone()
 	edge.Key = "EDGE-1"
@@ -129,12 +131,7 @@ func TestWindowTrimsAgedTickets(t *testing.T) {
 	// Inside the window of 30 days for another eight seconds: time enough to load it on a
 	// loaded machine, then the trim must drop it.
 	edge.Values[edge.Layout.Index("created")] = ticket.TimeOf(time.Now().Add(-30*24*time.Hour + 8*time.Second))
-	if _, err := st.Upsert(ctx, append(recs, edge)); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := storeFile(t, append(recs, edge))
 
 	h := NewHub(log.DefaultLogger)
 	h.trimEvery = 200 * time.Millisecond

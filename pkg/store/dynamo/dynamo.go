@@ -80,6 +80,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -642,40 +643,20 @@ func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error)
 		}
 	}
 	found := make(map[string]ticket.Record, len(unique))
-	for start := 0; start < len(unique); start += 100 {
-		batch := unique[start:min(start+100, len(unique))]
-		request := make([]map[string]types.AttributeValue, len(batch))
-		for i, k := range batch {
-			request[i] = map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: prefixTicket + k}}
+	pks := make([]string, len(unique))
+	for i, k := range unique {
+		pks[i] = prefixTicket + k
+	}
+	err := s.batchGet(ctx, "get", pks, true, func(item map[string]types.AttributeValue) error {
+		rec, err := s.decodeItem(ctx, item)
+		if err != nil {
+			return err
 		}
-		for attempt := 0; len(request) > 0; attempt++ {
-			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems: map[string]types.KeysAndAttributes{
-					s.table: {Keys: request, ConsistentRead: aws.Bool(true)},
-				},
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-			})
-			if err != nil {
-				return nil, s.fail("get", explain(err, "BatchGetItem", s.table, s.region))
-			}
-			for i := range out.ConsumedCapacity {
-				s.addRead(&out.ConsumedCapacity[i])
-			}
-			for _, item := range out.Responses[s.table] {
-				rec, err := s.decodeItem(ctx, item)
-				if err != nil {
-					return nil, fmt.Errorf("get: %w", err)
-				}
-				found[rec.Key] = rec
-			}
-			request = out.UnprocessedKeys[s.table].Keys
-			if len(request) > 0 {
-				// DynamoDB returns unprocessed keys when it throttles part of a batch.
-				if err := s.backoff(ctx, attempt, errUnprocessed); err != nil {
-					return nil, fmt.Errorf("get: %d keys unprocessed: %w", len(request), err)
-				}
-			}
-		}
+		found[rec.Key] = rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]ticket.Record, 0, len(found))
 	for _, k := range keys {
@@ -687,6 +668,45 @@ func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error)
 }
 
 var errUnprocessed = errors.New("the server left part of a batch unprocessed")
+
+// batchGet reads the items whose keys are pks, 100 a request (consistent reads when asked),
+// and calls fn with each item found, retrying the keys the server leaves unprocessed. op
+// names the operation in its errors.
+func (s *Store) batchGet(ctx context.Context, op string, pks []string, consistent bool, fn func(item map[string]types.AttributeValue) error) error {
+	for batch := range slices.Chunk(pks, 100) {
+		request := make([]map[string]types.AttributeValue, len(batch))
+		for i, pk := range batch {
+			request[i] = map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: pk}}
+		}
+		for attempt := 0; len(request) > 0; attempt++ {
+			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+				RequestItems: map[string]types.KeysAndAttributes{
+					s.table: {Keys: request, ConsistentRead: aws.Bool(consistent)},
+				},
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			})
+			if err != nil {
+				return s.fail(op, explain(err, "BatchGetItem", s.table, s.region))
+			}
+			for i := range out.ConsumedCapacity {
+				s.addRead(&out.ConsumedCapacity[i])
+			}
+			for _, item := range out.Responses[s.table] {
+				if err := fn(item); err != nil {
+					return fmt.Errorf("%s: %w", op, err)
+				}
+			}
+			request = out.UnprocessedKeys[s.table].Keys
+			if len(request) > 0 {
+				// DynamoDB returns unprocessed keys when it throttles part of a batch.
+				if err := s.backoff(ctx, attempt, errUnprocessed); err != nil {
+					return fmt.Errorf("%s: %d keys unprocessed: %w", op, len(request), err)
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // backoff waits before attempt+1 of a request that failed with err, or fails when the
 // attempts are used up or ctx ends.

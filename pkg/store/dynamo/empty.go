@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,44 +30,24 @@ const (
 func emptyKey(day int64) string { return prefixEmpty + strconv.FormatInt(day, 10) }
 
 // knownEmpty returns the hours from..to that earlier first loads found empty. It reads
-// one item per day, 100 a request.
+// one item per day.
 func (s *Store) knownEmpty(ctx context.Context, from, to int64) (map[int64]bool, error) {
-	var keys []map[string]types.AttributeValue
+	var keys []string
 	for day := floorDiv(from, 24); day <= floorDiv(to, 24); day++ {
-		keys = append(keys, map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: emptyKey(day)}})
+		keys = append(keys, emptyKey(day))
 	}
 	empty := map[int64]bool{}
-	for batch := range slices.Chunk(keys, 100) {
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: batch}}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-				RequestItems:           pending,
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read the empty hours: %w", explain(err, "BatchGetItem", s.table, s.region))
-			}
-			for i := range out.ConsumedCapacity {
-				s.addRead(&out.ConsumedCapacity[i])
-			}
-			for _, item := range out.Responses[s.table] {
-				if set, ok := item[attrEmptyHours].(*types.AttributeValueMemberNS); ok {
-					for _, v := range set.Value {
-						if h, err := strconv.ParseInt(v, 10, 64); err == nil && h >= from && h <= to {
-							empty[h] = true
-						}
-					}
-				}
-			}
-			pending = out.UnprocessedKeys
-			if len(pending) > 0 {
-				if err := s.backoff(ctx, attempt, errUnprocessed); err != nil {
-					return nil, err
+	err := s.batchGet(ctx, "read the empty hours", keys, false, func(item map[string]types.AttributeValue) error {
+		if set, ok := item[attrEmptyHours].(*types.AttributeValueMemberNS); ok {
+			for _, v := range set.Value {
+				if h, err := strconv.ParseInt(v, 10, 64); err == nil && h >= from && h <= to {
+					empty[h] = true
 				}
 			}
 		}
-	}
-	return empty, nil
+		return nil
+	})
+	return empty, err
 }
 
 // recordEmpty adds the hours found empty to their days' items, one UpdateItem a day.
