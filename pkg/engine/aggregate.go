@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -16,10 +17,11 @@ import (
 const maxBuckets = 100_000
 
 // grouping gives each row of a selection a group: the dictionary code for coded columns
-// (0 is null), or for plain-float numbers a code made up for the query.
+// (0 is null), or for plain-float numbers a code made up for the query. The codes of a
+// coded column grow while a query runs (new values arrive between its slices), so the
+// arrays indexed by group grow with them: size says how many groups there are now.
 type grouping struct {
 	col *column
-	n   int
 	// For plain floats: the group of each position of the selection and the value of
 	// each group (vals[0] is null).
 	posGroup []uint32
@@ -27,14 +29,13 @@ type grouping struct {
 }
 
 // groupedScope is the start of a query that groups the tickets in scope by a field
-// (breakdown, values, movers): the field's column and the scope's selection. The caller
-// holds e.mu.
-func (e *Engine) groupedScope(ctx context.Context, field, what string, sc *Scope) (*column, *selection, error) {
+// (breakdown, values, movers): the field's column and the scope's selection.
+func (e *Engine) groupedScope(r *reader, field, what string, sc *Scope) (*column, *selection, error) {
 	col, err := e.groupingFor(field, what)
 	if err != nil {
 		return nil, nil, err
 	}
-	sel, err := e.selection(ctx, sc)
+	sel, err := e.selection(r, sc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,65 +58,95 @@ func (e *Engine) groupingFor(field, what string) (*column, error) {
 	return nil, badRequest("%s: %q is a %s field; it must be a string, text, number or bool field", what, field, col.typ)
 }
 
-func newGrouping(col *column, rows []uint32) *grouping {
+// newGrouping groups rows by col. Plain floats get their groups here, a slice of rows at
+// a time.
+func newGrouping(r *reader, col *column, rows []uint32) (*grouping, error) {
 	g := &grouping{col: col}
 	if col.coded() {
-		g.n = col.codeCount()
-		return g
+		return g, nil
 	}
 	ids := map[float64]uint32{}
 	g.vals = []float64{math.NaN()}
-	g.posGroup = make([]uint32, len(rows))
-	for i, r := range rows {
-		f := col.raw[r]
-		if math.IsNaN(f) {
-			continue
+	g.posGroup = make([]uint32, 0, len(rows))
+	err := r.slices(rows, sliceRows, func(part []uint32) {
+		raw := col.raw
+		for _, row := range part {
+			f := raw[row]
+			id := uint32(0)
+			if !math.IsNaN(f) {
+				var ok bool
+				if id, ok = ids[f]; !ok {
+					id = uint32(len(g.vals))
+					g.vals = append(g.vals, f)
+					ids[f] = id
+				}
+			}
+			g.posGroup = append(g.posGroup, id)
 		}
-		id, ok := ids[f]
-		if !ok {
-			id = uint32(len(g.vals))
-			g.vals = append(g.vals, f)
-			ids[f] = id
-		}
-		g.posGroup[i] = id
+	})
+	return g, err
+}
+
+// size is the number of groups, null included.
+func (g *grouping) size() int {
+	if g.posGroup != nil || g.vals != nil {
+		return len(g.vals)
 	}
-	g.n = len(g.vals)
-	return g
+	return g.col.codeCount()
 }
 
 // counts returns the number of rows per group.
-func (g *grouping) counts(rows []uint32) []int64 {
-	out := make([]int64, g.n)
+func (g *grouping) counts(r *reader, rows []uint32) ([]int64, error) {
+	return g.countsIn(r, rows, 0, len(rows))
+}
+
+// countsIn counts the groups of the positions [a, b) of rows, the rows the grouping was
+// made for.
+func (g *grouping) countsIn(r *reader, rows []uint32, a, b int) ([]int64, error) {
+	out := make([]int64, g.size())
 	if g.posGroup != nil {
-		for _, id := range g.posGroup {
+		for _, id := range g.posGroup[a:b] {
 			out[id]++
 		}
-		return out
+		return out, r.ctx.Err()
 	}
-	switch c := &g.col.codes; c.width {
-	case 1:
-		countCodes(c.b1, rows, out)
-	case 2:
-		countCodes(c.b2, rows, out)
-	default:
-		countCodes(c.b4, rows, out)
+	var scratch []int64
+	err := r.slices(rows[a:b], sliceRows, func(part []uint32) {
+		out = fit(out, g.size())
+		switch c := &g.col.codes; c.width {
+		case 1:
+			scratch = countCodes(c.b1, part, out, scratch)
+		case 2:
+			scratch = countCodes(c.b2, part, out, scratch)
+		default:
+			scratch = countCodes(c.b4, part, out, scratch)
+		}
+	})
+	return out, err
+}
+
+// fit grows s with zeros to n elements.
+func fit[T any](s []T, n int) []T {
+	if len(s) >= n {
+		return s
 	}
-	return out
+	return append(s, make([]T, n-len(s))...)
 }
 
 // countCodes adds one per row to out[code]. Long runs of one code (a selection of one
 // service) would make each increment wait for the previous one; four sets of counters
-// break that chain.
-func countCodes[T uint8 | uint16 | uint32](codes []T, rows []uint32, out []int64) {
+// break that chain. scratch holds them from one call to the next.
+func countCodes[T uint8 | uint16 | uint32](codes []T, rows []uint32, out, scratch []int64) []int64 {
 	if len(rows) < 4096 || len(out) > 1<<16 {
 		for _, r := range rows {
 			out[codes[r]]++
 		}
-		return
+		return scratch
 	}
 	n := len(out)
-	part := make([]int64, 4*n)
-	c0, c1, c2, c3 := part[:n], part[n:2*n], part[2*n:3*n], part[3*n:]
+	scratch = fit(scratch[:0], 4*n)
+	clear(scratch)
+	c0, c1, c2, c3 := scratch[:n], scratch[n:2*n], scratch[2*n:3*n], scratch[3*n:4*n]
 	i := 0
 	for ; i+4 <= len(rows); i += 4 {
 		c0[codes[rows[i]]]++
@@ -129,6 +160,7 @@ func countCodes[T uint8 | uint16 | uint32](codes []T, rows []uint32, out []int64
 	for k := range out {
 		out[k] += c0[k] + c1[k] + c2[k] + c3[k]
 	}
+	return scratch
 }
 
 // label formats a group's value as the results show it, and whether it is null.
@@ -212,15 +244,23 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 	if req.From.IsZero() || req.To.IsZero() {
 		return nil, badRequest("a counts query needs a time range with both ends")
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	var res *CountsResult
+	err = e.read(ctx, func(r *reader) error {
+		res, err = e.counts(r, &req, top)
+		return err
+	})
+	return res, err
+}
+
+func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, error) {
 	var split *column
 	if req.SplitBy != "" {
+		var err error
 		if split, err = e.groupingFor(req.SplitBy, "split by"); err != nil {
 			return nil, err
 		}
 	}
-	sel, err := e.selection(ctx, &req.Scope)
+	sel, err := e.selection(r, &req.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -236,17 +276,31 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 	for i := range res.Times {
 		res.Times[i] = timeOfMS(start + int64(i)*width)
 	}
+	bk := buckets{start: start, width: width, n: int(n)}
 	ms := sel.tcol.ms
 	if split == nil {
-		res.Series = []Series{{Counts: countBuckets(sel.rows, ms, start, width, int(n))}}
+		counts, err := bk.count(r, sel.rows, ms)
+		if err != nil {
+			return nil, err
+		}
+		res.Series = []Series{{Counts: counts}}
 		return res, nil
 	}
-	g := newGrouping(split, sel.rows)
-	totals := g.counts(sel.rows)
+	g, err := newGrouping(r, split, sel.rows)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := g.counts(r, sel.rows)
+	if err != nil {
+		return nil, err
+	}
 	ranked := g.ranked(totals)
-	series := make([]int32, g.n) // group -> series index
 	kept := min(len(ranked), top)
+	if cells := (kept + 1) * int(n); cells > maxCells {
+		return nil, fmt.Errorf("%w: %d series of %d buckets are more than the %d values a counts query may return; lower top or choose a wider bucket", ErrTooExpensive, kept+1, n, maxCells)
+	}
 	other := int32(kept)
+	series := make([]int32, len(totals)) // group -> series index
 	for i := range series {
 		series[i] = other
 	}
@@ -276,19 +330,42 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 		nSeries++
 		res.Series = append(res.Series, Series{Name: OtherName})
 	}
-	flat := make([]int64, nSeries*int(n))
+	flat := make([]int64, (nSeries+1)*int(n)) // a spare series for values new since the totals
 	if g.posGroup != nil {
-		walkBuckets(sel.rows, ms, start, width, func(i int, b int) {
-			flat[int(series[g.posGroup[i]])*int(n)+b]++
+		pos := 0
+		err = r.slices(sel.rows, sliceRows, func(part []uint32) {
+			bk.walk(part, ms, func(i, b int) {
+				flat[int(series[g.posGroup[pos+i]])*int(n)+b]++
+			})
+			pos += len(part)
 		})
 	} else {
-		switch c := &split.codes; c.width {
-		case 1:
-			splitBuckets(c.b1, series, sel.rows, ms, start, width, int(n), flat)
-		case 2:
-			splitBuckets(c.b2, series, sel.rows, ms, start, width, int(n), flat)
-		default:
-			splitBuckets(c.b4, series, sel.rows, ms, start, width, int(n), flat)
+		err = r.slices(sel.rows, sliceRows, func(part []uint32) {
+			// A value that arrived after the totals were counted goes to "other".
+			for len(series) < g.size() {
+				series = append(series, int32(nSeries))
+			}
+			switch c := &split.codes; c.width {
+			case 1:
+				splitBuckets(c.b1, series, part, ms, bk, flat)
+			case 2:
+				splitBuckets(c.b2, series, part, ms, bk, flat)
+			default:
+				splitBuckets(c.b4, series, part, ms, bk, flat)
+			}
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if spare := flat[nSeries*int(n):]; slices.ContainsFunc(spare, func(c int64) bool { return c != 0 }) {
+		if nSeries == kept {
+			nSeries++
+			res.Series = append(res.Series, Series{Name: OtherName})
+		} else {
+			for b, c := range spare {
+				flat[kept*int(n)+b] += c
+			}
 		}
 	}
 	for i := range res.Series {
@@ -296,6 +373,10 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 	}
 	return res, nil
 }
+
+// maxCells bounds the values of a counts or spike result (series times buckets): ten
+// million values are 80 MB, far more than a chart draws.
+const maxCells = 10_000_000
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -305,50 +386,73 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// countBuckets counts rows (sorted by time) per bucket. With far fewer buckets than rows
-// it binary-searches each bucket's end instead of visiting the rows.
-func countBuckets(rows []uint32, ms []int64, start, width int64, n int) []int64 {
-	out := make([]int64, n)
-	if n*24 < len(rows) {
+// buckets are n time buckets of width milliseconds from start.
+type buckets struct {
+	start, width int64
+	n            int
+}
+
+// count counts rows (sorted by time) per bucket. With far fewer buckets than rows it
+// binary-searches each bucket's end instead of visiting the rows.
+func (bk buckets) count(r *reader, rows []uint32, ms []int64) ([]int64, error) {
+	out := make([]int64, bk.n)
+	if bk.n*24 < len(rows) {
 		prev := 0
-		for b := range n {
-			end := start + int64(b+1)*width
+		for b := range bk.n {
+			end := bk.start + int64(b+1)*bk.width
 			rest := rows[prev:]
 			k := prev + sort.Search(len(rest), func(i int) bool { return ms[rest[i]] >= end })
 			out[b] = int64(k - prev)
 			prev = k
+			if b%1024 == 1023 {
+				if err := r.pause(); err != nil {
+					return nil, err
+				}
+			}
 		}
-		return out
+		return out, nil
 	}
-	walkBuckets(rows, ms, start, width, func(_ int, b int) { out[b]++ })
-	return out
+	err := r.slices(rows, sliceRows, func(part []uint32) {
+		bk.walk(part, ms, func(_ int, b int) { out[b]++ })
+	})
+	return out, err
 }
 
-// walkBuckets calls fn with each row's position and bucket. Rows are sorted by time, so
-// the bucket only ever moves forward: no division per row.
-func walkBuckets(rows []uint32, ms []int64, start, width int64, fn func(pos, bucket int)) {
-	b := 0
-	next := start + width
+// walk calls fn with each row's position and bucket. Rows are sorted by time, so the
+// bucket mostly stays or moves forward and is found by division only when it changes. A
+// row whose time has changed since the selection was made (a write between two slices)
+// may be out of order or out of range: out of range, it is skipped.
+func (bk buckets) walk(rows []uint32, ms []int64, fn func(pos, bucket int)) {
+	b, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	end := bk.start + int64(bk.n)*bk.width
 	for i, r := range rows {
 		t := ms[r]
-		for t >= next {
-			b++
-			next += width
+		if t < lo || t >= hi {
+			if t < bk.start || t >= end {
+				continue
+			}
+			b = int((t - bk.start) / bk.width)
+			lo = bk.start + int64(b)*bk.width
+			hi = lo + bk.width
 		}
 		fn(i, b)
 	}
 }
 
-func splitBuckets[T uint8 | uint16 | uint32](codes []T, series []int32, rows []uint32, ms []int64, start, width int64, n int, flat []int64) {
-	b := 0
-	next := start + width
+func splitBuckets[T uint8 | uint16 | uint32](codes []T, series []int32, rows []uint32, ms []int64, bk buckets, flat []int64) {
+	b, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	end := bk.start + int64(bk.n)*bk.width
 	for _, r := range rows {
 		t := ms[r]
-		for t >= next {
-			b++
-			next += width
+		if t < lo || t >= hi {
+			if t < bk.start || t >= end {
+				continue
+			}
+			b = int((t - bk.start) / bk.width)
+			lo = bk.start + int64(b)*bk.width
+			hi = lo + bk.width
 		}
-		flat[int(series[codes[r]])*n+b]++
+		flat[int(series[codes[r]])*bk.n+b]++
 	}
 }
 
@@ -359,29 +463,37 @@ func (e *Engine) Breakdown(ctx context.Context, req BreakdownRequest) (*Breakdow
 	if err != nil {
 		return nil, err
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	col, sel, err := e.groupedScope(ctx, req.Field, "breakdown", &req.Scope)
-	if err != nil {
-		return nil, err
-	}
-	g := newGrouping(col, sel.rows)
-	counts := g.counts(sel.rows)
-	ranked := g.ranked(counts)
-	res := &BreakdownResult{Field: col.name, Total: int64(len(sel.rows))}
-	for i, id := range ranked {
-		if i == top {
-			var rest int64
-			for _, id := range ranked[top:] {
-				rest += counts[id]
-			}
-			res.Buckets = append(res.Buckets, Bucket{Value: OtherName, Other: true, Count: rest})
-			break
+	var res *BreakdownResult
+	err = e.read(ctx, func(r *reader) error {
+		col, sel, err := e.groupedScope(r, req.Field, "breakdown", &req.Scope)
+		if err != nil {
+			return err
 		}
-		v, null := g.label(id)
-		res.Buckets = append(res.Buckets, Bucket{Value: v, Null: null, Count: counts[id]})
-	}
-	return res, nil
+		g, err := newGrouping(r, col, sel.rows)
+		if err != nil {
+			return err
+		}
+		counts, err := g.counts(r, sel.rows)
+		if err != nil {
+			return err
+		}
+		ranked := g.ranked(counts)
+		res = &BreakdownResult{Field: col.name, Total: int64(len(sel.rows))}
+		for i, id := range ranked {
+			if i == top {
+				var rest int64
+				for _, id := range ranked[top:] {
+					rest += counts[id]
+				}
+				res.Buckets = append(res.Buckets, Bucket{Value: OtherName, Other: true, Count: rest})
+				break
+			}
+			v, null := g.label(id)
+			res.Buckets = append(res.Buckets, Bucket{Value: v, Null: null, Count: counts[id]})
+		}
+		return nil
+	})
+	return res, err
 }
 
 // Values returns the distinct values of a field in scope with their counts, most
@@ -394,52 +506,73 @@ func (e *Engine) Values(ctx context.Context, req ValuesRequest) (*ValuesResult, 
 	case limit == 0:
 		limit = 100
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	col, ok := e.byName[req.Field]
-	if ok && col.kind == kindKey {
-		sel, err := e.selection(ctx, &req.Scope)
-		if err != nil {
-			return nil, err
+	var res *ValuesResult
+	err := e.read(ctx, func(r *reader) error {
+		col, ok := e.byName[req.Field]
+		if ok && col.kind == kindKey {
+			sel, err := e.selection(r, &req.Scope)
+			if err != nil {
+				return err
+			}
+			res, err = e.keyValues(r, sel.rows, req.Prefix, limit)
+			return err
 		}
-		return e.keyValues(sel.rows, req.Prefix, limit), nil
-	}
-	col, sel, err := e.groupedScope(ctx, req.Field, "values", &req.Scope)
+		col, sel, err := e.groupedScope(r, req.Field, "values", &req.Scope)
+		if err != nil {
+			return err
+		}
+		g, err := newGrouping(r, col, sel.rows)
+		if err != nil {
+			return err
+		}
+		counts, err := g.counts(r, sel.rows)
+		if err != nil {
+			return err
+		}
+		prefix := strings.ToLower(req.Prefix)
+		res = &ValuesResult{Field: col.name}
+		for _, id := range g.ranked(counts) {
+			if len(res.Values) == limit {
+				break
+			}
+			v, null := g.label(id)
+			if prefix != "" && (null || !hasPrefixFold(v, prefix)) {
+				continue
+			}
+			res.Values = append(res.Values, Bucket{Value: v, Null: null, Count: counts[id]})
+		}
+		return nil
+	})
+	return res, err
+}
+
+// keyValues lists the keys in rows (each counts once) that have the prefix, the first
+// limit of them in key order.
+func (e *Engine) keyValues(r *reader, rows []uint32, prefix string, limit int) (*ValuesResult, error) {
+	prefix = strings.ToLower(prefix)
+	keys := e.keys
+	byKey := func(a, b uint32) bool { return keys.get(a) < keys.get(b) }
+	var matching []uint32
+	err := r.slices(rows, sliceRows, func(part []uint32) {
+		for _, row := range part {
+			if hasPrefixFold(keys.get(row), prefix) {
+				matching = append(matching, row)
+			}
+		}
+		if len(matching) > 2*limit {
+			// Keep the memory at a few times the limit: only the first limit keys are
+			// answered.
+			matching = topK(matching, limit, byKey)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	g := newGrouping(col, sel.rows)
-	counts := g.counts(sel.rows)
-	prefix := strings.ToLower(req.Prefix)
-	res := &ValuesResult{Field: col.name}
-	for _, id := range g.ranked(counts) {
-		if len(res.Values) == limit {
-			break
-		}
-		v, null := g.label(id)
-		if prefix != "" && (null || !hasPrefixFold(v, prefix)) {
-			continue
-		}
-		res.Values = append(res.Values, Bucket{Value: v, Null: null, Count: counts[id]})
+	res := &ValuesResult{Field: e.schema.Key}
+	for _, row := range topK(matching, limit, byKey) {
+		res.Values = append(res.Values, Bucket{Value: strings.Clone(keys.get(row)), Count: 1})
 	}
 	return res, nil
-}
-
-// keyValues lists the keys in rows (each counts once), sorted, those with the prefix.
-func (e *Engine) keyValues(rows []uint32, prefix string, limit int) *ValuesResult {
-	prefix = strings.ToLower(prefix)
-	var keys []string
-	for _, r := range rows {
-		if k := e.keys.get(r); hasPrefixFold(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	res := &ValuesResult{Field: e.schema.Key}
-	for _, k := range keys[:min(len(keys), limit)] {
-		res.Values = append(res.Values, Bucket{Value: strings.Clone(k), Count: 1})
-	}
-	return res
 }
 
 func hasPrefixFold(s, lowerPrefix string) bool {
@@ -463,36 +596,38 @@ func (e *Engine) Stats(ctx context.Context, req StatsRequest) (*StatsResult, err
 	if req.Baseline < 0 {
 		return nil, badRequest("the baseline must not be negative, got %s", req.Baseline)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	sel, err := e.selection(ctx, &req.Scope)
-	if err != nil {
-		return nil, err
-	}
-	open, err := e.refine(ctx, &req.Scope, sel, e.opts.Open, "open")
-	if err != nil {
-		return nil, err
-	}
-	res := &StatsResult{Total: int64(len(sel.rows)), Open: int64(len(open)), Tickets: int64(e.rows)}
-	if req.From.IsZero() || req.To.IsZero() {
-		return res, nil
-	}
-	if minutes := req.To.Sub(req.From).Minutes(); minutes > 0 {
-		res.RatePerMinute = float64(res.Total) / minutes
-	}
-	length := req.Baseline
-	if length == 0 {
-		length = req.To.Sub(req.From)
-	}
-	// The usual rate is just another scope: the same filter over the period before the
-	// range, cached like any selection, so the stat panel's next refresh finds it.
-	base, err := e.selection(ctx, baselineScope(&req.Scope, length))
-	if err != nil {
-		return nil, err
-	}
-	res.BaselineTotal = int64(len(base.rows))
-	res.BaselineRatePerMinute = float64(res.BaselineTotal) / length.Minutes()
-	return res, nil
+	var res *StatsResult
+	err := e.read(ctx, func(r *reader) error {
+		sel, err := e.selection(r, &req.Scope)
+		if err != nil {
+			return err
+		}
+		open, err := e.refine(r, &req.Scope, sel, e.opts.Open, "open")
+		if err != nil {
+			return err
+		}
+		res = &StatsResult{Total: int64(len(sel.rows)), Open: int64(len(open)), Tickets: int64(e.rows)}
+		if req.From.IsZero() || req.To.IsZero() {
+			return nil
+		}
+		if minutes := req.To.Sub(req.From).Minutes(); minutes > 0 {
+			res.RatePerMinute = float64(res.Total) / minutes
+		}
+		length := req.Baseline
+		if length == 0 {
+			length = req.To.Sub(req.From)
+		}
+		// The usual rate is just another scope: the same filter over the period before
+		// the range, cached like any selection, so the stat panel's next refresh finds it.
+		base, err := e.selection(r, baselineScope(&req.Scope, length))
+		if err != nil {
+			return err
+		}
+		res.BaselineTotal = int64(len(base.rows))
+		res.BaselineRatePerMinute = float64(res.BaselineTotal) / length.Minutes()
+		return nil
+	})
+	return res, err
 }
 
 // baselineScope is the scope of the period of the given length just before sc's range,

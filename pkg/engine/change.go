@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -49,39 +50,76 @@ func (e *Engine) Spike(ctx context.Context, req SpikeRequest) (*SpikeResult, err
 		return nil, badRequest("%d points %s apart over the range are too many (the limit is %d); choose a wider step", n, req.Step, maxBuckets)
 	}
 
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	var res *SpikeResult
+	err = e.read(ctx, func(r *reader) error {
+		res, err = e.spike(r, &req, spikePoints{first: first, step: step, window: window, baseline: baseline, n: int(n)}, top)
+		return err
+	})
+	return res, err
+}
+
+// spikePoints are the n points of a spike query from first, step apart, with the window
+// and baseline lengths, all in milliseconds.
+type spikePoints struct {
+	first, step, window, baseline int64
+	n                             int
+}
+
+func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (*SpikeResult, error) {
 	var split *column
 	if req.SplitBy != "" {
+		var err error
 		if split, err = e.groupingFor(req.SplitBy, "split by"); err != nil {
 			return nil, err
 		}
 	}
+	first, last := pts.first, pts.first+int64(pts.n-1)*pts.step
 	// One selection covers every window of every point: from the first point's baseline
 	// to the last point.
 	sc := req.Scope
-	sc.From, sc.To, sc.Search = timeOfMS(first-window-baseline), timeOfMS(last), ""
-	sel, err := e.selection(ctx, &sc)
+	sc.From, sc.To, sc.Search = timeOfMS(first-pts.window-pts.baseline), timeOfMS(last), ""
+	sel, err := e.selection(r, &sc)
 	if err != nil {
 		return nil, err
 	}
-	res := &SpikeResult{Times: make([]time.Time, n)}
+	res := &SpikeResult{Times: make([]time.Time, pts.n)}
 	for i := range res.Times {
-		res.Times[i] = timeOfMS(first + int64(i)*step)
+		res.Times[i] = timeOfMS(first + int64(i)*pts.step)
 	}
-	sw := spikeSweep{first: first, step: step, window: window, baseline: baseline, n: int(n), req: &req}
+	sw := spikeSweep{first: first, step: pts.step, window: pts.window, baseline: pts.baseline, n: pts.n, req: req}
 	ms := sel.tcol.ms
 	rows := sel.rows
 	if split == nil {
-		res.Series = []SpikeSeries{sw.series(len(rows), func(i int) int64 { return ms[rows[i]] })}
+		// The times are copied a slice at a time: the sweep then runs without the lock.
+		times := make([]int64, 0, len(rows))
+		err := r.slices(rows, sliceRows, func(part []uint32) {
+			for _, row := range part {
+				times = append(times, ms[row])
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		slices.Sort(times) // in order already, unless a time changed during the query
+		res.Series = []SpikeSeries{sw.series(times)}
 		return res, nil
 	}
 
-	g := newGrouping(split, rows)
-	recentFrom := sort.Search(len(rows), func(i int) bool { return ms[rows[i]] >= first-window })
-	ranked := g.ranked(g.countsIn(rows, recentFrom, len(rows)))
+	g, err := newGrouping(r, split, rows)
+	if err != nil {
+		return nil, err
+	}
+	recentFrom := sort.Search(len(rows), func(i int) bool { return ms[rows[i]] >= first-pts.window })
+	totals, err := g.countsIn(r, rows, recentFrom, len(rows))
+	if err != nil {
+		return nil, err
+	}
+	ranked := g.ranked(totals)
 	kept := min(len(ranked), top)
-	seriesOf := make([]int32, g.n)
+	if cells := (kept + 1) * pts.n * 5; cells > maxCells {
+		return nil, fmt.Errorf("%w: %d series of %d points are more than a spike query may return; lower top or choose a wider step", ErrTooExpensive, kept+1, pts.n)
+	}
+	seriesOf := make([]int32, len(totals))
 	for i := range seriesOf {
 		seriesOf[i] = int32(kept) // the rest: other
 	}
@@ -90,19 +128,31 @@ func (e *Engine) Spike(ctx context.Context, req SpikeRequest) (*SpikeResult, err
 	}
 	// Each series gets its rows' times, in time order since the selection is.
 	times := make([][]int64, kept+1)
-	for i, r := range rows {
-		s := seriesOf[g.group(i, r)]
-		times[s] = append(times[s], ms[r])
+	pos := 0
+	err = r.slices(rows, sliceRows, func(part []uint32) {
+		for len(seriesOf) < g.size() {
+			seriesOf = append(seriesOf, int32(kept)) // a value new since the totals
+		}
+		for i, row := range part {
+			s := seriesOf[g.group(pos+i, row)]
+			times[s] = append(times[s], ms[row])
+		}
+		pos += len(part)
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i, id := range ranked[:kept] {
-		s := sw.series(len(times[i]), func(j int) int64 { return times[i][j] })
+		slices.Sort(times[i])
+		s := sw.series(times[i])
 		s.Name, s.Null = g.label(id)
 		res.Series = append(res.Series, s)
 	}
 	// Values quiet in every window still count in the baseline of "other", which sums
 	// every ticket outside the kept series.
 	if other := times[kept]; len(other) > 0 {
-		s := sw.series(len(other), func(j int) int64 { return other[j] })
+		slices.Sort(other)
+		s := sw.series(other)
 		s.Name = OtherName
 		res.Series = append(res.Series, s)
 	}
@@ -117,9 +167,11 @@ type spikeSweep struct {
 }
 
 // series counts, for each point p, the times in [p-window, p) and in
-// [p-window-baseline, p-window). at(i) is the i-th of count times, ascending. The three
-// bounds only move forward from point to point, so each is a pointer that advances.
-func (sw spikeSweep) series(count int, at func(i int) int64) SpikeSeries {
+// [p-window-baseline, p-window). times are ascending. The three bounds only move forward
+// from point to point, so each is a pointer that advances.
+func (sw spikeSweep) series(times []int64) SpikeSeries {
+	count := len(times)
+	at := func(i int) int64 { return times[i] }
 	s := SpikeSeries{
 		Recent: make([]int64, sw.n), Before: make([]int64, sw.n),
 		Rate: make([]float64, sw.n), Baseline: make([]float64, sw.n), Ratio: make([]float64, sw.n),
@@ -168,30 +220,50 @@ func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, 
 	case baseline == 0:
 		baseline = length
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	col, cur, err := e.groupedScope(ctx, req.Field, "movers", &req.Scope)
+	var res *MoversResult
+	err = e.read(ctx, func(r *reader) error {
+		res, err = e.movers(r, &req, length, baseline, top)
+		return err
+	})
+	return res, err
+}
+
+func (e *Engine) movers(r *reader, req *MoversRequest, length, baseline time.Duration, top int) (*MoversResult, error) {
+	col, cur, err := e.groupedScope(r, req.Field, "movers", &req.Scope)
 	if err != nil {
 		return nil, err
 	}
 	bsc := baselineScope(&req.Scope, baseline)
-	base, err := e.selection(ctx, bsc)
+	base, err := e.selection(r, bsc)
 	if err != nil {
 		return nil, err
 	}
 	var g *grouping
 	var now, before []int64
 	if col.coded() {
-		g = newGrouping(col, nil)
-		now, before = g.counts(cur.rows), g.counts(base.rows)
+		g = &grouping{col: col}
+		if now, err = g.counts(r, cur.rows); err != nil {
+			return nil, err
+		}
+		if before, err = g.counts(r, base.rows); err != nil {
+			return nil, err
+		}
 	} else {
 		// Plain floats get groups made up per query: group both periods at once so that
 		// a value has one group in both.
 		all := make([]uint32, 0, len(cur.rows)+len(base.rows))
 		all = append(append(all, cur.rows...), base.rows...)
-		g = newGrouping(col, all)
-		now, before = g.countsIn(all, 0, len(cur.rows)), g.countsIn(all, len(cur.rows), len(all))
+		if g, err = newGrouping(r, col, all); err != nil {
+			return nil, err
+		}
+		if now, err = g.countsIn(r, all, 0, len(cur.rows)); err != nil {
+			return nil, err
+		}
+		if before, err = g.countsIn(r, all, len(cur.rows), len(all)); err != nil {
+			return nil, err
+		}
 	}
+	before = fit(before, len(now))
 	scale := float64(length) / float64(baseline)
 	var movers []Mover
 	var ids []uint32
@@ -232,19 +304,6 @@ func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, 
 		res.Movers = append(res.Movers, m)
 	}
 	return res, nil
-}
-
-// countsIn counts the groups of the positions [a, b) of the rows the grouping was made
-// for.
-func (g *grouping) countsIn(rows []uint32, a, b int) []int64 {
-	if g.posGroup == nil {
-		return g.counts(rows[a:b])
-	}
-	out := make([]int64, g.n)
-	for _, id := range g.posGroup[a:b] {
-		out[id]++
-	}
-	return out
 }
 
 // group is the group of the row at position pos of the rows the grouping was made for.

@@ -51,9 +51,16 @@ type Options struct {
 	// Now is the clock Window is measured by; nil means time.Now.
 	Now func() time.Time
 
+	// MaxQueryTime stops a query that runs longer, whatever its caller's deadline
+	// (ErrTooExpensive); 0 means DefaultMaxQueryTime.
+	MaxQueryTime time.Duration
+
 	// numberCodes overrides maxNumberCodes, so that tests reach plain-float columns with
 	// few tickets.
 	numberCodes int
+	// onSlice, when set, runs at the end of each slice of a query's work, under the read
+	// lock, so that tests can act in the middle of a query.
+	onSlice func()
 	// afterTrimCopy, when set, runs when Trim has copied the rows and before it copies
 	// again those written meanwhile, so that tests can write exactly then.
 	afterTrimCopy func()
@@ -87,6 +94,10 @@ type Engine struct {
 	writeMu sync.Mutex
 	mu      sync.RWMutex
 	gen     atomic.Uint64
+	// writers counts the writers waiting for mu, so that queries let them in between two
+	// slices of their work; shape changes when the columns change form (see reader).
+	writers atomic.Int32
+	shape   atomic.Uint64
 	rows    int
 	keys    *dict
 	// versions holds each row's Version, nil when the schema has none.
@@ -142,6 +153,9 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxQueryTime <= 0 {
+		opts.MaxQueryTime = DefaultMaxQueryTime
 	}
 	e := &Engine{
 		schema:  s,
@@ -331,7 +345,7 @@ func (e *Engine) reserve(rows, newValues int) {
 	e.indexMu.Unlock()
 	e.mu.RUnlock()
 
-	e.mu.Lock()
+	e.lockWrite()
 	for i, c := range e.cols {
 		c.adopt(grown[i])
 	}
@@ -417,9 +431,10 @@ func (e *Engine) applyChunk(recs []ticket.Record) {
 	if e.opts.Window > 0 && e.timeAt >= 0 {
 		e.cutoff = e.opts.Now().Add(-e.opts.Window).UnixMilli()
 	}
-	e.mu.Lock()
+	e.lockWrite()
 	defer e.mu.Unlock()
 	changed := false
+	raw := e.rawColumns()
 	for i := range recs {
 		if e.applyOne(&recs[i]) {
 			changed = true
@@ -428,6 +443,20 @@ func (e *Engine) applyChunk(recs []ticket.Record) {
 	if changed {
 		e.gen.Add(1)
 	}
+	if e.rawColumns() != raw {
+		e.shape.Add(1) // a number column turned into plain floats
+	}
+}
+
+// rawColumns counts the number columns held as plain floats.
+func (e *Engine) rawColumns() int {
+	n := 0
+	for _, c := range e.cols {
+		if c.raw != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *Engine) applyOne(rec *ticket.Record) bool {

@@ -76,6 +76,25 @@ func (p *orPlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	return subtract(in, rest, own)
 }
 
+// leaves is the number of tests in a plan: a row may meet every one of them, so it sizes
+// the slices a plan filters at a time.
+func leaves(p planNode) int {
+	var terms []planNode
+	switch n := p.(type) {
+	case *andPlan:
+		terms = n.terms
+	case *orPlan:
+		terms = n.terms
+	default:
+		return 1
+	}
+	total := 0
+	for _, t := range terms {
+		total += leaves(t)
+	}
+	return total
+}
+
 // subtract returns the rows of a that are not in sub, a subsequence of a.
 func subtract(a, sub []uint32, own bool) ([]uint32, bool) {
 	var out []uint32
@@ -113,12 +132,11 @@ func (p constPlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	return in[:0], own
 }
 
-// codePlan tests a dictionary-coded column through a table indexed by code: 0 not yet
-// known, 1 fails, 2 passes. Codes are tested on first sight by test, which already
-// includes the negation.
+// codePlan tests a dictionary-coded column. Codes are tested on first sight by test,
+// which already includes the negation, and the answer is remembered in memo.
 type codePlan struct {
 	codes *codeVec
-	table []uint8
+	memo  codeMemo
 	test  func(code uint32) bool
 	// one is set when exactly one code passes (an equality): a compare beats a table.
 	one     bool
@@ -133,7 +151,7 @@ func (p *codePlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	out := outSlice(in, own)
 	switch p.codes.width {
 	case 1:
-		out = p.run1(p.codes.b1, in, out)
+		out = runCodes(p, p.codes.b1, in, out)
 	case 2:
 		out = runCodes(p, p.codes.b2, in, out)
 	default:
@@ -142,19 +160,51 @@ func (p *codePlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	return out, true
 }
 
-func (p *codePlan) run1(codes []uint8, in, out []uint32) []uint32 {
-	if !p.one {
-		// A byte-wide column has at most 256 codes: answer them all up front.
-		for c := range p.table {
-			if p.table[c] == 0 {
-				p.table[c] = 1
-				if p.test(uint32(c)) {
-					p.table[c] = 2
-				}
-			}
-		}
+// codeMemo remembers a test's answer per dictionary code (0 not yet known, 1 fails, 2
+// passes) in pages allocated when one of their codes is first seen. A test on a column
+// of millions of distinct values (titles) then costs what the rows it looks at touch,
+// not the size of the dictionary, and a filter that is compiled but answered from the
+// selection cache costs nothing. Pages come out of the query's memory budget; once it is
+// spent, codes of pages not yet allocated are tested on every sight instead.
+type codeMemo struct {
+	pages  [][]uint8
+	budget *memBudget
+}
+
+const (
+	memoShift = 12
+	memoPage  = 1 << memoShift
+)
+
+// page returns the page of code, or nil when the budget allows no new one.
+func (m *codeMemo) page(code uint32) []uint8 {
+	i := int(code >> memoShift)
+	if i < len(m.pages) && m.pages[i] != nil {
+		return m.pages[i]
 	}
-	return runCodes(p, codes, in, out)
+	if !m.budget.take(memoPage) {
+		return nil
+	}
+	if i >= len(m.pages) {
+		m.pages = append(m.pages, make([][]uint8, i+1-len(m.pages))...)
+	}
+	m.pages[i] = make([]uint8, memoPage)
+	return m.pages[i]
+}
+
+// memBudget is the memory one query may spend on the tables of its filter.
+type memBudget struct{ left int }
+
+// maxFilterMemory bounds the memo pages of one query's filter: 64 MiB holds the answers
+// of 64 million codes, far more than any dashboard filter touches.
+const maxFilterMemory = 64 << 20
+
+func (b *memBudget) take(n int) bool {
+	if b == nil || b.left < n {
+		return false
+	}
+	b.left -= n
+	return true
 }
 
 // runCodes appends the rows that pass to out, which has room for all of in (and may be
@@ -178,21 +228,33 @@ func runCodes[T uint8 | uint16 | uint32](p *codePlan, codes []T, in, out []uint3
 		}
 		return out[:n]
 	}
-	table := p.table
+	var cur []uint8 // the page of the code seen last: runs of one page are common
+	curPage := ^uint32(0)
 	for _, r := range in {
-		c := codes[r]
-		k := table[c]
-		if k == 0 {
-			k = 1
-			if p.test(uint32(c)) {
-				k = 2
-			}
-			table[c] = k
+		c := uint32(codes[r])
+		if c>>memoShift != curPage {
+			curPage = c >> memoShift
+			cur = p.memo.page(c)
+		}
+		var k uint8
+		if cur == nil {
+			k = 1 + b2u8(p.test(c))
+		} else if k = cur[c&(memoPage-1)]; k == 0 {
+			k = 1 + b2u8(p.test(c))
+			cur[c&(memoPage-1)] = k
 		}
 		out[n] = r
 		n += int(k >> 1)
 	}
 	return out[:n]
+}
+
+func b2u8(b bool) uint8 {
+	var i uint8
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // b2i is 1 for true; the compiler turns it into a flag move, not a branch.
@@ -265,7 +327,12 @@ func (p *timePlan) filter(in []uint32, own bool) ([]uint32, bool) {
 // compiler turns a checked filter into a plan over the engine's columns. It runs under
 // the read lock: dictionaries do not grow while the plan lives.
 type compiler struct {
-	e *Engine
+	e      *Engine
+	budget *memBudget
+}
+
+func newCompiler(e *Engine) compiler {
+	return compiler{e: e, budget: &memBudget{left: maxFilterMemory}}
 }
 
 func (c compiler) compile(x filter.Expr, neg bool) (planNode, error) {
@@ -445,17 +512,17 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 }
 
 func (c compiler) codeTest(col *column, test func(uint32) bool, weight int) planNode {
-	return &codePlan{codes: &col.codes, table: make([]uint8, col.codeCount()), test: test, weight: weight}
+	return &codePlan{codes: &col.codes, memo: codeMemo{budget: c.budget}, test: test, weight: weight}
 }
 
 func (c compiler) numberPlan(col *column, test func(float64) bool, neg bool) planNode {
 	if col.coded() {
-		nums := col.nums
+		// col.nums is read at each test: it grows between two slices of a query.
 		return c.codeTest(col, func(code uint32) bool {
 			if code == 0 {
 				return neg
 			}
-			return test(nums[code]) != neg
+			return test(col.nums[code]) != neg
 		}, 1)
 	}
 	raw := col.raw

@@ -678,6 +678,9 @@ type generator struct {
 	layouts []*ticket.Layout
 	base    int64 // ms
 	span    int64 // ms
+	// grain, when set, rounds created times down to a multiple of it, so that many
+	// tickets share one.
+	grain   int64
 	keys    []string
 	version map[string]int64
 }
@@ -727,6 +730,9 @@ func (g *generator) record(key string) (ticket.Record, map[string]ticket.Value) 
 		typed["title"] = ticket.String(g.words(1 + g.rng.IntN(4)))
 	}
 	created := g.base + g.rng.Int64N(g.span)
+	if g.grain > 0 {
+		created -= created % g.grain
+	}
 	if !g.maybe(0.05) {
 		typed["created"] = ticket.TimeMS(created)
 	}

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -52,7 +52,9 @@ func newSelCache(n int) *selCache { return &selCache{max: n} }
 
 // get returns the rows cached under key at gen, or computes them. terms, when not nil,
 // are the filter terms of a scope selection, which later selections may start from.
-func (c *selCache) get(ctx context.Context, key selKey, gen uint64, compute func() ([]uint32, error), terms []string) ([]uint32, error) {
+// A query that waits for another's computation lets go of the read lock meanwhile: the
+// other one may be letting a writer in.
+func (c *selCache) get(r *reader, key selKey, gen uint64, compute func() ([]uint32, error), terms []string) ([]uint32, error) {
 	c.mu.Lock()
 	c.clock++
 	for _, en := range c.entries {
@@ -61,8 +63,10 @@ func (c *selCache) get(ctx context.Context, key selKey, gen uint64, compute func
 			c.mu.Unlock()
 			select {
 			case <-en.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
+			default:
+				if err := r.wait(en.done); err != nil {
+					return nil, err
+				}
 			}
 			if en.err != nil {
 				// The first caller's failure (its own cancellation, say) is not ours.
@@ -177,14 +181,14 @@ func (e *Engine) indexFor(col *column) *timeIndex {
 	return col.idx
 }
 
-// selection returns the rows of the scope. The caller holds the read lock.
+// selection returns the rows of the scope. The caller holds the read lock through r.
 //
 // The filter's top-level "and" terms form a set. When the cache holds a selection of the
 // same time field, over a range that covers this one, whose terms are a subset of these,
 // the rows are found from it: its rows in this range, filtered by the missing terms only.
 // A drill-down adds one filter per refresh, or zooms into a part of the range, so each
 // refresh filters the previous one's few rows instead of the whole range.
-func (e *Engine) selection(ctx context.Context, sc *Scope) (*selection, error) {
+func (e *Engine) selection(r *reader, sc *Scope) (*selection, error) {
 	tcol, err := e.timeColumn(sc.TimeField)
 	if err != nil {
 		return nil, err
@@ -200,17 +204,21 @@ func (e *Engine) selection(ctx context.Context, sc *Scope) (*selection, error) {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-	// Compile before the cache, so that a bad filter fails every time rather than once.
-	plan, err := (compiler{e}).compile(sc.Where, false)
+	if err := filter.Limit(sc.Where); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTooExpensive, err)
+	}
+	// Compile before the cache, so that a bad filter fails every time rather than once;
+	// compiling allocates nothing per row or per value, so a cached answer costs little.
+	plan, err := newCompiler(e).compile(sc.Where, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := r.ctx.Err(); err != nil {
 		return nil, err
 	}
 	key := selKey{field: tcol.name, tr: tr, where: strings.Join(names, "\x00")}
 	gen := e.gen.Load()
-	rows, err := e.cache.get(ctx, key, gen, func() ([]uint32, error) {
+	rows, err := e.cache.get(r, key, gen, func() ([]uint32, error) {
 		base, have := e.cache.base(gen, tcol, tr, names)
 		if base == nil {
 			base = e.indexFor(tcol).rows(tcol.ms, tr)
@@ -223,20 +231,43 @@ func (e *Engine) selection(ctx context.Context, sc *Scope) (*selection, error) {
 			}
 		}
 		if len(rest) == len(terms) {
-			out, _ := plan.filter(base, false)
-			return out, nil
+			return r.filter(plan, base)
 		}
-		p, err := (compiler{e}).compile(filter.All(rest...), false)
+		p, err := newCompiler(e).compile(filter.All(rest...), false)
 		if err != nil {
 			return nil, err
 		}
-		out, _ := p.filter(base, false)
-		return out, nil
+		return r.filter(p, base)
 	}, names)
 	if err != nil {
 		return nil, err
 	}
 	return &selection{rows: rows, tcol: tcol, tr: tr}, nil
+}
+
+// filter returns the rows of in that pass plan, in order, in a new slice. It filters a
+// slice of rows at a time, pausing between slices; a costly plan gets shorter slices.
+func (r *reader) filter(plan planNode, in []uint32) ([]uint32, error) {
+	if cp, ok := plan.(constPlan); ok {
+		if cp.pass {
+			return in, nil // in is never changed, so it can be shared
+		}
+		return []uint32{}, nil
+	}
+	size := max(256, filterWork/max(1, leaves(plan)))
+	out := make([]uint32, 0, len(in))
+	err := r.slices(in, size, func(part []uint32) {
+		// The part is copied to the end of out and filtered there, in place: a plan
+		// writes each row it keeps at or before the place it read it from.
+		start := len(out)
+		out = append(out, part...)
+		kept, _ := plan.filter(out[start:], true)
+		out = out[:start+len(kept)]
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // conjuncts returns the terms of a top-level "and", or x alone.
@@ -324,11 +355,11 @@ func subset(a, b []string) bool {
 
 // refine returns the rows of base that also match x, cached with base's scope under tag:
 // the open tickets of a selection, for one.
-func (e *Engine) refine(ctx context.Context, sc *Scope, base *selection, x filter.Expr, tag string) ([]uint32, error) {
+func (e *Engine) refine(r *reader, sc *Scope, base *selection, x filter.Expr, tag string) ([]uint32, error) {
 	if x == nil {
 		return base.rows, nil
 	}
-	plan, err := (compiler{e}).compile(x, false)
+	plan, err := newCompiler(e).compile(x, false)
 	if err != nil {
 		return nil, err
 	}
@@ -336,8 +367,7 @@ func (e *Engine) refine(ctx context.Context, sc *Scope, base *selection, x filte
 	if sc.Where != nil {
 		key.where += sc.Where.String()
 	}
-	return e.cache.get(ctx, key, e.gen.Load(), func() ([]uint32, error) {
-		out, _ := plan.filter(base.rows, false)
-		return out, nil
+	return e.cache.get(r, key, e.gen.Load(), func() ([]uint32, error) {
+		return r.filter(plan, base.rows)
 	}, nil)
 }

@@ -23,7 +23,13 @@ type sortKey struct {
 	desc bool
 }
 
-// Tickets returns the rows in scope, sorted, up to the limit, with the search marks.
+// MaxRows is the most rows a tickets or values result holds: a frame of 50,000 tickets is
+// tens of megabytes, which Grafana still draws, and an export (TicketPages) gives every
+// ticket when more are wanted.
+const MaxRows = 50_000
+
+// Tickets returns the rows in scope, sorted, up to the limit (at most MaxRows), with the
+// search marks.
 //
 // Rows are ordered by the sort keys (nulls last in either direction), then by the scope's
 // time field descending unless a key already names it, and finally by arrival (row
@@ -39,15 +45,29 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	case limit == 0:
 		limit = defaultLimit
 	}
-	e.mu.RLock()
-	plan, err := e.planTickets(ctx, &req, limit)
+	limit = min(limit, MaxRows)
+	var res *TicketsResult
+	var keys []string
+	var plan *ticketsPlan
+	err := e.read(ctx, func(r *reader) error {
+		gen := e.gen.Load()
+		var err error
+		if plan, err = e.planTickets(r, &req, limit); err != nil {
+			return err
+		}
+		if e.gen.Load() != gen {
+			// Tickets were written between two slices of the query: order the rows again
+			// by their values now, which the page reads in the same hold of the lock, so
+			// that the table is in order whatever was written meanwhile.
+			slices.SortFunc(plan.rows, func(a, b uint32) int { return boolCmp(plan.less, a, b) })
+		}
+		res, keys, err = e.page(r, plan, plan.rows)
+		return err
+	})
 	if err != nil {
-		e.mu.RUnlock()
 		return nil, err
 	}
-	res, keys := e.page(plan, plan.rows)
 	// The store is read without the lock: a slow disk must not hold up writers.
-	e.mu.RUnlock()
 	if err := e.fillDetails(ctx, res, plan.cols, plan.details, keys); err != nil {
 		return nil, err
 	}
@@ -71,20 +91,29 @@ func (e *Engine) TicketPages(ctx context.Context, req TicketsRequest, pageSize i
 	if limit == 0 {
 		limit = int(^uint32(0) >> 1)
 	}
+	// Trim renumbers rows; the plan holds row numbers across pages.
 	e.trimMu.RLock()
 	defer e.trimMu.RUnlock()
-	e.mu.RLock()
-	plan, err := e.planTickets(ctx, &req, limit)
+	var plan *ticketsPlan
+	err := e.read(ctx, func(r *reader) error {
+		var err error
+		plan, err = e.planTickets(r, &req, limit)
+		return err
+	})
 	if err != nil {
-		e.mu.RUnlock()
 		return err
 	}
 	for start := 0; ; start += pageSize {
-		if start > 0 {
-			e.mu.RLock()
+		var res *TicketsResult
+		var keys []string
+		err := e.read(ctx, func(r *reader) error {
+			var err error
+			res, keys, err = e.page(r, plan, plan.rows[start:min(start+pageSize, len(plan.rows))])
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		res, keys := e.page(plan, plan.rows[start:min(start+pageSize, len(plan.rows))])
-		e.mu.RUnlock()
 		if err := e.fillDetails(ctx, res, plan.cols, plan.details, keys); err != nil {
 			return err
 		}
@@ -108,10 +137,12 @@ type ticketsPlan struct {
 	rows    []uint32
 	total   int
 	search  string
+	// less is the order of the rows.
+	less func(a, b uint32) bool
 }
 
-// planTickets resolves the request and orders its rows. The caller holds the read lock.
-func (e *Engine) planTickets(ctx context.Context, req *TicketsRequest, limit int) (*ticketsPlan, error) {
+// planTickets resolves the request and orders its rows.
+func (e *Engine) planTickets(r *reader, req *TicketsRequest, limit int) (*ticketsPlan, error) {
 	cols, err := e.outputColumns(req.Columns)
 	if err != nil {
 		return nil, err
@@ -124,11 +155,15 @@ func (e *Engine) planTickets(ctx context.Context, req *TicketsRequest, limit int
 	if err != nil {
 		return nil, err
 	}
-	sel, err := e.selection(ctx, &req.Scope)
+	sel, err := e.selection(r, &req.Scope)
 	if err != nil {
 		return nil, err
 	}
-	p := &ticketsPlan{cols: cols, rows: e.order(sel, keys, limit), total: len(sel.rows), search: req.Search}
+	rows, err := e.order(r, sel, keys, limit)
+	if err != nil {
+		return nil, err
+	}
+	p := &ticketsPlan{cols: cols, rows: rows, total: len(sel.rows), search: req.Search, less: e.comparator(keys, tcol, len(rows))}
 	for i, c := range cols {
 		if c.kind == kindDetail {
 			p.details = append(p.details, i)
@@ -138,23 +173,25 @@ func (e *Engine) planTickets(ctx context.Context, req *TicketsRequest, limit int
 }
 
 // page reads the held columns and the search marks of rows, and the keys of the rows
-// when detail columns are to be read from the store. The caller holds the read lock.
-func (e *Engine) page(p *ticketsPlan, rows []uint32) (*TicketsResult, []string) {
+// when detail columns are to be read from the store.
+func (e *Engine) page(r *reader, p *ticketsPlan, rows []uint32) (*TicketsResult, []string, error) {
 	res := &TicketsResult{Total: p.total, Columns: make([]Column, len(p.cols)), Matches: make([]bool, len(rows))}
 	for i, c := range p.cols {
 		if c.kind != kindDetail {
 			res.Columns[i] = e.columnValues(c, rows)
 		}
 	}
-	e.markSearch(p.search, rows, res.Matches)
+	if err := e.markSearch(r, p.search, rows, res.Matches); err != nil {
+		return nil, nil, err
+	}
 	if len(p.details) == 0 {
-		return res, nil
+		return res, nil, nil
 	}
 	keys := make([]string, len(rows))
 	for i, r := range rows {
 		keys[i] = strings.Clone(e.keys.get(r))
 	}
-	return res, keys
+	return res, keys, nil
 }
 
 // outputColumns resolves the requested columns and puts the key first unless named.
@@ -212,19 +249,56 @@ func (e *Engine) sortKeys(keys []schema.SortKey, tcol *column) ([]sortKey, error
 }
 
 // order returns the first limit rows of sel in the order of keys.
-func (e *Engine) order(sel *selection, keys []sortKey, limit int) []uint32 {
+func (e *Engine) order(r *reader, sel *selection, keys []sortKey, limit int) ([]uint32, error) {
 	rows, ms := sel.rows, sel.tcol.ms
 	if keys[0].col != sel.tcol {
-		return topK(rows, limit, e.comparator(keys, sel.tcol, len(rows)))
+		return sortRows(r, rows, limit, e.comparator(keys, sel.tcol, len(rows)))
 	}
 	nulls := nullTimes(rows, ms)
-	if len(keys) == 1 || nulls == 0 {
-		return byTime(rows, ms, keys[0].desc, limit)
-	}
-	// The rows without a time come last, ordered by the keys after the time field.
 	out := byTime(rows[nulls:], ms, keys[0].desc, limit)
-	if rest := limit - len(out); rest > 0 {
-		out = append(out, topK(rows[:nulls], rest, e.comparator(keys, sel.tcol, nulls))...)
+	if len(keys) > 1 {
+		// Rows with one time are in arrival order: the keys after the time field order
+		// them, which needs the whole last run of that time, not just the rows that fit.
+		out = e.orderTies(out, rows[nulls:], ms, keys, sel.tcol, limit)
+	}
+	if rest := limit - len(out); rest > 0 && nulls > 0 {
+		// The rows without a time come last, ordered by the keys after the time field.
+		more, err := sortRows(r, rows[:nulls], rest, e.comparator(keys, sel.tcol, nulls))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// orderTies orders the runs of equal times in out, the first rows of timed (time-sorted
+// rows) in the direction of keys[0], by the keys after the time field. The last run may
+// continue past the limit in timed: its best rows are taken.
+func (e *Engine) orderTies(out, timed []uint32, ms []int64, keys []sortKey, tcol *column, limit int) []uint32 {
+	less := e.comparator(keys, tcol, len(out))
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && ms[out[j]] == ms[out[i]] {
+			j++
+		}
+		if j == len(out) && len(out) == limit {
+			// The run may go on beyond the limit: take all its rows from timed.
+			t := ms[out[i]]
+			lo, _ := slices.BinarySearchFunc(timed, t, func(r uint32, t int64) int { return cmp.Compare(ms[r], t) })
+			hi := lo
+			for hi < len(timed) && ms[timed[hi]] == t {
+				hi++
+			}
+			if hi-lo > j-i {
+				best := topK(timed[lo:hi], limit-i, less)
+				return append(out[:i], best...)
+			}
+		}
+		if j-i > 1 {
+			slices.SortFunc(out[i:j], func(a, b uint32) int { return boolCmp(less, a, b) })
+		}
+		i = j
 	}
 	return out
 }
@@ -301,14 +375,19 @@ func (e *Engine) compareKey(k sortKey, n int) func(a, b uint32) int {
 	case kindString:
 		d := c.dict
 		codes := &c.codes
-		if c.codeCount() <= 4*n+256 {
+		if size := c.codeCount(); size <= maxRankedCodes && size <= 4*n+256 {
 			rank := stringRanks(d)
 			return func(a, b uint32) int {
 				ca, cb := codes.get(a), codes.get(b)
 				if ca == 0 || cb == 0 {
 					return nullsLast(ca == 0, cb == 0)
 				}
-				return sign * cmp.Compare(rank[ca], rank[cb])
+				if int(ca) < len(rank) && int(cb) < len(rank) {
+					return sign * cmp.Compare(rank[ca], rank[cb])
+				}
+				// A value newer than the ranks (written during the query): ranks are
+				// the values' order, so comparing the values agrees with them.
+				return sign * strings.Compare(d.get(ca), d.get(cb))
 			}
 		}
 		return func(a, b uint32) int {
@@ -348,6 +427,11 @@ func (e *Engine) compareKey(k sortKey, n int) func(a, b uint32) int {
 	return func(a, b uint32) int { return 0 }
 }
 
+// maxRankedCodes bounds the dictionaries whose values are ranked before a sort: ranking
+// sorts the whole dictionary, which pays for a big selection of a few values (services)
+// but not for titles, where comparing the few strings a top-N looks at is cheaper.
+const maxRankedCodes = 1 << 16
+
 // stringRanks gives each code of d its position in value order, so that sorting compares
 // integers instead of strings.
 func stringRanks(d *dict) []uint32 {
@@ -371,46 +455,151 @@ func topK(rows []uint32, k int, less func(a, b uint32) bool) []uint32 {
 		slices.SortFunc(out, func(a, b uint32) int { return boolCmp(less, a, b) })
 		return out
 	}
-	if k == 0 {
-		return nil
-	}
-	// h is a max-heap: its root is the worst row kept so far.
-	h := make([]uint32, 0, k)
+	h := newTopHeap(k, less)
 	for _, r := range rows {
-		if len(h) < k {
-			h = append(h, r)
-			for i := len(h) - 1; i > 0; {
-				p := (i - 1) / 2
-				if !less(h[p], h[i]) {
-					break
-				}
-				h[p], h[i] = h[i], h[p]
-				i = p
-			}
-			continue
-		}
-		if !less(r, h[0]) {
-			continue
-		}
-		h[0] = r
-		for i := 0; ; {
-			l, rt, big := 2*i+1, 2*i+2, i
-			if l < k && less(h[big], h[l]) {
-				big = l
-			}
-			if rt < k && less(h[big], h[rt]) {
-				big = rt
-			}
-			if big == i {
+		h.push(r)
+	}
+	return h.sorted()
+}
+
+// topHeap keeps the k smallest rows pushed so far: a max-heap whose root is the worst row
+// kept.
+type topHeap struct {
+	h    []uint32
+	k    int
+	less func(a, b uint32) bool
+}
+
+func newTopHeap(k int, less func(a, b uint32) bool) *topHeap {
+	return &topHeap{h: make([]uint32, 0, k), k: k, less: less}
+}
+
+func (t *topHeap) push(r uint32) {
+	h, less := t.h, t.less
+	if len(h) < t.k {
+		h = append(h, r)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !less(h[p], h[i]) {
 				break
 			}
-			h[i], h[big] = h[big], h[i]
-			i = big
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.h = h
+		return
+	}
+	if t.k == 0 || !less(r, h[0]) {
+		return
+	}
+	h[0] = r
+	for i := 0; ; {
+		l, rt, big := 2*i+1, 2*i+2, i
+		if l < len(h) && less(h[big], h[l]) {
+			big = l
+		}
+		if rt < len(h) && less(h[big], h[rt]) {
+			big = rt
+		}
+		if big == i {
+			break
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+func (t *topHeap) sorted() []uint32 {
+	slices.SortFunc(t.h, func(a, b uint32) int { return boolCmp(t.less, a, b) })
+	return t.h
+}
+
+// sortRows returns the first k of rows in the order of less, a slice of rows at a time. A
+// small k keeps a heap; a large one sorts runs of a slice each, then merges them, so that
+// an export of millions of tickets in the order of a column never holds the lock for
+// more than a slice. Rows whose values change during the sort (a write between slices)
+// may land out of place, never outside the result's rows.
+func sortRows(r *reader, rows []uint32, k int, less func(a, b uint32) bool) ([]uint32, error) {
+	k = min(k, len(rows))
+	if k <= sortHeapMax {
+		h := newTopHeap(k, less)
+		err := r.slices(rows, sliceRows/4, func(part []uint32) {
+			for _, row := range part {
+				h.push(row)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		return h.sorted(), nil
+	}
+	cmpRows := func(a, b uint32) int { return boolCmp(less, a, b) }
+	var runs [][]uint32
+	err := r.slices(rows, sliceRows/4, func(part []uint32) {
+		run := slices.Clone(part)
+		slices.SortFunc(run, cmpRows)
+		runs = append(runs, run)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Merge: a heap of the runs by their first rows.
+	heads := make([]int, len(runs))
+	byHead := func(a, b int) bool { return less(runs[a][heads[a]], runs[b][heads[b]]) }
+	mh := make([]int, 0, len(runs))
+	up := func(i int) {
+		for i > 0 {
+			p := (i - 1) / 2
+			if !byHead(mh[i], mh[p]) {
+				return
+			}
+			mh[i], mh[p] = mh[p], mh[i]
+			i = p
 		}
 	}
-	slices.SortFunc(h, func(a, b uint32) int { return boolCmp(less, a, b) })
-	return h
+	down := func(i int) {
+		for {
+			l, rt, small := 2*i+1, 2*i+2, i
+			if l < len(mh) && byHead(mh[l], mh[small]) {
+				small = l
+			}
+			if rt < len(mh) && byHead(mh[rt], mh[small]) {
+				small = rt
+			}
+			if small == i {
+				return
+			}
+			mh[i], mh[small] = mh[small], mh[i]
+			i = small
+		}
+	}
+	for i := range runs {
+		mh = append(mh, i)
+		up(len(mh) - 1)
+	}
+	out := make([]uint32, 0, k)
+	for len(out) < k && len(mh) > 0 {
+		top := mh[0]
+		out = append(out, runs[top][heads[top]])
+		heads[top]++
+		if heads[top] == len(runs[top]) {
+			mh[0] = mh[len(mh)-1]
+			mh = mh[:len(mh)-1]
+		}
+		if len(mh) > 0 {
+			down(0)
+		}
+		if len(out)%(sliceRows/4) == 0 {
+			if err := r.pause(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
+
+// sortHeapMax is the largest k that sortRows keeps in a heap.
+const sortHeapMax = 4096
 
 func boolCmp(less func(a, b uint32) bool, a, b uint32) int {
 	switch {
@@ -475,10 +664,13 @@ func (e *Engine) columnValues(c *column, rows []uint32) Column {
 
 // markSearch sets marks[i] when row i contains every word of search, ignoring case, in
 // its key or any string or text column held in memory.
-func (e *Engine) markSearch(search string, rows []uint32, marks []bool) {
+func (e *Engine) markSearch(r *reader, search string, rows []uint32, marks []bool) error {
 	words := strings.Fields(strings.ToLower(search))
 	if len(words) == 0 {
-		return
+		return nil
+	}
+	if len(words) > maxSearchWords {
+		return badRequest("the search has %d words; it may have at most %d", len(words), maxSearchWords)
 	}
 	var texts []*column
 	for _, c := range e.cols {
@@ -486,24 +678,40 @@ func (e *Engine) markSearch(search string, rows []uint32, marks []bool) {
 			texts = append(texts, c)
 		}
 	}
-	for i, r := range rows {
-		marks[i] = true
-		for _, w := range words {
-			found := containsFold(e.keys.get(r), w)
-			for _, c := range texts {
-				if found {
-					break
-				}
-				if code := c.codes.get(r); code != 0 {
-					found = containsFold(c.dict.get(code), w)
-				}
-			}
-			if !found {
-				marks[i] = false
-				break
+	// No pause here: the page is read in one hold of the lock, so that its marks and
+	// values agree; it is at most MaxRows rows and maxSearchWords words.
+	for i, row := range rows {
+		if i%4096 == 4095 {
+			if err := r.ctx.Err(); err != nil {
+				return err
 			}
 		}
+		marks[i] = e.matchesAll(row, words, texts)
 	}
+	return nil
+}
+
+// maxSearchWords bounds the words of a search, each of which every row of a page is
+// searched for.
+const maxSearchWords = 32
+
+// matchesAll reports whether row contains every word in its key or one of texts.
+func (e *Engine) matchesAll(row uint32, words []string, texts []*column) bool {
+	for _, w := range words {
+		found := containsFold(e.keys.get(row), w)
+		for _, c := range texts {
+			if found {
+				break
+			}
+			if code := c.codes.get(row); code != 0 {
+				found = containsFold(c.dict.get(code), w)
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // fillDetails reads the detail columns of the output rows from the store.

@@ -87,13 +87,14 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	fresh.timeCol.idx.compact(fresh.timeCol.ms, true)
 	fresh.timeCol.idx.mu.Unlock()
 
-	e.mu.Lock()
+	e.lockWrite()
 	dropped := e.rows - fresh.rows
 	e.rows, e.keys, e.versions = fresh.rows, fresh.keys, fresh.versions
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, fresh.lastLayout, fresh.lastMap
 	e.trimLog = nil
 	e.gen.Add(1)
+	e.shape.Add(1) // other row numbers: a query under way starts again
 	e.mu.Unlock()
 	e.cache.mu.Lock()
 	e.cache.entries = nil

@@ -15,6 +15,9 @@ const maxDepth = 100
 // Parse reads a filter expression. Empty or blank text is no filter: (nil, nil). Any
 // problem is an *Error with the byte offset of the offending token.
 func Parse(text string) (Expr, error) {
+	if len(text) > MaxLength {
+		return nil, &Error{Pos: MaxLength, Msg: fmt.Sprintf("the filter is %d bytes long; a filter may be at most %d bytes (64 KiB)", len(text), MaxLength)}
+	}
 	p := &parser{lex: lexer{src: text}}
 	if err := p.advance(); err != nil {
 		return nil, err

@@ -70,12 +70,22 @@ func (env *Env) Where(q *Query) (filter.Expr, error) {
 	if q.NoDefaultFilter {
 		def = nil
 	}
-	return filter.All(def, adhoc, own), nil
+	where := filter.All(def, adhoc, own)
+	if err := filter.Limit(where); err != nil {
+		return nil, invalidf("filter: %w", err)
+	}
+	return where, nil
 }
 
 // ValidateFilter parses and checks a filter expression as a query would, for the editor's
 // live validation. It returns nil or a *filter.Error with the position.
 func (env *Env) ValidateFilter(text string) error {
-	_, err := checked(env.Schema, text)
-	return err
+	e, err := checked(env.Schema, text)
+	if err != nil {
+		return err
+	}
+	if err := filter.Limit(e); err != nil {
+		return &filter.Error{Msg: err.Error()}
+	}
+	return nil
 }
