@@ -506,6 +506,7 @@ func (e *Engine) Values(ctx context.Context, req ValuesRequest) (*ValuesResult, 
 	case limit == 0:
 		limit = 100
 	}
+	limit = min(limit, MaxRows)
 	var res *ValuesResult
 	err := e.read(ctx, func(r *reader) error {
 		col, ok := e.byName[req.Field]

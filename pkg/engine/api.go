@@ -112,6 +112,9 @@ type TicketsResult struct {
 	Matches []bool
 	// Total is the number of tickets in scope, of which Rows shows the first Limit.
 	Total int
+	// Capped is set when the request asked for more rows than MaxRows, the most a result
+	// holds.
+	Capped bool
 }
 
 // StatsRequest asks for the single stats.

@@ -172,7 +172,7 @@ func checkQueries(t *testing.T, ctx context.Context, e *Engine, ref *reference, 
 	if preq.Limit == 0 {
 		preq.Limit = 1 << 30
 	}
-	want := ref.tickets(preq)
+	want := ref.ticketPages(preq)
 	if got := joinPages(pages); !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: %d ticket pages of %d sorted by %v, limit %d: %s", describe(sc), len(pages), pageSize, treq.Sort, treq.Limit, firstDifference(got, want))
 	}

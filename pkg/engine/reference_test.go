@@ -556,6 +556,15 @@ func (r *reference) movers(req MoversRequest) *MoversResult {
 }
 
 func (r *reference) tickets(req TicketsRequest) *TicketsResult {
+	return r.ticketsUpTo(req, MaxRows)
+}
+
+// ticketPages is what TicketPages gives, put together: every row up to the limit.
+func (r *reference) ticketPages(req TicketsRequest) *TicketsResult {
+	return r.ticketsUpTo(req, math.MaxInt)
+}
+
+func (r *reference) ticketsUpTo(req TicketsRequest, most int) *TicketsResult {
 	ts := r.scope(&req.Scope)
 	timeField := req.TimeField
 	if timeField == "" {
@@ -603,8 +612,8 @@ func (r *reference) tickets(req TicketsRequest) *TicketsResult {
 	if limit == 0 {
 		limit = r.s.Table.Limit
 	}
-	res := &TicketsResult{Total: len(ts)}
-	ts = ts[:min(limit, len(ts))]
+	res := &TicketsResult{Total: len(ts), Capped: limit > most}
+	ts = ts[:min(limit, most, len(ts))]
 	cols := req.Columns
 	if len(cols) == 0 {
 		cols = r.s.TableColumns()

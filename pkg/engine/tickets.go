@@ -45,6 +45,7 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	case limit == 0:
 		limit = defaultLimit
 	}
+	capped := limit > MaxRows
 	limit = min(limit, MaxRows)
 	var res *TicketsResult
 	var keys []string
@@ -67,6 +68,7 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	if err != nil {
 		return nil, err
 	}
+	res.Capped = capped
 	// The store is read without the lock: a slow disk must not hold up writers.
 	if err := e.fillDetails(ctx, res, plan.cols, plan.details, keys); err != nil {
 		return nil, err

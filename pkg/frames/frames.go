@@ -185,14 +185,36 @@ func (b Builder) Tickets(res *engine.TicketsResult, search string) data.Frames {
 		PreferredVisualization: data.VisTypeTable,
 		Custom:                 map[string]int{"total": res.Total},
 	}
-	if n := len(match); res.Total > n {
-		meta.Notices = []data.Notice{{
-			Severity: data.NoticeSeverityInfo,
-			Text:     fmt.Sprintf("Showing %d of %d tickets; narrow the filter or raise the limit to see more.", n, res.Total),
-		}}
-	}
+	meta.Notices = rowsNotice(res, len(match))
 	fr.SetMeta(meta)
 	return data.Frames{fr}
+}
+
+// rowsNotice says, when a frame shows n of more tickets, how to see the others.
+func rowsNotice(res *engine.TicketsResult, n int) []data.Notice {
+	switch {
+	case res.Total <= n:
+		return nil
+	case res.Capped:
+		return []data.Notice{{
+			Severity: data.NoticeSeverityWarning,
+			Text: fmt.Sprintf("Showing %d of %d tickets, the most a panel receives (%d left out); the export (the table's download links, or spacetime query --format tsv) gives all of them.",
+				n, res.Total, res.Total-n),
+		}}
+	}
+	return []data.Notice{{
+		Severity: data.NoticeSeverityInfo,
+		Text:     fmt.Sprintf("Showing %d of %d tickets; narrow the filter or raise the limit to see more.", n, res.Total),
+	}}
+}
+
+// capNotice is rowsNotice for a frame whose shortness the panel shows by itself (a logs
+// panel shows its line limit): only a result cut at MaxRows says so.
+func capNotice(res *engine.TicketsResult, n int) []data.Notice {
+	if !res.Capped {
+		return nil
+	}
+	return rowsNotice(res, n)
 }
 
 // column makes a nullable field of the column's type with the schema's field config.

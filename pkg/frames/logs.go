@@ -130,6 +130,7 @@ func (b Builder) Logs(res *engine.TicketsResult, opts LogsOptions) data.Frames {
 		TypeVersion:            logsTypeVersion,
 		PreferredVisualization: data.VisTypeLogs,
 		Custom:                 custom,
+		Notices:                capNotice(res, len(times)),
 	})
 	return data.Frames{fr}
 }
