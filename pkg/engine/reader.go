@@ -26,7 +26,8 @@ import (
 // query's first look at the dictionary. Two changes are of another kind: a number column
 // that outgrows its dictionary turns into plain floats, and Trim swaps every column for
 // new ones with other row numbers. Both bump the engine's shape; a query that finds the
-// shape changed after a pause starts again from the beginning.
+// shape changed after a pause starts again from the beginning, and its last attempt
+// keeps the lock throughout (both changes are rare: once per column, and hourly).
 
 // sliceRows is how many rows a slice of a cheap loop (counting, bucketing, gathering)
 // covers: tens of microseconds of work.
@@ -55,6 +56,8 @@ type reader struct {
 	ctx   context.Context
 	shape uint64
 	held  bool
+	// keep holds the lock through every pause.
+	keep bool
 }
 
 // read runs fn under the read lock, with the query's deadline bounded by MaxQueryTime,
@@ -62,18 +65,21 @@ type reader struct {
 func (e *Engine) read(ctx context.Context, fn func(r *reader) error) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, e.opts.MaxQueryTime, errQueryTime)
 	defer cancel()
-	var err error
-	for range 4 {
-		r := &reader{e: e, ctx: ctx}
+	for attempt := 1; ; attempt++ {
+		// The last attempt keeps the lock from start to end: the shape cannot change
+		// under it, so a query finishes however often the columns change form.
+		r := &reader{e: e, ctx: ctx, keep: attempt == maxAttempts}
 		r.lock()
-		err = fn(r)
+		err := fn(r)
 		r.unlock()
 		if !errors.Is(err, errShapeChanged) {
 			return r.explain(err)
 		}
 	}
-	return fmt.Errorf("the tickets were reorganized while the query ran, four times in a row; try again: %w", err)
 }
+
+// maxAttempts is how many times a query starts when the columns change form under it.
+const maxAttempts = 3
 
 func (r *reader) lock() {
 	r.e.mu.RLock()
@@ -94,7 +100,7 @@ func (r *reader) pause() error {
 	if h := r.e.opts.onSlice; h != nil {
 		h()
 	}
-	if r.e.writers.Load() > 0 {
+	if r.e.writers.Load() > 0 && !r.keep {
 		r.e.mu.RUnlock()
 		r.e.mu.RLock()
 	}

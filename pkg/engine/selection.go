@@ -64,6 +64,11 @@ func (c *selCache) get(r *reader, key selKey, gen uint64, compute func() ([]uint
 			select {
 			case <-en.done:
 			default:
+				if r.keep {
+					// A reader that keeps the lock cannot wait for one that may need
+					// a writer to go first.
+					return compute()
+				}
 				if err := r.wait(en.done); err != nil {
 					return nil, err
 				}
