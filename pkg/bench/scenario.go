@@ -72,3 +72,46 @@ func Drilldown(to time.Time, window time.Duration, service, regionRegex string) 
 	}
 	return out
 }
+
+// Investigation returns the nine refreshes of a harder drill-down over [to-window, to),
+// with the kinds of filter that cost most: a regular expression, a negation, a union
+// with a text predicate on the titles, and searches. Each refresh keeps the filters of
+// the one before (cumulative), as a responder's clicks do, until the last one starts over.
+func Investigation(to time.Time, window time.Duration, service, regionRegex string) []Refresh {
+	from := to.Add(-window)
+	sev := filter.AdHocFilter{Key: "severity", Operator: "<=", Value: "2"}
+	svc := filter.AdHocFilter{Key: "service", Operator: "=", Value: service}
+	reg := filter.AdHocFilter{Key: "region", Operator: "=~", Value: regionRegex}
+	notResolved := `not status in ("resolved", "closed")`
+	union := `(category = "Performance" or title contains "error")`
+	steps := []struct {
+		name   string
+		adhoc  []filter.AdHocFilter
+		expr   string
+		search string
+		zoom   bool
+	}{
+		{"no filter", nil, "", "", false},
+		{"negation", nil, notResolved, "", false},
+		{"+severity", []filter.AdHocFilter{sev}, notResolved, "", false},
+		{"+union with a title test", []filter.AdHocFilter{sev}, notResolved + " and " + union, "", false},
+		{"+service", []filter.AdHocFilter{sev, svc}, notResolved + " and " + union, "", false},
+		{"+region regex", []filter.AdHocFilter{sev, svc, reg}, notResolved + " and " + union, "", false},
+		{"+search", []filter.AdHocFilter{sev, svc, reg}, notResolved + " and " + union, "timeout", false},
+		{"zoom to the last tenth", []filter.AdHocFilter{sev, svc, reg}, notResolved + " and " + union, "timeout", true},
+		{"start over: a title regex", nil, `title =~ "(?i)disk|memory"`, "latency", false},
+	}
+	out := make([]Refresh, len(steps))
+	for i, s := range steps {
+		qs := Panels(s.adhoc, s.search)
+		for j := range qs {
+			qs[j].Filter = s.expr
+		}
+		r := Refresh{Name: s.name, From: from, To: to, Queries: qs}
+		if s.zoom {
+			r.From = to.Add(-window / 10)
+		}
+		out[i] = r
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,79 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 		runtime.KeepAlive(e)
 	}
+}
+
+// BenchmarkPasses runs passes of a workload (the nine refreshes of a drill-down, seven
+// panels each) and reports the median, 95th percentile and longest pass, warm (the
+// selection cache kept from pass to pass, as when nothing is written between two
+// refreshes) and without reuse (dropped before each pass, as after a write). One
+// iteration is one pass: -benchtime 40x gives 40 passes.
+//
+//	go test -run '^$' -bench Passes -benchtime 40x ./pkg/engine
+//	SPACETIME_BENCH_10M=1 go test -run '^$' -bench Passes -benchtime 40x -timeout 30m ./pkg/engine
+func BenchmarkPasses(b *testing.B) {
+	for _, n := range benchSizes() {
+		e, env := loadedEngine(b, n)
+		service, region := focus(b, e)
+		ctx := context.Background()
+		end := benchEnd.Add(time.Minute)
+		for _, wl := range []struct {
+			name      string
+			refreshes func(time.Duration) []bench.Refresh
+		}{
+			{"drilldown", func(w time.Duration) []bench.Refresh { return bench.Drilldown(end, w, service, region) }},
+			{"investigation", func(w time.Duration) []bench.Refresh { return bench.Investigation(end, w, service, region) }},
+		} {
+			for _, w := range []struct {
+				name   string
+				window time.Duration
+			}{{"7d", 7 * 24 * time.Hour}, {"all", gen.DefaultSpan + time.Minute}} {
+				var panels []panel
+				for _, rf := range wl.refreshes(w.window) {
+					panels = append(panels, prepare(b, e, env, rf)...)
+				}
+				pass := func() {
+					for _, p := range panels {
+						if err := p(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				for _, warm := range []bool{true, false} {
+					mode := "warm"
+					if !warm {
+						mode = "noreuse"
+					}
+					b.Run(fmt.Sprintf("tickets=%d/%s/range=%s/%s", n, wl.name, w.name, mode), func(b *testing.B) {
+						engine.DropCaches(e)
+						pass() // the first pass fills the cache, in both modes
+						var took []time.Duration
+						for b.Loop() {
+							if !warm {
+								engine.DropCaches(e)
+							}
+							start := time.Now()
+							pass()
+							took = append(took, time.Since(start))
+						}
+						reportPasses(b, took)
+					})
+				}
+			}
+		}
+		runtime.KeepAlive(e)
+	}
+}
+
+// reportPasses reports the median, 95th percentile and longest of the passes, in ms.
+func reportPasses(b *testing.B, took []time.Duration) {
+	slices.Sort(took)
+	at := func(q float64) float64 {
+		return float64(took[min(len(took)-1, int(q*float64(len(took))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.5), "ms-median")
+	b.ReportMetric(at(0.95), "ms-p95")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "ms-max")
 }
 
 // BenchmarkChange measures the queries about change on a fresh cache, as an alert rule

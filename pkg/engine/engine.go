@@ -116,6 +116,8 @@ type Engine struct {
 	indexMu sync.Mutex
 
 	cache *selCache
+	// memos keeps the answers of string tests on big dictionaries across queries.
+	memos *memoCache
 
 	syncMu sync.Mutex
 	cursor store.Cursor
@@ -165,6 +167,7 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 		byName:  make(map[string]*column, len(s.Columns)),
 		layouts: map[string]*layoutMap{},
 		cache:   newSelCache(opts.SelectionCache),
+		memos:   newMemoCache(),
 	}
 	if s.Version != "" {
 		e.versions = []int64{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -76,6 +77,22 @@ func (p *orPlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	return subtract(in, rest, own)
 }
 
+// publishMemos adds the answers a plan found to the engine's shared memos.
+func publishMemos(p planNode) {
+	switch n := p.(type) {
+	case *andPlan:
+		for _, t := range n.terms {
+			publishMemos(t)
+		}
+	case *orPlan:
+		for _, t := range n.terms {
+			publishMemos(t)
+		}
+	case *codePlan:
+		n.memo.publish()
+	}
+}
+
 // leaves is the number of tests in a plan: a row may meet every one of them, so it sizes
 // the slices a plan filters at a time.
 func leaves(p planNode) int {
@@ -133,7 +150,7 @@ func (p constPlan) filter(in []uint32, own bool) ([]uint32, bool) {
 }
 
 // codePlan tests a dictionary-coded column. Codes are tested on first sight by test,
-// which already includes the negation, and the answer is remembered in memo.
+// the positive test (neg applies after it), and the answer is remembered in memo.
 type codePlan struct {
 	codes *codeVec
 	memo  codeMemo
@@ -160,53 +177,6 @@ func (p *codePlan) filter(in []uint32, own bool) ([]uint32, bool) {
 	return out, true
 }
 
-// codeMemo remembers a test's answer per dictionary code (0 not yet known, 1 fails, 2
-// passes) in pages allocated when one of their codes is first seen. A test on a column
-// of millions of distinct values (titles) then costs what the rows it looks at touch,
-// not the size of the dictionary, and a filter that is compiled but answered from the
-// selection cache costs nothing. Pages come out of the query's memory budget; once it is
-// spent, codes of pages not yet allocated are tested on every sight instead.
-type codeMemo struct {
-	pages  [][]uint8
-	budget *memBudget
-}
-
-const (
-	memoShift = 12
-	memoPage  = 1 << memoShift
-)
-
-// page returns the page of code, or nil when the budget allows no new one.
-func (m *codeMemo) page(code uint32) []uint8 {
-	i := int(code >> memoShift)
-	if i < len(m.pages) && m.pages[i] != nil {
-		return m.pages[i]
-	}
-	if !m.budget.take(memoPage) {
-		return nil
-	}
-	if i >= len(m.pages) {
-		m.pages = append(m.pages, make([][]uint8, i+1-len(m.pages))...)
-	}
-	m.pages[i] = make([]uint8, memoPage)
-	return m.pages[i]
-}
-
-// memBudget is the memory one query may spend on the tables of its filter.
-type memBudget struct{ left int }
-
-// maxFilterMemory bounds the memo pages of one query's filter: 64 MiB holds the answers
-// of 64 million codes, far more than any dashboard filter touches.
-const maxFilterMemory = 64 << 20
-
-func (b *memBudget) take(n int) bool {
-	if b == nil || b.left < n {
-		return false
-	}
-	b.left -= n
-	return true
-}
-
 // runCodes appends the rows that pass to out, which has room for all of in (and may be
 // in itself: a row is written at or before the place it was read from). The loops are
 // branch-free: a selection near half the rows would otherwise mispredict every other row.
@@ -228,6 +198,11 @@ func runCodes[T uint8 | uint16 | uint32](p *codePlan, codes []T, in, out []uint3
 		}
 		return out[:n]
 	}
+	// The memo holds the test's own answer (1 fails, 2 passes); a negation swaps them.
+	flip := uint8(0)
+	if p.neg {
+		flip = 3
+	}
 	var cur []uint8 // the page of the code seen last: runs of one page are common
 	curPage := ^uint32(0)
 	for _, r := range in {
@@ -242,9 +217,10 @@ func runCodes[T uint8 | uint16 | uint32](p *codePlan, codes []T, in, out []uint3
 		} else if k = cur[c&(memoPage-1)]; k == 0 {
 			k = 1 + b2u8(p.test(c))
 			cur[c&(memoPage-1)] = k
+			p.memo.filled(c)
 		}
 		out[n] = r
-		n += int(k >> 1)
+		n += int((k ^ flip) >> 1)
 	}
 	return out[:n]
 }
@@ -478,12 +454,11 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 		if op == filter.Match {
 			weight = 4
 		}
+		pos := *n
+		pos.Op = op
 		return c.codeTest(col, func(code uint32) bool {
-			if code == 0 {
-				return neg
-			}
-			return test(d.get(code)) != neg
-		}, weight), nil
+			return code != 0 && test(d.get(code))
+		}, neg, weight, pos.String()), nil
 	case kindNumber:
 		if n.Value.Kind != filter.LitNumber {
 			return nil, badRequest("filter: %s is a number field; %s is not a number (the filter was not checked)", col.name, n.Value.String())
@@ -511,19 +486,24 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 	return nil, badRequest("filter: cannot compare %s", col.name)
 }
 
-func (c compiler) codeTest(col *column, test func(uint32) bool, weight int) planNode {
-	return &codePlan{codes: &col.codes, memo: codeMemo{budget: c.budget}, test: test, weight: weight}
+// codeTest tests a coded column with test, the positive test of each code (false for
+// the null code 0), negated when neg is set. A test on a big dictionary named by share
+// keeps its answers in the engine's memo cache across queries: the answer for a value
+// never changes, so the next query (after a write, say) tests only new values.
+func (c compiler) codeTest(col *column, test func(uint32) bool, neg bool, weight int, share string) planNode {
+	p := &codePlan{codes: &col.codes, memo: codeMemo{budget: c.budget}, test: test, neg: neg, weight: weight}
+	if share != "" && col.codeCount() > memoPage {
+		p.memo.shared = c.e.memos.get(col.name + "\x00" + share)
+	}
+	return p
 }
 
 func (c compiler) numberPlan(col *column, test func(float64) bool, neg bool) planNode {
 	if col.coded() {
 		// col.nums is read at each test: it grows between two slices of a query.
 		return c.codeTest(col, func(code uint32) bool {
-			if code == 0 {
-				return neg
-			}
-			return test(col.nums[code]) != neg
-		}, 1)
+			return code != 0 && test(col.nums[code])
+		}, neg, 1, "")
 	}
 	raw := col.raw
 	return &rowPlan{test: func(r uint32) bool {
@@ -567,6 +547,9 @@ func stringTest(op filter.Op, n *filter.Compare) (func(string) bool, error) {
 			if re, err = regexp.Compile(lit); err != nil {
 				return nil, badRequest("filter: invalid regular expression %q: %v", lit, err)
 			}
+		}
+		if m := literalMatch(re); m != nil {
+			return m, nil
 		}
 		return re.MatchString, nil
 	case filter.Contains:
@@ -665,7 +648,7 @@ func (c compiler) in(n *filter.In, neg bool) (planNode, error) {
 				return &codePlan{codes: &col.codes, one: true, oneCode: code, neg: neg, weight: 1}, nil
 			}
 		}
-		return c.codeTest(col, func(code uint32) bool { return codes[code] != neg }, 1), nil
+		return c.codeTest(col, func(code uint32) bool { return codes[code] }, neg, 1, ""), nil
 	case kindNumber:
 		set := map[float64]bool{}
 		for _, v := range n.Values {
@@ -695,6 +678,64 @@ func litKindFor(col *column) filter.LitKind {
 		return filter.LitBool
 	}
 	return filter.LitString
+}
+
+// literalMatch answers a regular expression that is only a word or a choice of words,
+// such as "(?i)disk|memory" (what a search box or an ad hoc "=~" filter usually holds),
+// by looking for the words in the text, which is many times faster than running the
+// expression's machine on every distinct title. It returns nil for any other expression.
+// With (?i), it answers ASCII text only and leaves other text to the expression, whose
+// case folding (Unicode's simple folding) a lower-cased search does not match exactly.
+func literalMatch(re *regexp.Regexp) func(string) bool {
+	tree, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	tree = tree.Simplify()
+	var words []*syntax.Regexp
+	switch tree.Op {
+	case syntax.OpLiteral:
+		words = []*syntax.Regexp{tree}
+	case syntax.OpAlternate:
+		words = tree.Sub
+	default:
+		return nil
+	}
+	fold := words[0].Flags&syntax.FoldCase != 0
+	lits := make([]string, len(words))
+	for i, w := range words {
+		if w.Op != syntax.OpLiteral || (w.Flags&syntax.FoldCase != 0) != fold {
+			return nil
+		}
+		lits[i] = string(w.Rune)
+		if fold {
+			if !isASCII(lits[i]) {
+				return nil
+			}
+			lits[i] = strings.ToLower(lits[i])
+		}
+	}
+	if !fold {
+		return func(s string) bool {
+			for _, l := range lits {
+				if strings.Contains(s, l) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return func(s string) bool {
+		if !isASCII(s) {
+			return re.MatchString(s)
+		}
+		for _, l := range lits {
+			if containsFold(s, l) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // containsFold reports whether s contains sub, ignoring case; sub is already lower case.

@@ -272,6 +272,7 @@ func (r *reader) filter(plan planNode, in []uint32) ([]uint32, error) {
 	if err != nil {
 		return nil, err
 	}
+	publishMemos(plan)
 	return out, nil
 }
 

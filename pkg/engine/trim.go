@@ -95,6 +95,7 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	e.trimLog = nil
 	e.gen.Add(1)
 	e.shape.Add(1) // other row numbers: a query under way starts again
+	e.memos.reset() // the new dictionaries have other codes
 	e.mu.Unlock()
 	e.cache.mu.Lock()
 	e.cache.entries = nil
