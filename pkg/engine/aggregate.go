@@ -68,7 +68,7 @@ func newGrouping(r *reader, col *column, rows []uint32) (*grouping, error) {
 	ids := map[float64]uint32{}
 	g.vals = []float64{math.NaN()}
 	g.posGroup = make([]uint32, 0, len(rows))
-	err := r.slices(rows, sliceRows, func(part []uint32) {
+	err := r.slices(rows, chunkRows, func(part []uint32) {
 		raw := col.raw
 		for _, row := range part {
 			f := raw[row]
@@ -111,7 +111,7 @@ func (g *grouping) countsIn(r *reader, rows []uint32, a, b int) ([]int64, error)
 		return out, r.ctx.Err()
 	}
 	var scratch []int64
-	err := r.slices(rows[a:b], sliceRows, func(part []uint32) {
+	err := r.slices(rows[a:b], chunkRows, func(part []uint32) {
 		out = fit(out, g.size())
 		switch c := &g.col.codes; c.width {
 		case 1:
@@ -135,9 +135,10 @@ func fit[T any](s []T, n int) []T {
 
 // countCodes adds one per row to out[code]. Long runs of one code (a selection of one
 // service) would make each increment wait for the previous one; four sets of counters
-// break that chain. scratch holds them from one call to the next.
+// break that chain, where there are few codes for the rows (clearing them costs a pass
+// over them). scratch holds them from one call to the next.
 func countCodes[T uint8 | uint16 | uint32](codes []T, rows []uint32, out, scratch []int64) []int64 {
-	if len(rows) < 4096 || len(out) > 1<<16 {
+	if len(rows) < 4096 || 4*len(out) > len(rows) {
 		for _, r := range rows {
 			out[codes[r]]++
 		}
@@ -165,12 +166,21 @@ func countCodes[T uint8 | uint16 | uint32](codes []T, rows []uint32, out, scratc
 
 // label formats a group's value as the results show it, and whether it is null.
 func (g *grouping) label(id uint32) (string, bool) {
+	v, null := g.labelView(id)
+	if g.col.kind == kindString {
+		v = strings.Clone(v) // results outlive the lock
+	}
+	return v, null
+}
+
+// labelView is label without the copy: a string of the dictionary, valid under the lock.
+func (g *grouping) labelView(id uint32) (string, bool) {
 	if id == 0 {
 		return "", true
 	}
 	switch g.col.kind {
 	case kindString:
-		return strings.Clone(g.col.dict.get(id)), false
+		return g.col.dict.get(id), false
 	case kindBool:
 		return strconv.FormatBool(id == boolTrue), false
 	}
@@ -198,27 +208,64 @@ func (g *grouping) compareValues(a, b uint32) int {
 	return cmp.Compare(g.number(a), g.number(b))
 }
 
-// ranked returns the groups with a count, by count descending, then by value, null last.
-func (g *grouping) ranked(counts []int64) []uint32 {
-	var ids []uint32
-	for id, n := range counts {
-		if n > 0 {
-			ids = append(ids, uint32(id))
+// top returns the k groups with the most rows (ties by value, null last) among those
+// with a count that keep accepts (nil: all), in that order, and how many more there are.
+// It keeps a heap of k and reads the groups a slice at a time: a field of a million
+// values (titles) is ranked without sorting them all under the lock.
+func (g *grouping) top(r *reader, counts []int64, k int, keep func(id uint32) bool) ([]uint32, int, error) {
+	h := newTopHeap(k, func(a, b uint32) bool { return g.ranksBefore(counts, a, b) })
+	n := 0
+	const chunk = 512 // a push may compare values up the heap
+	for lo := 0; lo < len(counts); lo += chunk {
+		pushed := 0
+		for id := lo; id < min(lo+chunk, len(counts)); id++ {
+			if counts[id] > 0 && (keep == nil || keep(uint32(id))) {
+				h.push(uint32(id))
+				pushed++
+			}
+		}
+		n += pushed
+		if err := r.tick(chunk + pushed*pushWork); err != nil {
+			return nil, 0, err
 		}
 	}
-	slices.SortFunc(ids, func(a, b uint32) int {
-		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
-			return c
+	ids := h.sorted()
+	return ids, n - len(ids), nil
+}
+
+// pushWork is what a push into a heap of groups or rows counts for in a query's work:
+// it compares values, strings among them, up the heap.
+const pushWork = 16
+
+// labels returns the labels of the groups ids, a slice at a time.
+func (g *grouping) labels(r *reader, ids []uint32) ([]string, []bool, error) {
+	vals, nulls := make([]string, len(ids)), make([]bool, len(ids))
+	for lo := 0; lo < len(ids); lo += chunkRows / 4 {
+		hi := min(lo+chunkRows/4, len(ids))
+		for i := lo; i < hi; i++ {
+			vals[i], nulls[i] = g.label(ids[i])
 		}
-		switch {
-		case a == 0:
-			return 1
-		case b == 0:
-			return -1
+		if err := r.tick((hi - lo) * pushWork); err != nil {
+			return nil, nil, err
 		}
-		return g.compareValues(a, b)
-	})
-	return ids
+	}
+	return vals, nulls, nil
+}
+
+// ranksBefore orders groups by count descending, then by value, null last.
+func (g *grouping) ranksBefore(counts []int64, a, b uint32) bool {
+	if counts[a] != counts[b] {
+		return counts[a] > counts[b]
+	}
+	switch {
+	case a == b:
+		return false
+	case a == 0:
+		return false
+	case b == 0:
+		return true
+	}
+	return g.compareValues(a, b) < 0
 }
 
 func topOrDefault(top int) (int, error) {
@@ -294,8 +341,11 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 	if err != nil {
 		return nil, err
 	}
-	ranked := g.ranked(totals)
-	kept := min(len(ranked), top)
+	keptIDs, more, err := g.top(r, totals, top, nil)
+	if err != nil {
+		return nil, err
+	}
+	kept := len(keptIDs)
 	if cells := (kept + 1) * int(n); cells > maxCells {
 		return nil, fmt.Errorf("%w: %d series of %d buckets are more than the %d values a counts query may return; lower top or choose a wider bucket", ErrTooExpensive, kept+1, n, maxCells)
 	}
@@ -304,7 +354,6 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 	for i := range series {
 		series[i] = other
 	}
-	keptIDs := ranked[:kept]
 	if split.kind == kindNumber {
 		// A number is a scale (severity, priority): series in value order read 1, 2, 3
 		// in the legend and stack the same way at every refresh, however large each is
@@ -326,21 +375,21 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 		res.Series = append(res.Series, Series{Name: name, Null: null})
 	}
 	nSeries := kept
-	if len(ranked) > kept {
+	if more > 0 {
 		nSeries++
 		res.Series = append(res.Series, Series{Name: OtherName})
 	}
 	flat := make([]int64, (nSeries+1)*int(n)) // a spare series for values new since the totals
 	if g.posGroup != nil {
 		pos := 0
-		err = r.slices(sel.rows, sliceRows, func(part []uint32) {
+		err = r.slices(sel.rows, chunkRows, func(part []uint32) {
 			bk.walk(part, ms, func(i, b int) {
 				flat[int(series[g.posGroup[pos+i]])*int(n)+b]++
 			})
 			pos += len(part)
 		})
 	} else {
-		err = r.slices(sel.rows, sliceRows, func(part []uint32) {
+		err = r.slices(sel.rows, chunkRows, func(part []uint32) {
 			// A value that arrived after the totals were counted goes to "other".
 			for len(series) < g.size() {
 				series = append(series, int32(nSeries))
@@ -404,15 +453,15 @@ func (bk buckets) count(r *reader, rows []uint32, ms []int64) ([]int64, error) {
 			k := prev + sort.Search(len(rest), func(i int) bool { return ms[rest[i]] >= end })
 			out[b] = int64(k - prev)
 			prev = k
-			if b%1024 == 1023 {
-				if err := r.pause(); err != nil {
+			if b%256 == 255 {
+				if err := r.tick(256 * 24); err != nil {
 					return nil, err
 				}
 			}
 		}
 		return out, nil
 	}
-	err := r.slices(rows, sliceRows, func(part []uint32) {
+	err := r.slices(rows, chunkRows, func(part []uint32) {
 		bk.walk(part, ms, func(_ int, b int) { out[b]++ })
 	})
 	return out, err
@@ -477,19 +526,22 @@ func (e *Engine) Breakdown(ctx context.Context, req BreakdownRequest) (*Breakdow
 		if err != nil {
 			return err
 		}
-		ranked := g.ranked(counts)
+		ids, more, err := g.top(r, counts, top, nil)
+		if err != nil {
+			return err
+		}
+		vals, nulls, err := g.labels(r, ids)
+		if err != nil {
+			return err
+		}
 		res = &BreakdownResult{Field: col.name, Total: int64(len(sel.rows))}
-		for i, id := range ranked {
-			if i == top {
-				var rest int64
-				for _, id := range ranked[top:] {
-					rest += counts[id]
-				}
-				res.Buckets = append(res.Buckets, Bucket{Value: OtherName, Other: true, Count: rest})
-				break
-			}
-			v, null := g.label(id)
-			res.Buckets = append(res.Buckets, Bucket{Value: v, Null: null, Count: counts[id]})
+		rest := res.Total
+		for i, id := range ids {
+			res.Buckets = append(res.Buckets, Bucket{Value: vals[i], Null: nulls[i], Count: counts[id]})
+			rest -= counts[id]
+		}
+		if more > 0 {
+			res.Buckets = append(res.Buckets, Bucket{Value: OtherName, Other: true, Count: rest})
 		}
 		return nil
 	})
@@ -530,17 +582,24 @@ func (e *Engine) Values(ctx context.Context, req ValuesRequest) (*ValuesResult, 
 		if err != nil {
 			return err
 		}
-		prefix := strings.ToLower(req.Prefix)
+		var keep func(id uint32) bool
+		if prefix := strings.ToLower(req.Prefix); prefix != "" {
+			keep = func(id uint32) bool {
+				v, null := g.labelView(id)
+				return !null && hasPrefixFold(v, prefix)
+			}
+		}
+		ids, _, err := g.top(r, counts, limit, keep)
+		if err != nil {
+			return err
+		}
+		vals, nulls, err := g.labels(r, ids)
+		if err != nil {
+			return err
+		}
 		res = &ValuesResult{Field: col.name}
-		for _, id := range g.ranked(counts) {
-			if len(res.Values) == limit {
-				break
-			}
-			v, null := g.label(id)
-			if prefix != "" && (null || !hasPrefixFold(v, prefix)) {
-				continue
-			}
-			res.Values = append(res.Values, Bucket{Value: v, Null: null, Count: counts[id]})
+		for i, id := range ids {
+			res.Values = append(res.Values, Bucket{Value: vals[i], Null: nulls[i], Count: counts[id]})
 		}
 		return nil
 	})
@@ -554,7 +613,7 @@ func (e *Engine) keyValues(r *reader, rows []uint32, prefix string, limit int) (
 	keys := e.keys
 	byKey := func(a, b uint32) bool { return keys.get(a) < keys.get(b) }
 	var matching []uint32
-	err := r.slices(rows, sliceRows, func(part []uint32) {
+	err := r.slices(rows, chunkRows, func(part []uint32) {
 		for _, row := range part {
 			if hasPrefixFold(keys.get(row), prefix) {
 				matching = append(matching, row)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -92,7 +91,7 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 	if split == nil {
 		// The times are copied a slice at a time: the sweep then runs without the lock.
 		times := make([]int64, 0, len(rows))
-		err := r.slices(rows, sliceRows, func(part []uint32) {
+		err := r.slices(rows, chunkRows, func(part []uint32) {
 			for _, row := range part {
 				times = append(times, ms[row])
 			}
@@ -100,7 +99,7 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 		if err != nil {
 			return nil, err
 		}
-		slices.Sort(times) // in order already, unless a time changed during the query
+		sortIfNeeded(times)
 		res.Series = []SpikeSeries{sw.series(times)}
 		return res, nil
 	}
@@ -114,8 +113,11 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 	if err != nil {
 		return nil, err
 	}
-	ranked := g.ranked(totals)
-	kept := min(len(ranked), top)
+	ranked, _, err := g.top(r, totals, top, nil)
+	if err != nil {
+		return nil, err
+	}
+	kept := len(ranked)
 	if cells := (kept + 1) * pts.n * 5; cells > maxCells {
 		return nil, fmt.Errorf("%w: %d series of %d points are more than a spike query may return; lower top or choose a wider step", ErrTooExpensive, kept+1, pts.n)
 	}
@@ -123,13 +125,13 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 	for i := range seriesOf {
 		seriesOf[i] = int32(kept) // the rest: other
 	}
-	for i, id := range ranked[:kept] {
+	for i, id := range ranked {
 		seriesOf[id] = int32(i)
 	}
 	// Each series gets its rows' times, in time order since the selection is.
 	times := make([][]int64, kept+1)
 	pos := 0
-	err = r.slices(rows, sliceRows, func(part []uint32) {
+	err = r.slices(rows, chunkRows, func(part []uint32) {
 		for len(seriesOf) < g.size() {
 			seriesOf = append(seriesOf, int32(kept)) // a value new since the totals
 		}
@@ -142,8 +144,8 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 	if err != nil {
 		return nil, err
 	}
-	for i, id := range ranked[:kept] {
-		slices.Sort(times[i])
+	for i, id := range ranked {
+		sortIfNeeded(times[i])
 		s := sw.series(times[i])
 		s.Name, s.Null = g.label(id)
 		res.Series = append(res.Series, s)
@@ -151,12 +153,19 @@ func (e *Engine) spike(r *reader, req *SpikeRequest, pts spikePoints, top int) (
 	// Values quiet in every window still count in the baseline of "other", which sums
 	// every ticket outside the kept series.
 	if other := times[kept]; len(other) > 0 {
-		slices.Sort(other)
+		sortIfNeeded(other)
 		s := sw.series(other)
 		s.Name = OtherName
 		res.Series = append(res.Series, s)
 	}
 	return res, nil
+}
+
+// sortIfNeeded sorts times, which are in order unless a time changed during the query.
+func sortIfNeeded(times []int64) {
+	if !slices.IsSorted(times) {
+		slices.Sort(times)
+	}
 }
 
 // spikeSweep computes one series' windows at every point in one pass over its times.
@@ -276,29 +285,38 @@ func (e *Engine) movers(r *reader, req *MoversRequest, length, baseline time.Dur
 		movers = append(movers, m)
 		ids = append(ids, uint32(id))
 	}
-	order := make([]int, len(movers))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
+	// The top movers: a heap of top, filled a slice at a time (a field of a million
+	// values must not be sorted whole under the lock).
+	h := newTopHeap(top, func(a, b uint32) bool {
 		ma, mb := &movers[a], &movers[b]
-		if c := cmp.Compare(mb.Score, ma.Score); c != 0 {
-			return c
+		if ma.Score != mb.Score {
+			return ma.Score > mb.Score
 		}
-		if c := cmp.Compare(mb.Current, ma.Current); c != 0 {
-			return c
+		if ma.Current != mb.Current {
+			return ma.Current > mb.Current
 		}
 		switch {
+		case ids[a] == ids[b]:
+			return false
 		case ids[a] == 0:
-			return 1
+			return false
 		case ids[b] == 0:
-			return -1
+			return true
 		}
-		return g.compareValues(ids[a], ids[b])
+		return g.compareValues(ids[a], ids[b]) < 0
 	})
+	for lo := 0; lo < len(movers); lo += chunkRows {
+		for i := lo; i < min(lo+chunkRows, len(movers)); i++ {
+			h.push(uint32(i))
+		}
+		if err := r.tick(chunkRows); err != nil {
+			return nil, err
+		}
+	}
+	order := h.sorted()
 	res := &MoversResult{Field: col.name, CurrentTotal: int64(len(cur.rows)), BaselineTotal: int64(len(base.rows)),
 		BaselineFrom: bsc.From, BaselineTo: bsc.To}
-	for _, i := range order[:min(top, len(order))] {
+	for _, i := range order {
 		m := movers[i]
 		m.Value, m.Null = g.label(ids[i])
 		res.Movers = append(res.Movers, m)

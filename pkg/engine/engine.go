@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +59,9 @@ type Options struct {
 	// numberCodes overrides maxNumberCodes, so that tests reach plain-float columns with
 	// few tickets.
 	numberCodes int
+	// sliceTime overrides the engine's sliceTime, so that tests make queries pause after
+	// every chunk.
+	sliceTime time.Duration
 	// onSlice, when set, runs at the end of each slice of a query's work, under the read
 	// lock, so that tests can act in the middle of a query.
 	onSlice func()
@@ -118,6 +122,8 @@ type Engine struct {
 	cache *selCache
 	// memos keeps the answers of string tests on big dictionaries across queries.
 	memos *memoCache
+	// lane has a place for each long query allowed to run at once (see reader).
+	lane chan struct{}
 
 	syncMu sync.Mutex
 	cursor store.Cursor
@@ -159,6 +165,9 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 	if opts.MaxQueryTime <= 0 {
 		opts.MaxQueryTime = DefaultMaxQueryTime
 	}
+	if opts.sliceTime <= 0 {
+		opts.sliceTime = sliceTime
+	}
 	e := &Engine{
 		schema:  s,
 		st:      st,
@@ -168,6 +177,7 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 		layouts: map[string]*layoutMap{},
 		cache:   newSelCache(opts.SelectionCache),
 		memos:   newMemoCache(),
+		lane:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	if s.Version != "" {
 		e.versions = []int64{}

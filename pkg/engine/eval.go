@@ -160,6 +160,8 @@ type codePlan struct {
 	oneCode uint32
 	neg     bool
 	weight  int
+	// tests counts the calls of test.
+	tests *int
 }
 
 func (p *codePlan) cost() int { return p.weight }
@@ -214,8 +216,10 @@ func runCodes[T uint8 | uint16 | uint32](p *codePlan, codes []T, in, out []uint3
 		var k uint8
 		if cur == nil {
 			k = 1 + b2u8(p.test(c))
+			*p.tests++
 		} else if k = cur[c&(memoPage-1)]; k == 0 {
 			k = 1 + b2u8(p.test(c))
+			*p.tests++
 			cur[c&(memoPage-1)] = k
 			p.memo.filled(c)
 		}
@@ -305,10 +309,12 @@ func (p *timePlan) filter(in []uint32, own bool) ([]uint32, bool) {
 type compiler struct {
 	e      *Engine
 	budget *memBudget
+	// tests counts the values the plan's string tests have tested, for the query's work.
+	tests *int
 }
 
 func newCompiler(e *Engine) compiler {
-	return compiler{e: e, budget: &memBudget{left: maxFilterMemory}}
+	return compiler{e: e, budget: &memBudget{left: maxFilterMemory}, tests: new(int)}
 }
 
 func (c compiler) compile(x filter.Expr, neg bool) (planNode, error) {
@@ -491,7 +497,7 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 // keeps its answers in the engine's memo cache across queries: the answer for a value
 // never changes, so the next query (after a write, say) tests only new values.
 func (c compiler) codeTest(col *column, test func(uint32) bool, neg bool, weight int, share string) planNode {
-	p := &codePlan{codes: &col.codes, memo: codeMemo{budget: c.budget}, test: test, neg: neg, weight: weight}
+	p := &codePlan{codes: &col.codes, memo: codeMemo{budget: c.budget}, test: test, neg: neg, weight: weight, tests: c.tests}
 	if share != "" && col.codeCount() > memoPage {
 		p.memo.shared = c.e.memos.get(col.name + "\x00" + share)
 	}

@@ -29,13 +29,18 @@ import (
 // shape changed after a pause starts again from the beginning, and its last attempt
 // keeps the lock throughout (both changes are rare: once per column, and hourly).
 
-// sliceRows is how many rows a slice of a cheap loop (counting, bucketing, gathering)
-// covers: tens of microseconds of work.
-const sliceRows = 1 << 16
+// sliceTime is how long a slice of a query's work lasts at most before the query pauses
+// (plus one chunk): what a write waits for at worst.
+const sliceTime = time.Millisecond
 
-// filterWork is how many row tests a slice of filtering may make: a filter with many
-// conditions gets shorter slices, so that no slice takes long.
-const filterWork = 1 << 16
+// chunkRows is how many rows a cheap loop (counting, bucketing, gathering) handles between
+// two looks at the clock: a few microseconds of work. A filter's chunks are shorter by
+// its number of tests.
+const chunkRows = 4096
+
+// testWork is what a string test of one value (a regular expression, a search of a
+// title) counts for in a query's work, against 1 for looking a row up.
+const testWork = 64
 
 // DefaultMaxQueryTime stops a query that runs longer, whatever its caller's deadline: a
 // careless query (a regular expression over every title of a month, many times over)
@@ -58,7 +63,24 @@ type reader struct {
 	held  bool
 	// keep holds the lock through every pause.
 	keep bool
+	// work counts the rows the query has read (times the tests per row, for a filter,
+	// and testWork per value tested); inLane says it holds a place in the engine's lane
+	// of long queries.
+	work   int
+	inLane bool
+	// sliceStart is when the current slice began.
+	sliceStart time.Time
 }
+
+// Long queries share a lane.
+//
+// Sixteen heavy queries at once would otherwise take every core, and a small query (a
+// breakdown of the last hour) would get a seventeenth of the machine: its latency would
+// grow with the number of heavy queries. A query that has read more than longWork rows is
+// long; from then on each of its slices takes a place in the lane, which has room for
+// half the cores (at least one), and waits without holding the read lock when there is
+// none. Small queries never wait for the lane, so they keep the other cores.
+const longWork = 256 << 10
 
 // read runs fn under the read lock, with the query's deadline bounded by MaxQueryTime,
 // starting again (a few times) when the columns change form under it.
@@ -85,12 +107,21 @@ func (r *reader) lock() {
 	r.e.mu.RLock()
 	r.held = true
 	r.shape = r.e.shape.Load()
+	r.sliceStart = time.Now()
 }
 
 func (r *reader) unlock() {
+	r.leaveLane()
 	if r.held {
 		r.e.mu.RUnlock()
 		r.held = false
+	}
+}
+
+func (r *reader) leaveLane() {
+	if r.inLane {
+		<-r.e.lane
+		r.inLane = false
 	}
 }
 
@@ -100,19 +131,59 @@ func (r *reader) pause() error {
 	if h := r.e.opts.onSlice; h != nil {
 		h()
 	}
-	if r.e.writers.Load() > 0 && !r.keep {
-		r.e.mu.RUnlock()
-		r.e.mu.RLock()
+	r.leaveLane()
+	if !r.keep {
+		if r.work > longWork {
+			if err := r.enterLane(); err != nil {
+				return err
+			}
+		} else if r.e.writers.Load() > 0 {
+			r.e.mu.RUnlock()
+			r.e.mu.RLock()
+		}
 	}
 	if r.e.shape.Load() != r.shape {
 		return errShapeChanged
 	}
+	r.sliceStart = time.Now()
+	return r.ctx.Err()
+}
+
+// tick counts n units of work done and pauses when the slice's time is spent.
+func (r *reader) tick(n int) error {
+	r.work += n
+	if time.Since(r.sliceStart) < r.e.opts.sliceTime {
+		return nil
+	}
+	return r.pause()
+}
+
+// enterLane takes a place in the lane of long queries, waiting for one without the lock.
+func (r *reader) enterLane() error {
+	select {
+	case r.e.lane <- struct{}{}:
+		r.inLane = true
+		if r.e.writers.Load() > 0 {
+			r.e.mu.RUnlock()
+			r.e.mu.RLock()
+		}
+		return nil
+	default:
+	}
+	r.e.mu.RUnlock()
+	select {
+	case r.e.lane <- struct{}{}:
+		r.inLane = true
+	case <-r.ctx.Done():
+	}
+	r.e.mu.RLock()
 	return r.ctx.Err()
 }
 
 // wait waits for ch without holding the lock (what it waits for may need a writer to go
 // first), and takes the lock again.
 func (r *reader) wait(ch <-chan struct{}) error {
+	r.leaveLane()
 	r.e.mu.RUnlock()
 	var err error
 	select {
@@ -141,14 +212,19 @@ func (r *reader) explain(err error) error {
 	return err
 }
 
-// slices calls fn with consecutive parts of rows of at most size rows, pausing after
-// each.
+// slices calls fn with consecutive parts of rows of at most size rows, pausing when a
+// slice's time is spent.
 func (r *reader) slices(rows []uint32, size int, fn func(part []uint32)) error {
+	return r.slicesCost(rows, size, 1, fn)
+}
+
+// slicesCost is slices for work that costs cost per row.
+func (r *reader) slicesCost(rows []uint32, size, cost int, fn func(part []uint32)) error {
 	for len(rows) > 0 {
 		n := min(len(rows), size)
 		fn(rows[:n])
 		rows = rows[n:]
-		if err := r.pause(); err != nil {
+		if err := r.tick(n * cost); err != nil {
 			return err
 		}
 	}

@@ -82,7 +82,7 @@ func TestWriteDoesNotWaitForASlowReader(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	var slices atomic.Int32
-	opts := Options{onSlice: func() {
+	opts := Options{sliceTime: time.Nanosecond, onSlice: func() {
 		if slices.Add(1) == 1 {
 			close(started)
 		}
@@ -130,7 +130,7 @@ func TestCancelledQueryStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var slices atomic.Int32
-	e := New(testSchema(t), nil, Options{onSlice: func() {
+	e := New(testSchema(t), nil, Options{sliceTime: time.Nanosecond, onSlice: func() {
 		if slices.Add(1) == 3 {
 			cancel()
 		}
@@ -177,7 +177,7 @@ func TestCancelledQueryStops(t *testing.T) {
 // TestQueryTimeLimit: a query that runs past MaxQueryTime fails with ErrTooExpensive,
 // which says what happened, even when its caller would wait for ever.
 func TestQueryTimeLimit(t *testing.T) {
-	e := New(testSchema(t), nil, Options{MaxQueryTime: 50 * time.Millisecond, onSlice: func() { time.Sleep(10 * time.Millisecond) }})
+	e := New(testSchema(t), nil, Options{MaxQueryTime: 50 * time.Millisecond, sliceTime: time.Nanosecond, onSlice: func() { time.Sleep(10 * time.Millisecond) }})
 	e.Apply(titled(300_000, titledBase))
 	_, err := e.Stats(context.Background(), StatsRequest{Scope: Scope{Where: manyContains(64)}})
 	if !errors.Is(err, ErrTooExpensive) || !errors.Is(err, ErrBadRequest) {
@@ -193,7 +193,7 @@ func TestQueryTimeLimit(t *testing.T) {
 // lets a writer in between slices) and the writer and the waiters would wait for each
 // other for ever.
 func TestWaitersForACachedSelectionLetWritersIn(t *testing.T) {
-	e := New(testSchema(t), nil, Options{onSlice: func() { time.Sleep(time.Millisecond) }})
+	e := New(testSchema(t), nil, Options{sliceTime: time.Nanosecond, onSlice: func() { time.Sleep(time.Millisecond) }})
 	e.Apply(titled(100_000, titledBase))
 	sc := Scope{Where: manyContains(4)}
 	var wg sync.WaitGroup

@@ -214,7 +214,8 @@ func (e *Engine) selection(r *reader, sc *Scope) (*selection, error) {
 	}
 	// Compile before the cache, so that a bad filter fails every time rather than once;
 	// compiling allocates nothing per row or per value, so a cached answer costs little.
-	plan, err := newCompiler(e).compile(sc.Where, false)
+	comp := newCompiler(e)
+	plan, err := comp.compile(sc.Where, false)
 	if err != nil {
 		return nil, err
 	}
@@ -236,13 +237,14 @@ func (e *Engine) selection(r *reader, sc *Scope) (*selection, error) {
 			}
 		}
 		if len(rest) == len(terms) {
-			return r.filter(plan, base)
+			return r.filter(plan, comp.tests, base)
 		}
-		p, err := newCompiler(e).compile(filter.All(rest...), false)
+		restComp := newCompiler(e)
+		p, err := restComp.compile(filter.All(rest...), false)
 		if err != nil {
 			return nil, err
 		}
-		return r.filter(p, base)
+		return r.filter(p, restComp.tests, base)
 	}, names)
 	if err != nil {
 		return nil, err
@@ -251,26 +253,34 @@ func (e *Engine) selection(r *reader, sc *Scope) (*selection, error) {
 }
 
 // filter returns the rows of in that pass plan, in order, in a new slice. It filters a
-// slice of rows at a time, pausing between slices; a costly plan gets shorter slices.
-func (r *reader) filter(plan planNode, in []uint32) ([]uint32, error) {
+// chunk of rows at a time, a costly plan shorter ones, and counts as work the rows times
+// the plan's tests and every value tested (tests counts them), pausing when a slice's
+// time is spent.
+func (r *reader) filter(plan planNode, tests *int, in []uint32) ([]uint32, error) {
 	if cp, ok := plan.(constPlan); ok {
 		if cp.pass {
 			return in, nil // in is never changed, so it can be shared
 		}
 		return []uint32{}, nil
 	}
-	size := max(256, filterWork/max(1, leaves(plan)))
+	cost := max(1, leaves(plan))
+	size := max(64, chunkRows/cost)
+	before := *tests
 	out := make([]uint32, 0, len(in))
-	err := r.slices(in, size, func(part []uint32) {
+	for len(in) > 0 {
+		part := in[:min(len(in), size)]
+		in = in[len(part):]
 		// The part is copied to the end of out and filtered there, in place: a plan
 		// writes each row it keeps at or before the place it read it from.
 		start := len(out)
 		out = append(out, part...)
 		kept, _ := plan.filter(out[start:], true)
 		out = out[:start+len(kept)]
-	})
-	if err != nil {
-		return nil, err
+		now := *tests
+		if err := r.tick(len(part)*cost + (now-before)*testWork); err != nil {
+			return nil, err
+		}
+		before = now
 	}
 	publishMemos(plan)
 	return out, nil
@@ -365,7 +375,8 @@ func (e *Engine) refine(r *reader, sc *Scope, base *selection, x filter.Expr, ta
 	if x == nil {
 		return base.rows, nil
 	}
-	plan, err := newCompiler(e).compile(x, false)
+	comp := newCompiler(e)
+	plan, err := comp.compile(x, false)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +385,6 @@ func (e *Engine) refine(r *reader, sc *Scope, base *selection, x filter.Expr, ta
 		key.where += sc.Where.String()
 	}
 	return e.cache.get(r, key, e.gen.Load(), func() ([]uint32, error) {
-		return r.filter(plan, base.rows)
+		return r.filter(plan, comp.tests, base.rows)
 	}, nil)
 }

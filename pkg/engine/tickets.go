@@ -50,23 +50,24 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	var res *TicketsResult
 	var keys []string
 	var plan *ticketsPlan
+	var written bool
 	err := e.read(ctx, func(r *reader) error {
 		gen := e.gen.Load()
 		var err error
 		if plan, err = e.planTickets(r, &req, limit); err != nil {
 			return err
 		}
-		if e.gen.Load() != gen {
-			// Tickets were written between two slices of the query: order the rows again
-			// by their values now, which the page reads in the same hold of the lock, so
-			// that the table is in order whatever was written meanwhile.
-			slices.SortFunc(plan.rows, func(a, b uint32) int { return boolCmp(plan.less, a, b) })
-		}
 		res, keys, err = e.page(r, plan, plan.rows)
+		written = e.gen.Load() != gen
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if written {
+		// Tickets were written between two slices of the query: the rows may show values
+		// newer than those they were ordered by. Order them again by what they show.
+		sortByShown(res, plan.keys, keys)
 	}
 	res.Capped = capped
 	// The store is read without the lock: a slow disk must not hold up writers.
@@ -139,8 +140,8 @@ type ticketsPlan struct {
 	rows    []uint32
 	total   int
 	search  string
-	// less is the order of the rows.
-	less func(a, b uint32) bool
+	// keys is the order of the rows.
+	keys []sortKey
 }
 
 // planTickets resolves the request and orders its rows.
@@ -165,7 +166,7 @@ func (e *Engine) planTickets(r *reader, req *TicketsRequest, limit int) (*ticket
 	if err != nil {
 		return nil, err
 	}
-	p := &ticketsPlan{cols: cols, rows: rows, total: len(sel.rows), search: req.Search, less: e.comparator(keys, tcol, len(rows))}
+	p := &ticketsPlan{cols: cols, rows: rows, total: len(sel.rows), search: req.Search, keys: keys}
 	for i, c := range cols {
 		if c.kind == kindDetail {
 			p.details = append(p.details, i)
@@ -174,24 +175,50 @@ func (e *Engine) planTickets(r *reader, req *TicketsRequest, limit int) (*ticket
 	return p, nil
 }
 
-// page reads the held columns and the search marks of rows, and the keys of the rows
-// when detail columns are to be read from the store.
+// page reads the held columns and the search marks of rows, a slice at a time, and the
+// keys of the rows when detail columns are to be read from the store.
 func (e *Engine) page(r *reader, p *ticketsPlan, rows []uint32) (*TicketsResult, []string, error) {
 	res := &TicketsResult{Total: p.total, Columns: make([]Column, len(p.cols)), Matches: make([]bool, len(rows))}
 	for i, c := range p.cols {
 		if c.kind != kindDetail {
-			res.Columns[i] = e.columnValues(c, rows)
+			res.Columns[i] = newResultColumn(c, len(rows))
 		}
 	}
-	if err := e.markSearch(r, p.search, rows, res.Matches); err != nil {
+	words := strings.Fields(strings.ToLower(p.search))
+	if len(words) > maxSearchWords {
+		return nil, nil, badRequest("the search has %d words; it may have at most %d", len(words), maxSearchWords)
+	}
+	var texts []*column
+	for _, c := range e.cols {
+		if c.kind == kindString {
+			texts = append(texts, c)
+		}
+	}
+	var keys []string
+	if len(p.details) > 0 {
+		keys = make([]string, len(rows))
+	}
+	at := 0
+	err := r.slices(rows, 256, func(part []uint32) {
+		for i, c := range p.cols {
+			if c.kind != kindDetail {
+				e.fillValues(c, part, &res.Columns[i], at)
+			}
+		}
+		if len(words) > 0 {
+			for i, row := range part {
+				res.Matches[at+i] = e.matchesAll(row, words, texts)
+			}
+		}
+		for i, row := range part {
+			if keys != nil {
+				keys[at+i] = strings.Clone(e.keys.get(row))
+			}
+		}
+		at += len(part)
+	})
+	if err != nil {
 		return nil, nil, err
-	}
-	if len(p.details) == 0 {
-		return res, nil, nil
-	}
-	keys := make([]string, len(rows))
-	for i, r := range rows {
-		keys[i] = strings.Clone(e.keys.get(r))
 	}
 	return res, keys, nil
 }
@@ -525,9 +552,9 @@ func sortRows(r *reader, rows []uint32, k int, less func(a, b uint32) bool) ([]u
 	k = min(k, len(rows))
 	if k <= sortHeapMax {
 		h := newTopHeap(k, less)
-		err := r.slices(rows, sliceRows/4, func(part []uint32) {
+		err := r.slicesCost(rows, chunkRows, 2, func(part []uint32) {
 			for _, row := range part {
-				h.push(row)
+				h.push(row) // most rows are compared with the root only
 			}
 		})
 		if err != nil {
@@ -537,7 +564,7 @@ func sortRows(r *reader, rows []uint32, k int, less func(a, b uint32) bool) ([]u
 	}
 	cmpRows := func(a, b uint32) int { return boolCmp(less, a, b) }
 	var runs [][]uint32
-	err := r.slices(rows, sliceRows/4, func(part []uint32) {
+	err := r.slicesCost(rows, chunkRows/4, pushWork, func(part []uint32) {
 		run := slices.Clone(part)
 		slices.SortFunc(run, cmpRows)
 		runs = append(runs, run)
@@ -591,8 +618,8 @@ func sortRows(r *reader, rows []uint32, k int, less func(a, b uint32) bool) ([]u
 		if len(mh) > 0 {
 			down(0)
 		}
-		if len(out)%(sliceRows/4) == 0 {
-			if err := r.pause(); err != nil {
+		if len(out)%(chunkRows/4) == 0 {
+			if err := r.tick(chunkRows / 4 * pushWork); err != nil {
 				return nil, err
 			}
 		}
@@ -613,84 +640,155 @@ func boolCmp(less func(a, b uint32) bool, a, b uint32) int {
 	return 0
 }
 
-// columnValues copies the values of col at rows into a result column. Strings are cloned:
-// results outlive the lock.
-func (e *Engine) columnValues(c *column, rows []uint32) Column {
-	out := Column{Name: c.name, Nulls: make([]bool, len(rows))}
+// newResultColumn makes a result column of n rows for c, of c's type.
+func newResultColumn(c *column, n int) Column {
+	out := Column{Name: c.name, Nulls: make([]bool, n)}
 	switch c.kind {
-	case kindKey:
-		out.Strings = make([]string, len(rows))
-		for i, r := range rows {
-			out.Strings[i] = strings.Clone(e.keys.get(r))
-		}
-	case kindString:
-		out.Strings = make([]string, len(rows))
-		for i, r := range rows {
-			if code := c.codes.get(r); code != 0 {
-				out.Strings[i] = strings.Clone(c.dict.get(code))
-			} else {
-				out.Nulls[i] = true
-			}
-		}
+	case kindKey, kindString:
+		out.Strings = make([]string, n)
 	case kindNumber:
-		out.Numbers = make([]float64, len(rows))
-		for i, r := range rows {
-			if f := c.number(r); !math.IsNaN(f) {
-				out.Numbers[i] = f
-			} else {
-				out.Nulls[i] = true
-			}
-		}
+		out.Numbers = make([]float64, n)
 	case kindTime:
-		out.Times = make([]time.Time, len(rows))
-		for i, r := range rows {
-			if t := c.ms[r]; t != nullTime {
-				out.Times[i] = timeOfMS(t)
-			} else {
-				out.Nulls[i] = true
-			}
-		}
+		out.Times = make([]time.Time, n)
 	case kindBool:
-		out.Bools = make([]bool, len(rows))
-		for i, r := range rows {
-			switch c.codes.get(r) {
-			case boolTrue:
-				out.Bools[i] = true
-			case 0:
-				out.Nulls[i] = true
-			}
-		}
+		out.Bools = make([]bool, n)
 	}
 	return out
 }
 
-// markSearch sets marks[i] when row i contains every word of search, ignoring case, in
-// its key or any string or text column held in memory.
-func (e *Engine) markSearch(r *reader, search string, rows []uint32, marks []bool) error {
-	words := strings.Fields(strings.ToLower(search))
-	if len(words) == 0 {
-		return nil
-	}
-	if len(words) > maxSearchWords {
-		return badRequest("the search has %d words; it may have at most %d", len(words), maxSearchWords)
-	}
-	var texts []*column
-	for _, c := range e.cols {
-		if c.kind == kindString {
-			texts = append(texts, c)
+// fillValues copies the values of c at rows into out from position at. Strings are
+// cloned: results outlive the lock.
+func (e *Engine) fillValues(c *column, rows []uint32, out *Column, at int) {
+	nulls := out.Nulls[at:]
+	switch c.kind {
+	case kindKey:
+		for i, r := range rows {
+			out.Strings[at+i] = strings.Clone(e.keys.get(r))
 		}
-	}
-	// No pause here: the page is read in one hold of the lock, so that its marks and
-	// values agree; it is at most MaxRows rows and maxSearchWords words.
-	for i, row := range rows {
-		if i%4096 == 4095 {
-			if err := r.ctx.Err(); err != nil {
-				return err
+	case kindString:
+		for i, r := range rows {
+			if code := c.codes.get(r); code != 0 {
+				out.Strings[at+i] = strings.Clone(c.dict.get(code))
+			} else {
+				nulls[i] = true
 			}
 		}
-		marks[i] = e.matchesAll(row, words, texts)
+	case kindNumber:
+		for i, r := range rows {
+			if f := c.number(r); !math.IsNaN(f) {
+				out.Numbers[at+i] = f
+			} else {
+				nulls[i] = true
+			}
+		}
+	case kindTime:
+		for i, r := range rows {
+			if t := c.ms[r]; t != nullTime {
+				out.Times[at+i] = timeOfMS(t)
+			} else {
+				nulls[i] = true
+			}
+		}
+	case kindBool:
+		for i, r := range rows {
+			switch c.codes.get(r) {
+			case boolTrue:
+				out.Bools[at+i] = true
+			case 0:
+				nulls[i] = true
+			}
+		}
 	}
-	return nil
+}
+
+// sortByShown orders the rows of res (and keys, the rows' keys, when not nil) by the sort
+// keys, comparing the values res shows, nulls last. When a key's column is not shown,
+// the order by it cannot be seen, and the rows stay as they are.
+func sortByShown(res *TicketsResult, keys []sortKey, rowKeys []string) {
+	cols := make([]*Column, len(keys))
+	for i, k := range keys {
+		for j := range res.Columns {
+			if res.Columns[j].Name == k.col.name && res.Columns[j].Nulls != nil {
+				cols[i] = &res.Columns[j]
+			}
+		}
+		if cols[i] == nil {
+			return
+		}
+	}
+	perm := make([]int, len(res.Matches))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int {
+		for i, c := range cols {
+			if d := compareShown(c, a, b, keys[i].desc); d != 0 {
+				return d
+			}
+		}
+		return 0
+	})
+	for i := range res.Columns {
+		res.Columns[i].permute(perm)
+	}
+	res.Matches = permuted(res.Matches, perm)
+	if rowKeys != nil {
+		copy(rowKeys, permuted(rowKeys, perm))
+	}
+}
+
+// compareShown compares rows a and b of a result column, nulls last in either direction.
+func compareShown(c *Column, a, b int, desc bool) int {
+	an, bn := c.Nulls[a], c.Nulls[b]
+	switch {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	var d int
+	switch {
+	case c.Strings != nil:
+		d = strings.Compare(c.Strings[a], c.Strings[b])
+	case c.Numbers != nil:
+		d = cmp.Compare(c.Numbers[a], c.Numbers[b])
+	case c.Times != nil:
+		d = c.Times[a].Compare(c.Times[b])
+	case c.Bools != nil:
+		d = cmp.Compare(b2i(c.Bools[a]), b2i(c.Bools[b]))
+	}
+	if desc {
+		d = -d
+	}
+	return d
+}
+
+// permute reorders the column's rows: row i becomes row perm[i].
+func (c *Column) permute(perm []int) {
+	if c.Nulls == nil {
+		return // a detail column, read later
+	}
+	c.Nulls = permuted(c.Nulls, perm)
+	switch {
+	case c.Strings != nil:
+		c.Strings = permuted(c.Strings, perm)
+	case c.Numbers != nil:
+		c.Numbers = permuted(c.Numbers, perm)
+	case c.Times != nil:
+		c.Times = permuted(c.Times, perm)
+	case c.Bools != nil:
+		c.Bools = permuted(c.Bools, perm)
+	}
+}
+
+func permuted[T any](s []T, perm []int) []T {
+	out := make([]T, len(s))
+	for i, p := range perm {
+		out[i] = s[p]
+	}
+	return out
 }
 
 // maxSearchWords bounds the words of a search, each of which every row of a page is

@@ -94,7 +94,7 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, fresh.lastLayout, fresh.lastMap
 	e.trimLog = nil
 	e.gen.Add(1)
-	e.shape.Add(1) // other row numbers: a query under way starts again
+	e.shape.Add(1)  // other row numbers: a query under way starts again
 	e.memos.reset() // the new dictionaries have other codes
 	e.mu.Unlock()
 	e.cache.mu.Lock()

@@ -160,6 +160,17 @@ func (h *Host) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*b
 	return backend.FromProto().QueryDataResponse(resp)
 }
 
+// QueryDataRaw sends a data request over gRPC and returns the answer as it came, frames
+// still encoded: for load generators, which must not spend the host's CPU decoding what
+// they do not read.
+func (h *Host) QueryDataRaw(ctx context.Context, req *backend.QueryDataRequest) (*pluginv2.QueryDataResponse, error) {
+	resp, err := h.data.QueryData(ctx, backend.ToProto().QueryDataRequest(req))
+	if err != nil {
+		return nil, fmt.Errorf("QueryData: %w", err)
+	}
+	return resp, nil
+}
+
 // CheckHealth sends a health check over gRPC.
 func (h *Host) CheckHealth(ctx context.Context, pc backend.PluginContext) (*backend.CheckHealthResult, error) {
 	resp, err := h.diagnostics.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: backend.ToProto().PluginContext(pc)})
