@@ -119,10 +119,6 @@ func BenchmarkUnderLoad(b *testing.B) {
 			`{"queryType":"stats","filter":"title =~ \"(?i)x%d.*[0-9]+ (ms|hosts)\"","noDefaultFilter":true}`,
 			`{"queryType":"values","field":"title","limit":50000,"noDefaultFilter":true}`,
 		}
-		if only := os.Getenv("LOAD_ONLY"); only != "" {
-			i, _ := strconv.Atoi(only)
-			heavy = []string{heavy[i], heavy[i], heavy[i]}
-		}
 		var heavyDone sync.WaitGroup
 		var heavyCount int
 		var mu sync.Mutex
