@@ -291,12 +291,15 @@ func (e *Engine) Counts(ctx context.Context, req CountsRequest) (*CountsResult, 
 	if req.From.IsZero() || req.To.IsZero() {
 		return nil, badRequest("a counts query needs a time range with both ends")
 	}
-	var res *CountsResult
-	err = e.read(ctx, func(r *reader) error {
-		res, err = e.counts(r, &req, top)
-		return err
+	return remember(e, cacheKey("counts", &req.Scope, req.Bucket, req.SplitBy, top), nil, func() (*CountsResult, error) {
+		var res *CountsResult
+		err := e.read(ctx, func(r *reader) error {
+			var err error
+			res, err = e.counts(r, &req, top)
+			return err
+		})
+		return res, err
 	})
-	return res, err
 }
 
 func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, error) {
@@ -512,8 +515,14 @@ func (e *Engine) Breakdown(ctx context.Context, req BreakdownRequest) (*Breakdow
 	if err != nil {
 		return nil, err
 	}
+	return remember(e, cacheKey("breakdown", &req.Scope, req.Field, top), nil, func() (*BreakdownResult, error) {
+		return e.breakdown(ctx, &req, top)
+	})
+}
+
+func (e *Engine) breakdown(ctx context.Context, req *BreakdownRequest, top int) (*BreakdownResult, error) {
 	var res *BreakdownResult
-	err = e.read(ctx, func(r *reader) error {
+	err := e.read(ctx, func(r *reader) error {
 		col, sel, err := e.groupedScope(r, req.Field, "breakdown", &req.Scope)
 		if err != nil {
 			return err
@@ -559,6 +568,12 @@ func (e *Engine) Values(ctx context.Context, req ValuesRequest) (*ValuesResult, 
 		limit = 100
 	}
 	limit = min(limit, MaxRows)
+	return remember(e, cacheKey("values", &req.Scope, req.Field, req.Prefix, limit),
+		func(res *ValuesResult) bool { return len(res.Values) <= cachedRows },
+		func() (*ValuesResult, error) { return e.values(ctx, &req, limit) })
+}
+
+func (e *Engine) values(ctx context.Context, req *ValuesRequest, limit int) (*ValuesResult, error) {
 	var res *ValuesResult
 	err := e.read(ctx, func(r *reader) error {
 		col, ok := e.byName[req.Field]
@@ -656,6 +671,12 @@ func (e *Engine) Stats(ctx context.Context, req StatsRequest) (*StatsResult, err
 	if req.Baseline < 0 {
 		return nil, badRequest("the baseline must not be negative, got %s", req.Baseline)
 	}
+	return remember(e, cacheKey("stats", &req.Scope, req.Baseline), nil, func() (*StatsResult, error) {
+		return e.stats(ctx, &req)
+	})
+}
+
+func (e *Engine) stats(ctx context.Context, req *StatsRequest) (*StatsResult, error) {
 	var res *StatsResult
 	err := e.read(ctx, func(r *reader) error {
 		sel, err := e.selection(r, &req.Scope)

@@ -49,12 +49,16 @@ func (e *Engine) Spike(ctx context.Context, req SpikeRequest) (*SpikeResult, err
 		return nil, badRequest("%d points %s apart over the range are too many (the limit is %d); choose a wider step", n, req.Step, maxBuckets)
 	}
 
-	var res *SpikeResult
-	err = e.read(ctx, func(r *reader) error {
-		res, err = e.spike(r, &req, spikePoints{first: first, step: step, window: window, baseline: baseline, n: int(n)}, top)
-		return err
+	pts := spikePoints{first: first, step: step, window: window, baseline: baseline, n: int(n)}
+	return remember(e, cacheKey("spike", &req.Scope, req.Window, req.Baseline, req.Step, req.SplitBy, top), nil, func() (*SpikeResult, error) {
+		var res *SpikeResult
+		err := e.read(ctx, func(r *reader) error {
+			var err error
+			res, err = e.spike(r, &req, pts, top)
+			return err
+		})
+		return res, err
 	})
-	return res, err
 }
 
 // spikePoints are the n points of a spike query from first, step apart, with the window
@@ -229,12 +233,15 @@ func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, 
 	case baseline == 0:
 		baseline = length
 	}
-	var res *MoversResult
-	err = e.read(ctx, func(r *reader) error {
-		res, err = e.movers(r, &req, length, baseline, top)
-		return err
+	return remember(e, cacheKey("movers", &req.Scope, req.Field, baseline, top), nil, func() (*MoversResult, error) {
+		var res *MoversResult
+		err := e.read(ctx, func(r *reader) error {
+			var err error
+			res, err = e.movers(r, &req, length, baseline, top)
+			return err
+		})
+		return res, err
 	})
-	return res, err
 }
 
 func (e *Engine) movers(r *reader, req *MoversRequest, length, baseline time.Duration, top int) (*MoversResult, error) {

@@ -122,6 +122,8 @@ type Engine struct {
 	cache *selCache
 	// memos keeps the answers of string tests on big dictionaries across queries.
 	memos *memoCache
+	// results keeps recent answers for the current generation.
+	results *resultCache
 	// lane has a place for each long query allowed to run at once (see reader).
 	lane chan struct{}
 
@@ -177,6 +179,7 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 		layouts: map[string]*layoutMap{},
 		cache:   newSelCache(opts.SelectionCache),
 		memos:   newMemoCache(),
+		results: newResultCache(),
 		lane:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	if s.Version != "" {

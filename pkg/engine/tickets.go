@@ -47,6 +47,12 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	}
 	capped := limit > MaxRows
 	limit = min(limit, MaxRows)
+	return remember(e, cacheKey("tickets", &req.Scope, req.Columns, req.Sort, limit, capped),
+		func(res *TicketsResult) bool { return len(res.Matches) <= cachedRows },
+		func() (*TicketsResult, error) { return e.tickets(ctx, &req, limit, capped) })
+}
+
+func (e *Engine) tickets(ctx context.Context, req *TicketsRequest, limit int, capped bool) (*TicketsResult, error) {
 	var res *TicketsResult
 	var keys []string
 	var plan *ticketsPlan
@@ -54,7 +60,7 @@ func (e *Engine) Tickets(ctx context.Context, req TicketsRequest) (*TicketsResul
 	err := e.read(ctx, func(r *reader) error {
 		gen := e.gen.Load()
 		var err error
-		if plan, err = e.planTickets(r, &req, limit); err != nil {
+		if plan, err = e.planTickets(r, req, limit); err != nil {
 			return err
 		}
 		res, keys, err = e.page(r, plan, plan.rows)
