@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -73,16 +71,9 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	var body []byte
-	if r.Body != nil { // the SDK's adapter gives no body for an empty one
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxPushBytes+1))
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("read the request body: %w", err))
-		return
-	}
-	if len(body) > maxPushBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is larger than %d MiB; push fewer tickets at once", maxPushBytes>>20))
+	body, err := readBody(r, maxPushBytes, "push fewer tickets at once")
+	if err != nil && !errors.Is(err, errEmptyBody) {
+		writeError(w, bodyStatus(err), err)
 		return
 	}
 	items, err := source.DecodePush(body)
