@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -76,6 +77,10 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 	if strings.TrimSpace(set.Window) != "" {
 		w, err := query.ParseDuration(set.Window)
 		if err != nil {
+			var tooLong interface{ TooLong() bool }
+			if errors.As(err, &tooLong) && tooLong.TooLong() {
+				return set, fmt.Errorf("jsonData.window %w", err)
+			}
 			return set, fmt.Errorf("jsonData.window %q is not a duration such as 30d, 2w or 12h", set.Window)
 		}
 		if w < minWindow {
