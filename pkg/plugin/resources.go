@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 )
@@ -136,7 +137,7 @@ func (d *Datasource) handleExport(w http.ResponseWriter, r *http.Request) {
 	if out.written > 0 {
 		// The status line is gone: all that is left is to cut the file short and say why
 		// in the log.
-		log.DefaultLogger.FromContext(r.Context()).Error("Export failed after it started", "error", err, "bytes", out.written)
+		log.DefaultLogger.FromContext(r.Context()).Error("Export failed after it started", "error", err, "bytes", logval.Count(out.written))
 		return
 	}
 	w.Header().Del("Content-Disposition")

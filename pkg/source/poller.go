@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/store"
 )
 
@@ -301,12 +302,13 @@ func (p *Poller) finish(rep Report, err error) {
 	}
 	if err != nil {
 		p.opts.Logger.Error("Polling the ticket source failed", "source", p.src.Describe(), "error", err,
-			"stored", rep.Records, "retries", rep.Retries)
+			"stored", logval.Count(rep.Records), "retries", logval.Count(rep.Retries), "took", logval.Duration(time.Duration(rep.Duration)))
 		return
 	}
-	p.opts.Logger.Info("Polled the ticket source", "source", p.src.Describe(), "records", rep.Records,
-		"inserted", rep.Result.Inserted, "updated", rep.Result.Updated, "unchanged", rep.Result.Unchanged,
-		"stale", rep.Result.Stale, "rejected", rep.Rejected, "took", time.Duration(rep.Duration).Round(time.Millisecond))
+	p.opts.Logger.Info("Polled the ticket source", "source", p.src.Describe(), "records", logval.Count(rep.Records),
+		"inserted", logval.Count(rep.Result.Inserted), "updated", logval.Count(rep.Result.Updated),
+		"unchanged", logval.Count(rep.Result.Unchanged), "stale", logval.Count(rep.Result.Stale),
+		"rejected", logval.Count(rep.Rejected), "took", logval.Duration(time.Duration(rep.Duration)))
 }
 
 func (p *Poller) update(fn func(s *Status)) {
