@@ -126,6 +126,9 @@ func Open(path string, opts Options) (*Store, error) {
 	})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
+		if who := lockHolder(path); who != "" {
+			return nil, fmt.Errorf("open store %s: it is open in %s; waited %s: %w", path, who, timeout, err)
+		}
 		return nil, fmt.Errorf("open store %s: another process has it open (for example Grafana "+
 			"with this data source, or another `spacetime import`); waited %s: %w", path, timeout, err)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
