@@ -33,6 +33,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -77,6 +78,9 @@ type Options struct {
 	// Timeout is how long to wait for another process to release the file before failing;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
+	// MustExist makes Open fail, with an error that wraps fs.ErrNotExist, when there is no
+	// file at the path, instead of creating one: for commands that only read.
+	MustExist bool
 	// NoSync skips fsync on commit. A crash of the machine (not of the process) can then
 	// lose recent writes or damage the file: for tests and benchmarks only.
 	NoSync bool
@@ -115,6 +119,11 @@ func Open(path string, opts Options) (*Store, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
+	}
+	if opts.MustExist {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open store %s: there is no store there: %w", path, fs.ErrNotExist)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
