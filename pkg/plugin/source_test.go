@@ -313,6 +313,8 @@ func TestPushResource(t *testing.T) {
 		status int
 	}{
 		{`[{"title": "no key"}]`, http.StatusUnprocessableEntity},
+		// Stale is not rejected: a webhook that sends an old update again is answered 200.
+		{`[{"id": "W-1", "updated": "2020-01-01T00:00:00Z"}]`, http.StatusOK},
 		{`{"tickets": `, http.StatusBadRequest},
 		{``, http.StatusBadRequest},
 	} {

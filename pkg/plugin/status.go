@@ -63,8 +63,9 @@ const maxPushBytes = 32 << 20
 
 // handlePush takes a batch of tickets from a webhook: a JSON array, {"tickets": [...]},
 // or one ticket object, mapped onto the schema as `spacetime import` maps JSON lines. It
-// answers 200 with each ticket's outcome when at least one was accepted (or the batch
-// was empty), 422 when every ticket was rejected, 400 for a body that is not tickets.
+// answers 200 with each ticket's outcome (accepted, stale or rejected) unless every
+// ticket was rejected (422), 400 for a body that is not tickets, 413 for one over
+// maxPushBytes.
 func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 	ix, err := d.ready(r.Context())
 	if err != nil {
@@ -94,7 +95,7 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusOK
-	if res.Received > 0 && res.Accepted == 0 {
+	if res.Received > 0 && res.Rejected == res.Received {
 		status = http.StatusUnprocessableEntity
 	}
 	writeJSON(w, status, res)

@@ -245,6 +245,29 @@ func (s *Store) loadLayouts(b *bbolt.Bucket) error {
 // Upsert applies the version rule to each record in one read-write transaction, which is
 // durable when Upsert returns nil. Nothing is written when it returns an error.
 func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertResult, error) {
+	return s.upsert(ctx, recs, nil)
+}
+
+var _ store.UpsertReporter = (*Store)(nil)
+
+// UpsertEach is Upsert, with what it did with each record. When it returns an error,
+// nothing was written and every outcome is NotWritten.
+func (s *Store) UpsertEach(ctx context.Context, recs []ticket.Record) ([]store.Outcome, store.UpsertResult, error) {
+	outs := make([]store.Outcome, len(recs))
+	res, err := s.upsert(ctx, recs, outs)
+	if err != nil {
+		clear(outs)
+	}
+	return outs, res, err
+}
+
+// upsert is Upsert; it notes each record's outcome in outs unless outs is nil.
+func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.Outcome) (store.UpsertResult, error) {
+	note := func(i int, kind store.OutcomeKind, stored int64) {
+		if outs != nil {
+			outs[i] = store.Outcome{Kind: kind, Stored: stored}
+		}
+	}
 	if s.closed.Load() {
 		return store.UpsertResult{}, store.ErrClosed
 	}
@@ -296,6 +319,7 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 				}
 				if rec.Version < h.version {
 					res.Stale++
+					note(i, store.Stale, h.version)
 					continue
 				}
 				if rec.Version == h.version && lid == h.layout {
@@ -305,6 +329,7 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 					}
 					if sameValues(old, rec.Values) {
 						res.Unchanged++
+						note(i, store.Unchanged, 0)
 						continue
 					}
 				}
@@ -312,8 +337,10 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 					return fmt.Errorf("drop the previous change of %q: %w", rec.Key, err)
 				}
 				res.Updated++
+				note(i, store.Updated, 0)
 			} else {
 				res.Inserted++
+				note(i, store.Inserted, 0)
 			}
 
 			seq, err := changes.NextSequence()
