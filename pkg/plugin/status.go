@@ -61,6 +61,16 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 // maxPushBytes bounds a push body: MaxPushRecords tickets of a few kilobytes.
 const maxPushBytes = 32 << 20
 
+// MaxRequestMessage is the largest gRPC message the plugin takes from Grafana, which
+// main passes to the SDK (datasource.ManageOpts.GRPCSettings). Grafana sends a resource
+// call's body in one message, whatever its size (pkg/api/plugin_resource.go reads the
+// body whole; go-plugin's client sends up to math.MaxInt32), and the SDK's server refuses
+// messages above 16 MiB unless told otherwise, which made a push of 16 to 32 MiB fail
+// with ResourceExhausted. With twice the push limit, a body up to 64 MiB reaches the
+// push handler, which answers 413 above 32 MiB; the rest of a message (the plugin
+// context, with the settings) is a few kilobytes.
+const MaxRequestMessage = 2 * maxPushBytes
+
 // handlePush takes a batch of tickets from a webhook: a JSON array, {"tickets": [...]},
 // or one ticket object, mapped onto the schema as `spacetime import` maps JSON lines. It
 // answers 200 with each ticket's outcome (accepted, stale or rejected) unless every
