@@ -57,11 +57,36 @@ func TestAnAnswerIsKeptOutOfTheMessageAndRedactedInTheDetail(t *testing.T) {
 			t.Errorf("%d: detail of %d bytes: %q", tt.status, len(detail), detail)
 		}
 		if tt.body == "" {
-			if !strings.Contains(detail, "Authorization: Basic "+redact.Mark+" (password "+redact.Mark+", "+redact.Mark+")") {
+			if !strings.Contains(detail, "Authorization: "+redact.Mark+" (password "+redact.Mark+", "+redact.Mark+")") {
 				t.Errorf("detail %q: the secrets are not each replaced by the mark", detail)
 			}
 		} else if !strings.Contains(detail, "login page") {
 			t.Errorf("detail %q lacks the answer's start", detail)
+		}
+	}
+}
+
+// An echo of a whole credential header, encoded again, is taken out too.
+func TestAnEncodedEchoOfTheWholeHeaderIsRedacted(t *testing.T) {
+	for _, auth := range []httpjson.Auth{
+		{Kind: "basic", Username: "me", Password: "pa55word"},
+		{Kind: "bearer", Token: "tok_0123456789"},
+		{Kind: "header", HeaderName: "X-Key", HeaderValue: "k3y-value"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			v := r.Header.Get("Authorization") + r.Header.Get("X-Key")
+			_, _ = w.Write([]byte("echo " + base64.StdEncoding.EncodeToString([]byte(v)) + " end"))
+		}))
+		src, err := httpjson.New(schema.Default(), httpjson.Config{URL: srv.URL, Auth: auth, Retry: httpjson.Retry{Tries: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = src.Poll(context.Background(), source.Window{Now: time.Now()}, func(context.Context, source.Batch) error { return nil })
+		srv.Close()
+		var d interface{ Detail() string }
+		if !errors.As(err, &d) || d.Detail() != "echo "+redact.Mark+" end" {
+			t.Errorf("%s: detail %q", auth.Kind, d.Detail())
 		}
 	}
 }

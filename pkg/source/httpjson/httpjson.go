@@ -166,8 +166,21 @@ func New(s *schema.Schema, cfg Config) (*Source, error) {
 		now = time.Now
 	}
 	a := cfg.Auth
+	// The secrets, and the exact header values that carry them (an echo of a header may
+	// encode it whole: base64 of "Bearer <token>" does not contain the token's base64).
+	sent := http.Header{}
+	a.apply(sent)
+	secrets := []string{a.Token, a.Password, a.HeaderValue, redact.BasicAuth(a.Username, a.Password)}
+	for _, vs := range sent {
+		secrets = append(secrets, vs...)
+		for _, v := range vs {
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				secrets = append(secrets, cred) // the credentials after the scheme, whole
+			}
+		}
+	}
 	src.client = &client{http: hc, auth: a, headers: headers, timeout: timeout, retry: cfg.Retry.withDefaults(), now: now,
-		secrets: redact.New(a.Token, a.Password, a.HeaderValue, redact.BasicAuth(a.Username, a.Password)), extra: cfg.Redact}
+		secrets: redact.New(secrets...), extra: cfg.Redact}
 	return src, nil
 }
 

@@ -5,6 +5,7 @@ package sources
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -94,9 +95,14 @@ func SecretsFrom(secure map[string]string) Secrets {
 // them, the basic authorization pair of the settings' user, and the other secret values
 // given (a data source's other secure settings).
 func (sec Secrets) Redactor(set Settings, more ...string) *redact.Redactor {
-	all := append([]string{sec.HTTPToken, sec.HTTPPassword, sec.HTTPHeaderValue,
-		redact.BasicAuth(set.HTTP.Username, sec.HTTPPassword)}, more...)
-	return redact.New(all...)
+	pair := redact.BasicAuth(set.HTTP.Username, sec.HTTPPassword)
+	all := []string{sec.HTTPToken, sec.HTTPPassword, sec.HTTPHeaderValue, pair}
+	if pair != "" {
+		// The pair as the Authorization header carries it, so that its own encodings
+		// (an echo of the whole header in base64) are found too.
+		all = append(all, base64.StdEncoding.EncodeToString([]byte(pair)))
+	}
+	return redact.New(append(all, more...)...)
 }
 
 // Kind is the source type, "none" when unset.
