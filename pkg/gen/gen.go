@@ -37,6 +37,11 @@ type Options struct {
 	// Updates also emits the earlier versions of each ticket (opened, acknowledged) just
 	// before its final one, as an update log does.
 	Updates bool
+	// MaxAge, when set, is the longest a ticket keeps changing: one whose acknowledgement
+	// or resolution would come later gets it MaxAge after it was created (those left open
+	// for good stay open). A live stream (the demo source) needs it to know how far back a ticket
+	// can still change.
+	MaxAge time.Duration
 }
 
 // Outage is a spike: for its duration, one service in one region opens tickets at a rate
@@ -370,34 +375,51 @@ func (g *generator) run(ctx context.Context, fn func(rec *ticket.Record) error) 
 		for m < len(g.cum)-1 && g.cum[m] <= u {
 			m++
 		}
-		prev := 0.0
-		if m > 0 {
-			prev = g.cum[m-1]
-		}
-		frac := (u - prev) / g.total[m]
-		frac = math.Min(math.Max(frac, 0), 1)
-		created := g.startMS + int64(m)*g.bucketMS + int64(frac*float64(g.bucketMS))
-		created = created / 1000 * 1000
-		if created >= g.endMS {
-			// the last whole second before End, which no earlier ticket can follow
-			created = (g.endMS - 1) / 1000 * 1000
-		}
-		if err := g.ticket(i, m, created, rec, fn); err != nil {
+		created := g.createdIn(m, u)
+		if err := g.emit(g.r, i, g.plan(g.r, g.r, m, created), g.endMS, rec, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ticket makes ticket i created at created (in bucket m) and emits its versions.
-func (g *generator) ticket(i, m int, created int64, rec *ticket.Record, fn func(rec *ticket.Record) error) error {
-	r := g.r
-	var (
-		svc, region, kind int
-		sevWeights        = g.sev
-		lc                = lifecycle{created: created}
-		outage            = -1
-	)
+// createdIn is the created time of the ticket at u in the cumulative rate, in bucket m.
+func (g *generator) createdIn(m int, u float64) int64 {
+	prev := 0.0
+	if m > 0 {
+		prev = g.cum[m-1]
+	}
+	frac := (u - prev) / g.total[m]
+	frac = math.Min(math.Max(frac, 0), 1)
+	created := g.startMS + int64(m)*g.bucketMS + int64(frac*float64(g.bucketMS))
+	created = created / 1000 * 1000
+	if created >= g.endMS {
+		// the last whole second before End, which no earlier ticket can follow
+		created = (g.endMS - 1) / 1000 * 1000
+	}
+	return created
+}
+
+// plan is what a ticket is before its texts: where it belongs and its lifecycle.
+type plan struct {
+	svc, region, kind int
+	sevWeights        sampler
+	created           int64
+	// acked and resolved are when they happen, however late; resolved is math.MaxInt64
+	// for a ticket left open for good.
+	acked, resolved      int64
+	sevInitial, sevFinal int
+}
+
+// plan draws the ticket created at created (in bucket m) up to its lifecycle: the draws
+// that its texts need come after, in emit. The draws that decide its lifecycle come from
+// life, those of its service, region and kind from attrs, in one order, so that Generate,
+// which passes one stream as both, draws as it always has; a nil attrs draws the
+// lifecycle alone (Stream.Changes), leaving the plan's service, region and kind unset.
+func (g *generator) plan(life, attrs *rand.Rand, m int, created int64) plan {
+	r := life
+	p := plan{sevWeights: g.sev, created: created}
+	outage := -1
 	// Which outage, if any, this ticket belongs to: in proportion to the rates in its bucket.
 	if x := r.Float64() * g.total[m]; x >= g.base[m] {
 		x -= g.base[m]
@@ -410,30 +432,31 @@ func (g *generator) ticket(i, m int, created int64, rec *ticket.Record, fn func(
 			x -= e
 		}
 	}
-	if outage >= 0 {
+	switch {
+	case outage >= 0:
 		o := &g.outages[outage]
-		region = indexOf(regions, o.Region)
+		p.region = indexOf(regions, o.Region)
 		if r.Float64() < outageShare {
-			svc, sevWeights = o.main, g.sevOut
-		} else {
-			svc = o.affected[r.IntN(len(o.affected))]
+			p.svc, p.sevWeights = o.main, g.sevOut
+		} else if attrs != nil {
+			p.svc = o.affected[attrs.IntN(len(o.affected))]
 		}
-		kind = o.kind
-		if r.Float64() >= 0.7 {
-			kind = g.kind.pick(r)
+		p.kind = o.kind
+		if attrs != nil && attrs.Float64() >= 0.7 {
+			p.kind = g.kind.pick(attrs)
 		}
-	} else {
-		svc = g.svcPick.pick(r)
-		region = g.regPick.pick(r)
-		kind = g.kind.pick(r)
+	case attrs != nil:
+		p.svc = g.svcPick.pick(attrs)
+		p.region = g.regPick.pick(attrs)
+		p.kind = g.kind.pick(attrs)
 	}
-	lc.sevFinal = 1 + sevWeights.pick(r)
-	lc.sevInitial = lc.sevFinal
+	p.sevFinal = 1 + p.sevWeights.pick(r)
+	p.sevInitial = p.sevFinal
 	if r.Float64() < 0.1 {
 		// Re-prioritised after triage: the first version had a neighbouring severity.
-		lc.sevInitial = max(1, min(5, lc.sevFinal+1-2*r.IntN(2)))
+		p.sevInitial = max(1, min(5, p.sevFinal+1-2*r.IntN(2)))
 	}
-	ackAfter := int64(r.ExpFloat64() * ackMeanMin[lc.sevFinal-1] * 60000)
+	ackAfter := int64(r.ExpFloat64() * ackMeanMin[p.sevFinal-1] * 60000)
 	var resolveAt int64
 	switch {
 	case outage >= 0:
@@ -441,29 +464,44 @@ func (g *generator) ticket(i, m int, created int64, rec *ticket.Record, fn func(
 	case r.Float64() < neverResolved:
 		resolveAt = math.MaxInt64
 	default:
-		median := resolveMedianMin[lc.sevFinal-1] * 60000
+		median := resolveMedianMin[p.sevFinal-1] * 60000
 		resolveAt = created + 60000 + int64(median*math.Exp(r.NormFloat64()))
 	}
+	if age := g.opts.MaxAge.Milliseconds(); age > 0 && resolveAt != math.MaxInt64 && resolveAt > created+age {
+		resolveAt = created + age
+	}
 	acked := created + 1000 + ackAfter
+	if age := g.opts.MaxAge.Milliseconds(); age > 0 {
+		acked = min(acked, created+age)
+	}
 	if resolveAt != math.MaxInt64 {
 		resolveAt = resolveAt / 1000 * 1000
 		acked = min(acked, resolveAt)
 	}
-	acked = acked / 1000 * 1000
-	if acked <= g.endMS {
-		lc.acked = acked
+	p.acked = acked / 1000 * 1000
+	p.resolved = resolveAt
+	return p
+}
+
+// emit makes ticket i of plan p, drawing its texts from r, and passes to fn its versions
+// as of asOf: its latest one, and with Options.Updates the earlier ones first.
+func (g *generator) emit(r *rand.Rand, i int, p plan, asOf int64, rec *ticket.Record, fn func(rec *ticket.Record) error) error {
+	created := p.created
+	lc := lifecycle{created: created, sevInitial: p.sevInitial, sevFinal: p.sevFinal}
+	if p.acked <= asOf {
+		lc.acked = p.acked
 	}
-	if resolveAt <= g.endMS {
-		lc.resolved = resolveAt
+	if p.resolved <= asOf {
+		lc.resolved = p.resolved
 	}
 
-	s := &g.svcs[svc]
+	s := &g.svcs[p.svc]
 	group := s.group
 	if r.Float64() < 0.03 {
 		group = otherGroups[r.IntN(len(otherGroups))]
 	}
-	k := &kinds[kind]
-	id, title, desc := g.texts(i, s, regions[region], k, group, created)
+	k := &kinds[p.kind]
+	id, title, desc := g.texts(r, i, s, regions[p.region], k, group, created)
 
 	v := rec.Values
 	for j := range v {
@@ -473,7 +511,7 @@ func (g *generator) ticket(i, m int, created int64, rec *ticket.Record, fn func(
 	v[g.col.id] = ticket.String(id)
 	v[g.col.title] = ticket.String(title)
 	v[g.col.service] = ticket.String(s.name)
-	v[g.col.region] = ticket.String(regions[region])
+	v[g.col.region] = ticket.String(regions[p.region])
 	v[g.col.category] = ticket.String(k.category)
 	v[g.col.kind] = ticket.String(k.name)
 	v[g.col.item] = ticket.String(k.items[r.IntN(len(k.items))])
@@ -530,8 +568,7 @@ const (
 
 // texts builds the id, title and description of a ticket into one string, so that a ticket
 // costs one allocation for its text.
-func (g *generator) texts(i int, s *service, region string, k *kind, group string, created int64) (string, string, string) {
-	r := g.r
+func (g *generator) texts(r *rand.Rand, i int, s *service, region string, k *kind, group string, created int64) (string, string, string) {
 	b := g.buf[:0]
 	b = append(b, "INC"...)
 	b = appendPadded(b, int64(i+1), 8)

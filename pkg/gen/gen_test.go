@@ -517,3 +517,63 @@ func TestJSONLStrings(t *testing.T) {
 		})
 	}
 }
+
+// A Stream gives each ticket the same whatever else is asked, in created order, with
+// versions that agree with Changes, and the usual distributions.
+func TestStreamGivesTicketsInAnyOrder(t *testing.T) {
+	end := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	opts := gen.Options{Tickets: 5000, End: end, Span: 7 * 24 * time.Hour, Seed: 9, Outages: 4, MaxAge: 48 * time.Hour}
+	a, err := gen.NewStream(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := gen.NewStream(opts)
+	asOf := end.Add(72 * time.Hour).UnixMilli()
+	var prev int64
+	severities := map[float64]int{}
+	for i := range a.Len() {
+		created, acked, resolved := a.Changes(i)
+		if created < prev || created >= end.UnixMilli() {
+			t.Fatalf("ticket %d created at %d, before the previous (%d) or after the end", i, created, prev)
+		}
+		prev = created
+		if resolved != 0 && (resolved-created > 48*time.Hour.Milliseconds() || acked > resolved) {
+			t.Fatalf("ticket %d: created %d, acked %d, resolved %d: beyond MaxAge or out of order", i, created, acked, resolved)
+		}
+		// The same ticket from another stream, asked out of order.
+		j := a.Len() - 1 - i
+		var one, two ticket.Record
+		if err := a.Ticket(j, asOf, func(r *ticket.Record) error { one = r.Clone(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Ticket(j, asOf, func(r *ticket.Record) error { two = r.Clone(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if one.Key != two.Key || !one.SameValues(&two) || one.Version != two.Version {
+			t.Fatalf("ticket %d differs between two streams", j)
+		}
+		c, ack, res := b.Changes(j)
+		want := c
+		switch {
+		case res != 0:
+			want = res
+		case ack != 0:
+			want = ack
+		}
+		if one.Version != want || one.Get("created").I != c {
+			t.Fatalf("ticket %d: version %d, want its last change %d", j, one.Version, want)
+		}
+		severities[one.Get("severity").F]++
+	}
+	if severities[1] == 0 || severities[1] > severities[3] {
+		t.Errorf("severities %v: sev1 should be rare", severities)
+	}
+	// As of its creation a ticket is open, in its first version.
+	c, _, _ := a.Changes(10)
+	_ = a.Ticket(10, c, func(r *ticket.Record) error {
+		if r.Get("status").S != "open" || r.Version != c {
+			t.Errorf("ticket 10 as of its creation: %s at %d", r.Get("status").S, r.Version)
+		}
+		return nil
+	})
+}

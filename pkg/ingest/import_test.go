@@ -282,6 +282,41 @@ func TestImportRejects(t *testing.T) {
 			wantUnmapped: []string{"colour"},
 		},
 		{
+			// The issue's file: the quote opened on line 3 is never closed, and used to
+			// swallow every record after it ("2 records read").
+			name: "CSV unclosed quote to the end",
+			file: "t.csv",
+			text: "id,severity,title,created\n" + // 1
+				"INC1,2,ok,2020-01-01T00:00:00Z\n" + // 2
+				"INC2,2,\"unclosed,2020-01-01T00:00:00Z\n" + // 3
+				"INC3,3,fine,2020-01-01T00:00:00Z\n" + // 4
+				"INC4,4,also fine,2020-01-01T00:00:00Z\n", // 5
+			wantKeys: []string{"INC1", "INC3", "INC4"},
+			wantRejects: []wantReject{
+				{3, "", "the quote opened on line 3 is never closed"},
+			},
+			wantLines: 5,
+		},
+		{
+			// The unclosed quote runs into a quoted field lines later, where the CSV
+			// reader finds a quote it cannot read: the records in between come back.
+			name: "CSV unclosed quote up to a later quote",
+			file: "t.csv",
+			text: "id,severity,title,created\n" + // 1
+				"INC1,2,\"unclosed,2020-01-01T00:00:00Z\n" + // 2
+				"\n" + // 3
+				"INC2,3,fine,2020-01-01T00:00:00Z\n" + // 4
+				"INC3,3,\"quoted, properly\",2020-01-01T00:00:00Z\n" + // 5
+				"INC4,3,\"two\nlines\",2020-01-01T00:00:00Z\n" + // 6, 7
+				"INC5,5,\"unclosed at the end", // 8
+			wantKeys: []string{"INC2", "INC3", "INC4"},
+			wantRejects: []wantReject{
+				{2, "", "the quote opened on line 2 is never closed"},
+				{8, "", "the quote opened on line 8 is never closed"},
+			},
+			wantLines: 8,
+		},
+		{
 			name: "TSV",
 			file: "t.tsv",
 			text: "id\tseverity\ttitle\n" +
@@ -706,5 +741,36 @@ func TestImportJSONLValues(t *testing.T) {
 		if v := got.Get(col); !v.Equal(want) {
 			t.Errorf("%s = %+v, want %+v", col, v, want)
 		}
+	}
+}
+
+// A quote that stays open for more than the longest record (16 MiB) is rejected there, in
+// bounded memory, and the lines it ran over are read as the records they are.
+func TestImportCSVUnclosedQuoteRunningPastTheLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,severity,title,created\n")
+	b.WriteString("INC0,2,\"unclosed,2020-01-01T00:00:00Z\n")
+	long := strings.Repeat("x", 1<<20)
+	const n = 18
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "INC%d,3,%s,2020-01-01T00:00:00Z\n", i, long)
+	}
+	path := writeFile(t, "long.csv", []byte(b.String()))
+	keys := map[string]bool{}
+	sink := func(_ context.Context, recs []ticket.Record) (store.UpsertResult, error) {
+		for _, r := range recs {
+			keys[r.Key] = true
+		}
+		return store.UpsertResult{Inserted: len(recs)}, nil
+	}
+	rep, err := ingest.ImportFile(context.Background(), path, schema.Default(), ingest.Options{}, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != 1 || rep.Rejects[0].Line != 2 || !strings.Contains(rep.Rejects[0].Reason, "the quote opened on line 2 is never closed within 16 MiB") {
+		t.Fatalf("rejects %d %+v, want line 2's quote never closed within 16 MiB", rep.Rejected, rep.Rejects)
+	}
+	if rep.Records != n || len(keys) != n || !keys["INC1"] || !keys[fmt.Sprintf("INC%d", n)] {
+		t.Errorf("%d records (%d keys), want the %d after the broken one", rep.Records, len(keys), n)
 	}
 }

@@ -38,7 +38,16 @@ type MapOptions struct {
 	Layouts []string
 	// Location is the time zone of times written without one; nil means UTC.
 	Location *time.Location
+	// Now is the clock that a time version is checked against (MaxVersionSkew); nil
+	// means time.Now.
+	Now func() time.Time
 }
+
+// MaxVersionSkew is how far ahead of now a record's version may be when the version
+// column is a time: clocks differ, and a ticket system may stamp in a zone it does not
+// say, but a version further ahead (9999-12-31, a unix time in the wrong unit) would
+// freeze its ticket, as every real update after it would be older and ignored.
+const MaxVersionSkew = 24 * time.Hour
 
 // ParseRename splits a "SRC=DST" rename. DST may be empty (drop SRC); SRC may not.
 func ParseRename(s string) (src, dst string, err error) {
@@ -93,6 +102,7 @@ type Mapper struct {
 	version int // -1 without a version column
 	nulls   map[string]struct{}
 	loc     *time.Location
+	now     func() time.Time
 
 	renames                   map[string]string
 	exact, from, loose, loosF map[string]int
@@ -124,6 +134,7 @@ func NewMapper(s *schema.Schema, header []string, opts MapOptions) (*Mapper, err
 		version:     s.Index(s.Version),
 		nulls:       make(map[string]struct{}),
 		loc:         opts.Location,
+		now:         opts.Now,
 		renames:     make(map[string]string, len(opts.Renames)),
 		exact:       make(map[string]int),
 		from:        make(map[string]int),
@@ -137,6 +148,9 @@ func NewMapper(s *schema.Schema, header []string, opts MapOptions) (*Mapper, err
 	}
 	if s.Version == "" {
 		m.version = -1
+	}
+	if m.now == nil {
+		m.now = time.Now
 	}
 	if m.loc == nil {
 		m.loc = time.UTC
@@ -436,6 +450,10 @@ func (m *Mapper) finish(vals []ticket.Value, problems []string) (string, int64, 
 		switch v.Kind {
 		case ticket.Time:
 			version = v.I
+			if now := m.now(); version > now.Add(MaxVersionSkew).UnixMilli() {
+				problems = append(problems, fmt.Sprintf("%s: the version %s is more than %s ahead of now (%s): it would freeze the ticket, every later update being older",
+					m.cols[m.version].name, time.UnixMilli(version).UTC().Format(time.RFC3339), durationText(MaxVersionSkew), now.UTC().Format(time.RFC3339)))
+			}
 		case ticket.Num:
 			if v.F != math.Trunc(v.F) || math.Abs(v.F) >= 1<<63 {
 				problems = append(problems, fmt.Sprintf("%s: %v is not a whole number, so it cannot order versions", m.cols[m.version].name, v.F))
@@ -507,4 +525,12 @@ func scalarText(v any) (string, bool) {
 		return fmt.Sprint(v), false
 	}
 	return string(b), false
+}
+
+// durationText writes whole hours as "24h", else as Go does.
+func durationText(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }

@@ -174,10 +174,13 @@ func cleanHeader(fields []string) []string {
 	return out
 }
 
+// readCSV reads CSV with encoding/csv, through csvLines: when a quote opened in a record
+// is never closed, or closed so badly that the reader gives up lines later, the record is
+// rejected and reading resumes at the line after its first, so that one stray quote costs
+// one record, not every record after it.
 func (im *importer) readCSV(r io.Reader) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	src := &csvLines{br: bufio.NewReaderSize(r, 64<<10)}
+	cr := newCSVReader(src)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return errors.New("the file is empty: it has no header row")
@@ -188,27 +191,208 @@ func (im *importer) readCSV(r io.Reader) error {
 	if err := im.start(cleanHeader(header)); err != nil {
 		return err
 	}
+	// base is the number of lines before the current csv.Reader's first line.
+	base := 0
 	for {
+		src.recordDone()
 		fields, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("read: %w", err)
+		var pe *csv.ParseError
+		switch {
+		case errors.Is(err, errRecordTooLong):
+			// The open quote has run on for maxLineBytes: the same as never closed.
+			first := src.firstLine()
+			reason := fmt.Sprintf("malformed CSV: the record that starts on line %d is longer than %d MiB; it is rejected and reading resumes on line %d",
+				first, maxLineBytes>>20, first+1)
+			if src.openQuote() {
+				reason = fmt.Sprintf("malformed CSV: the quote opened on line %d is never closed within %d MiB; the record is rejected and reading resumes on line %d",
+					first, maxLineBytes>>20, first+1)
 			}
-			reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, pe.Line, pe.Column)
-			if err := im.malformed(pe.StartLine, reason); err != nil {
+			if err := im.malformed(first, reason); err != nil {
+				return err
+			}
+			base = src.resumeAfter(first)
+			cr = newCSVReader(src)
+			continue
+		case errors.As(err, &pe) && (pe.Line > pe.StartLine || src.atEOF() && src.openQuote()):
+			first := base + pe.StartLine
+			end := fmt.Sprintf("runs into line %d", base+pe.Line)
+			if src.atEOF() {
+				end = "runs to the end of the file"
+			}
+			reason := fmt.Sprintf("malformed CSV: the quote opened on line %d is never closed (the record %s); the record is rejected and reading resumes on line %d",
+				first, end, first+1)
+			if err := im.malformed(first, reason); err != nil {
+				return err
+			}
+			base = src.resumeAfter(first)
+			cr = newCSVReader(src)
+			continue
+		case errors.As(err, &pe):
+			reason := fmt.Sprintf("malformed CSV: %v (line %d, column %d)", pe.Err, base+pe.Line, pe.Column)
+			if err := im.malformed(base+pe.StartLine, reason); err != nil {
 				return err
 			}
 			continue
+		case err != nil:
+			return fmt.Errorf("read: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
-		if err := im.row(line, fields); err != nil {
+		if err := im.row(base+line, fields); err != nil {
 			return err
 		}
 	}
+}
+
+func newCSVReader(r io.Reader) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return cr
+}
+
+// errRecordTooLong stops a CSV record whose quoted field has grown past maxLineBytes.
+var errRecordTooLong = errors.New("the record is too long")
+
+// csvLines hands encoding/csv its input one line per Read, so that the reader (whose
+// buffer only fills as it asks) never holds more than the record it reads, and keeps the
+// lines of that record. After a record whose quote never closes, resumeAfter hands out
+// again the lines the reader took after its first, to a new reader.
+type csvLines struct {
+	br *bufio.Reader
+	// keep holds the lines handed out since the last record ended; ends[i] is the end of
+	// the i-th of them in keep, and first the number of the first (from 1).
+	keep  []byte
+	ends  []int
+	first int
+	// next is the number of the next line to hand out.
+	next int
+	// replay are lines to hand out again before reading on: offsets into keep.
+	replay []int
+	// cur is what is left of the line being handed out.
+	cur []byte
+	eof bool
+}
+
+// Read hands out at most one line.
+func (c *csvLines) Read(p []byte) (int, error) {
+	if len(c.cur) == 0 {
+		if err := c.advance(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.cur)
+	c.cur = c.cur[n:]
+	return n, nil
+}
+
+// advance makes the next line current: a line to replay, else one read from br.
+func (c *csvLines) advance() error {
+	if len(c.replay) > 0 {
+		i := c.replay[0]
+		c.replay = c.replay[1:]
+		start := 0
+		if i > 0 {
+			start = c.ends[i-1]
+		}
+		c.cur = c.keep[start:c.ends[i]]
+		c.next++
+		return nil
+	}
+	if c.eof {
+		return io.EOF
+	}
+	if len(c.keep) > maxLineBytes {
+		return errRecordTooLong
+	}
+	if len(c.ends) == 0 {
+		c.first = c.next + 1
+	}
+	start := len(c.keep)
+	for {
+		b, err := c.br.ReadSlice('\n')
+		c.keep = append(c.keep, b...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(c.keep)-start > maxLineBytes {
+				// One line longer than the limit: keep its start only, and drop the
+				// rest of it, as the record is rejected anyway.
+				c.keep = c.keep[:start+maxLineBytes+1]
+				for errors.Is(err, bufio.ErrBufferFull) {
+					_, err = c.br.ReadSlice('\n')
+				}
+				if err != nil && !errors.Is(err, io.EOF) {
+					return err
+				}
+				c.eof = err != nil
+				break
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			c.eof = true
+		} else if err != nil {
+			return err
+		}
+		break
+	}
+	if len(c.keep) == start {
+		return io.EOF
+	}
+	c.next++
+	c.ends = append(c.ends, len(c.keep))
+	c.cur = c.keep[start:]
+	return nil
+}
+
+// recordDone forgets the lines kept so far: the reader is between two records.
+func (c *csvLines) recordDone() {
+	if len(c.replay) > 0 {
+		// Lines to replay are still ahead: keep them, drop those before.
+		i := c.replay[0]
+		start := 0
+		if i > 0 {
+			start = c.ends[i-1]
+		}
+		for j := range c.replay {
+			c.replay[j] -= i
+		}
+		ends := c.ends[i:]
+		for j := range ends {
+			ends[j] -= start
+		}
+		c.first += i
+		c.keep = append(c.keep[:0], c.keep[start:]...)
+		c.ends = append(c.ends[:0], ends...)
+		return
+	}
+	c.keep, c.ends = c.keep[:0], c.ends[:0]
+}
+
+// openQuote reports whether the kept lines hold an odd number of quotes: a quote opened
+// and never closed (quotes inside a quoted field are doubled).
+func (c *csvLines) openQuote() bool { return bytes.Count(c.keep, []byte{'"'})%2 == 1 }
+
+// firstLine is the number of the first line of the record being read.
+func (c *csvLines) firstLine() int { return c.first }
+
+// atEOF reports whether the input is read to its end.
+func (c *csvLines) atEOF() bool { return c.eof && len(c.replay) == 0 }
+
+// resumeAfter arranges for the kept lines after line n to be handed out again, and
+// returns the number of lines before the first of them, which a new csv.Reader counts
+// from 1.
+func (c *csvLines) resumeAfter(n int) int {
+	c.replay = c.replay[:0]
+	for i := range c.ends {
+		if c.first+i > n {
+			c.replay = append(c.replay, i)
+		}
+	}
+	c.cur = nil
+	c.next = n
+	return n
 }
 
 func (im *importer) readTSV(r io.Reader) error {

@@ -164,21 +164,27 @@ func (h *Hub) startSource(d *Datasource, a *attachment) {
 		return
 	}
 	set := d.settings.Source
+	sec := sources.SecretsFrom(d.instance.DecryptedSecureJSONData)
+	// Every secure setting is a secret to take out of messages, not only the source's.
+	var all []string
+	for _, v := range d.instance.DecryptedSecureJSONData {
+		all = append(all, v)
+	}
+	red := sec.Redactor(set, all...)
 	timing, err := set.Timing()
 	if err != nil {
-		a.sourceErr = err
+		a.sourceErr = errors.New(red.String(err.Error()))
 		return
 	}
-	sec := sources.SecretsFrom(d.instance.DecryptedSecureJSONData)
-	src, err := sources.Build(d.env.Schema, set, sec, sources.Options{})
+	src, err := sources.Build(d.env.Schema, set, sec, sources.Options{Redact: red})
 	if err != nil {
-		a.sourceErr = err
+		a.sourceErr = errors.New(red.String(err.Error()))
 		return
 	}
 	if src == nil {
 		return
 	}
-	a.poller, a.releasePoller = h.attachPoller(a.index, src, set, sec, timing)
+	a.poller, a.releasePoller = h.attachPoller(a.index, src, set, sec, timing, red)
 }
 
 // Dispose stops the instance's poller (when it is the last to use it; a batch being

@@ -14,7 +14,7 @@ import (
 
 // CheckHealth says whether the schema is valid, whether the store opens, and how many
 // tickets it holds, in words a user can act on ("Save & test").
-func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	a, err := d.attached(ctx)
 	if err != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: err.Error()}, nil
@@ -60,6 +60,9 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		if !st.Healthy() {
 			status = backend.HealthStatusError
 		}
+		if detail := answerDetail(st); detail != "" && isAdmin(req) {
+			msg += fmt.Sprintf(" The answer began: %q.", detail)
+		}
 	case ix.Engine.Len() == 0:
 		msg += " The store is empty: import tickets with `spacetime import` or configure a source."
 	}
@@ -96,4 +99,26 @@ func windowText(w time.Duration) string {
 		return fmt.Sprintf("%dh", w/time.Hour)
 	}
 	return w.String()
+}
+
+// answerDetail is the start of what the ticket system answered to the failed poll (or to
+// the call being retried during the first one), redacted and short; "" without one.
+func answerDetail(st *source.Status) string {
+	switch {
+	case st.State == source.StateFailing && st.LastError != nil:
+		return st.LastError.Detail
+	case st.State == source.StateStarting && st.LastRetry != nil:
+		return st.LastRetry.Detail
+	}
+	return ""
+}
+
+// isAdmin reports whether the health check was asked for by an organization admin, who
+// configures data sources. Grafana lets every user who may query a data source call its
+// health check (pkg/api/api.go: /datasources/uid/:uid/health needs datasources:query),
+// and passes the user's organization role in the plugin context
+// (pkg/services/pluginsintegration/adapters: BackendUserFromSignedInUser), so what an
+// upstream answered is shown to an admin only.
+func isAdmin(req *backend.CheckHealthRequest) bool {
+	return req != nil && req.PluginContext.User != nil && req.PluginContext.User.Role == "Admin"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/stores"
@@ -175,7 +176,7 @@ func (h *Hub) load(ctx context.Context, ix *Index) bool {
 		h.logger.Error("Loading tickets failed", "store", ix.storeID, "error", err)
 		return false
 	}
-	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", n)
+	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", logval.Count(n))
 	return true
 }
 
@@ -226,8 +227,8 @@ func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration) {
 		case err != nil:
 			h.logger.Warn("Dropping the tickets older than the window failed", "store", ix.storeID, "error", err)
 		case n > 0:
-			h.logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", n,
-				"held", ix.Engine.Len(), "took", time.Since(start).Round(time.Millisecond))
+			h.logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", logval.Count(n),
+				"held", logval.Count(ix.Engine.Len()), "took", logval.Duration(time.Since(start)))
 		}
 	}
 }

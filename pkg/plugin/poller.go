@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
 	"github.com/spacetime/tickets/pkg/store"
@@ -37,7 +38,7 @@ func pollerKey(ix *Index, set sources.Settings, sec sources.Secrets) string {
 // when it has the same settings, else a new one that replaces it (the instance with the
 // newest settings wins; Grafana disposes of the older one soon after). The returned
 // release stops the poller when its last instance lets go, and waits until it has.
-func (h *Hub) attachPoller(ix *Index, src source.Source, set sources.Settings, sec sources.Secrets, timing sources.Timing) (*sharedPoller, func()) {
+func (h *Hub) attachPoller(ix *Index, src source.Source, set sources.Settings, sec sources.Secrets, timing sources.Timing, red *redact.Redactor) (*sharedPoller, func()) {
 	key := pollerKey(ix, set, sec)
 	h.mu.Lock()
 	ss := h.stores[ix.storeID]
@@ -54,6 +55,7 @@ func (h *Hub) attachPoller(ix *Index, src source.Source, set sources.Settings, s
 		AfterWrite: ss.syncIndexes,
 		Logger:     h.logger,
 		LeaseTTL:   timing.LeaseTTL,
+		Redact:     red,
 	}
 	// A store that other Grafana servers share (DynamoDB) elects one poller among them.
 	if l, ok := ss.st.(store.Leaser); ok {

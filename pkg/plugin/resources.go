@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 )
@@ -135,7 +137,7 @@ func (d *Datasource) handleExport(w http.ResponseWriter, r *http.Request) {
 	if out.written > 0 {
 		// The status line is gone: all that is left is to cut the file short and say why
 		// in the log.
-		log.DefaultLogger.FromContext(r.Context()).Error("Export failed after it started", "error", err, "bytes", out.written)
+		log.DefaultLogger.FromContext(r.Context()).Error("Export failed after it started", "error", err, "bytes", logval.Count(out.written))
 		return
 	}
 	w.Header().Del("Content-Disposition")
@@ -247,7 +249,7 @@ func (d *Datasource) handleValidate(w http.ResponseWriter, r *http.Request) {
 	}
 	var req validateRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, bodyStatus(err), err)
 		return
 	}
 	err := d.env.ValidateFilter(req.Filter)
@@ -275,7 +277,7 @@ type validateSchemaResponse struct {
 func handleValidateSchema(w http.ResponseWriter, r *http.Request) {
 	var req validateSchemaRequest
 	if err := decodeBody(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, bodyStatus(err), err)
 		return
 	}
 	s, err := schema.Parse([]byte(req.Schema))
@@ -293,10 +295,62 @@ func handleValidateSchema(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, validateSchemaResponse{Problems: se.Problems})
 }
 
+// maxRequestBytes bounds the body of the editors' POST routes (a filter, a schema text).
+const maxRequestBytes = 1 << 20
+
+// errEmptyBody says that a POST route got no body. Grafana sends an empty body as none, and
+// the SDK's httpadapter then leaves Request.Body nil.
+var errEmptyBody = errors.New("the request body is empty")
+
+// tooLargeError is a body over the route's limit; the route answers 413 with it.
+type tooLargeError struct {
+	limit int64
+	hint  string
+}
+
+func (e *tooLargeError) Error() string {
+	msg := fmt.Sprintf("the request body is larger than the limit of %d MiB", e.limit>>20)
+	if e.hint != "" {
+		msg += "; " + e.hint
+	}
+	return msg
+}
+
+// readBody reads a request body of at most limit bytes: errEmptyBody without one, a
+// *tooLargeError for a longer one (never a body cut short).
+func readBody(r *http.Request, limit int64, hint string) ([]byte, error) {
+	if r.Body == nil {
+		return nil, errEmptyBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read the request body: %w", err)
+	case int64(len(body)) > limit:
+		return nil, &tooLargeError{limit: limit, hint: hint}
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil, errEmptyBody
+	}
+	return body, nil
+}
+
+// bodyStatus is the status that answers a readBody or decodeBody error.
+func bodyStatus(err error) int {
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// decodeBody reads a JSON body of at most maxRequestBytes into v.
 func decodeBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := readBody(r, maxRequestBytes, "")
+	if errors.Is(err, errEmptyBody) {
+		return fmt.Errorf("%w: send a JSON object", err)
+	}
 	if err != nil {
-		return fmt.Errorf("read the request body: %w", err)
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("the request body is not the JSON expected: %w", err)

@@ -3,8 +3,10 @@ package plugin
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -76,6 +78,10 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 	if strings.TrimSpace(set.Window) != "" {
 		w, err := query.ParseDuration(set.Window)
 		if err != nil {
+			var tooLong interface{ TooLong() bool }
+			if errors.As(err, &tooLong) && tooLong.TooLong() {
+				return set, fmt.Errorf("jsonData.window %w", err)
+			}
 			return set, fmt.Errorf("jsonData.window %q is not a duration such as 30d, 2w or 12h", set.Window)
 		}
 		if w < minWindow {
@@ -86,6 +92,16 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 	if raw := bytes.TrimSpace(set.RawSource); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		if err := json.Unmarshal(raw, &set.Source); err != nil {
 			set.sourceErr = fmt.Errorf("the source settings (jsonData.source) are not what is expected: %w", err)
+		}
+	}
+	// Grafana starts plugins in its own working directory (often /, or wherever a service
+	// manager leaves it), so a relative path would resolve there and change with it.
+	for _, p := range []struct{ name, path, example string }{
+		{"storePath", set.StorePath, "/var/lib/grafana/spacetime/tickets.db"},
+		{"schemaPath", set.SchemaPath, "/etc/grafana/spacetime-schema.yaml"},
+	} {
+		if p.path != "" && !filepath.IsAbs(p.path) {
+			return set, fmt.Errorf("jsonData.%s %q is a relative path, which would be read from Grafana's working directory: give an absolute path on the Grafana server, such as %s", p.name, p.path, p.example)
 		}
 	}
 	if set.StorePath == "" && set.Store == "embedded" {

@@ -127,3 +127,50 @@ func TestLoadDynamoDBSettings(t *testing.T) {
 		})
 	}
 }
+
+// Grafana starts the plugin in its own working directory (often /), so a relative path
+// would put the store or read the schema wherever that is: the settings refuse it.
+func TestRelativePathsAreRefused(t *testing.T) {
+	for _, jd := range []string{`{"storePath": "data/tickets.db"}`, `{"storePath": "./t.db"}`, `{"schemaPath": "schema.yaml"}`} {
+		_, err := loadSettings(backend.DataSourceInstanceSettings{UID: "rel", JSONData: []byte(jd)}, func(string) string { return "/var/lib/grafana" })
+		if err == nil || !strings.Contains(err.Error(), "absolute path") || !strings.Contains(err.Error(), "relative") {
+			t.Errorf("%s: err = %v, want a refusal asking for an absolute path", jd, err)
+		}
+	}
+}
+
+// A schemaPath that names some other file (here one shaped like /etc/passwd, or a YAML
+// file of secrets) says that the file is not a schema, without a byte of what it holds:
+// the message reaches the health check and every panel's error.
+func TestASchemaPathToAnotherFileDoesNotEchoIt(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"passwd":      "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+		"secrets.yml": "db_password: hunter2-s3cret\napi_token: tok-0123456789\n",
+		"list.yml":    "- root-secret-entry\n- second\n",
+		"env":         "API_KEY=abcdef0123456789\n",
+		"binary":      "\x7fELF\x02\x01\x01\x00secret-bytes\x00\x00",
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		set, err := loadSettings(backend.DataSourceInstanceSettings{UID: "s", JSONData: []byte(`{"schemaPath": "` + path + `"}`)}, func(string) string { return "/var/lib/grafana" })
+		if err == nil {
+			_, err = set.loadSchema()
+		}
+		if err == nil {
+			t.Fatalf("%s: accepted as a schema", name)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "not a column schema") && !strings.Contains(msg, "not a text file") {
+			t.Errorf("%s: %q does not say the file is not a schema", name, msg)
+		}
+		for _, secret := range []string{"root:", "x:0", "hunter2", "tok-0", "db_password", "api_token", "root-secret", "API_KEY", "abcdef", "secret-bytes", "ELF"} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("%s: the message echoes the file's content (%q): %s", name, secret, msg)
+			}
+		}
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -63,26 +61,30 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 // maxPushBytes bounds a push body: MaxPushRecords tickets of a few kilobytes.
 const maxPushBytes = 32 << 20
 
+// MaxRequestMessage is the largest gRPC message the plugin takes from Grafana, which
+// main passes to the SDK (datasource.ManageOpts.GRPCSettings). Grafana sends a resource
+// call's body in one message, whatever its size (pkg/api/plugin_resource.go reads the
+// body whole; go-plugin's client sends up to math.MaxInt32), and the SDK's server refuses
+// messages above 16 MiB unless told otherwise, which made a push of 16 to 32 MiB fail
+// with ResourceExhausted. With twice the push limit, a body up to 64 MiB reaches the
+// push handler, which answers 413 above 32 MiB; the rest of a message (the plugin
+// context, with the settings) is a few kilobytes.
+const MaxRequestMessage = 2 * maxPushBytes
+
 // handlePush takes a batch of tickets from a webhook: a JSON array, {"tickets": [...]},
 // or one ticket object, mapped onto the schema as `spacetime import` maps JSON lines. It
-// answers 200 with each ticket's outcome when at least one was accepted (or the batch
-// was empty), 422 when every ticket was rejected, 400 for a body that is not tickets.
+// answers 200 with each ticket's outcome (accepted, stale or rejected) unless every
+// ticket was rejected (422), 400 for a body that is not tickets, 413 for one over
+// maxPushBytes.
 func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 	ix, err := d.ready(r.Context())
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	var body []byte
-	if r.Body != nil { // the SDK's adapter gives no body for an empty one
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxPushBytes+1))
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("read the request body: %w", err))
-		return
-	}
-	if len(body) > maxPushBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is larger than %d MiB; push fewer tickets at once", maxPushBytes>>20))
+	body, err := readBody(r, maxPushBytes, "push fewer tickets at once")
+	if err != nil && !errors.Is(err, errEmptyBody) {
+		writeError(w, bodyStatus(err), err)
 		return
 	}
 	items, err := source.DecodePush(body)
@@ -103,7 +105,7 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := http.StatusOK
-	if res.Received > 0 && res.Accepted == 0 {
+	if res.Received > 0 && res.Rejected == res.Received {
 		status = http.StatusUnprocessableEntity
 	}
 	writeJSON(w, status, res)

@@ -104,6 +104,7 @@ func TestWindowSettings(t *testing.T) {
 		{"36h", 36 * time.Hour, ""},
 		{"a month", 0, `jsonData.window "a month" is not a duration such as 30d`},
 		{"6h", 0, "jsonData.window 6h0m0s is shorter than the shortest, 24h0m0s"},
+		{"106752d", 0, `jsonData.window "106752d" is too long: the longest duration is 106751d`},
 	} {
 		jd, _ := json.Marshal(map[string]any{"storePath": "/data/t.db", "window": tt.window})
 		set, err := loadSettings(backend.DataSourceInstanceSettings{UID: "w", JSONData: jd}, func(string) string { return "" })

@@ -71,3 +71,28 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+// A duration beyond what time.Duration holds (about 292 years) is "too long", with the
+// longest; it never wraps around into a negative one that other checks then misname
+// ("shorter than a second", negative hours).
+func TestParseDurationSaysTooLong(t *testing.T) {
+	for _, s := range []string{"106752d", "15251w", "2562048h", "9223372037s", "99999999999999999999d"} {
+		t.Run(s, func(t *testing.T) {
+			d, err := ParseDuration(s)
+			if err == nil {
+				t.Fatalf("ParseDuration(%q) = %v, want an error", s, d)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "too long") || !strings.Contains(msg, "106751d") {
+				t.Fatalf("ParseDuration(%q): %q, want \"too long\" and the longest, 106751d", s, msg)
+			}
+			if _, err := ChooseBucket(s, 0, time.Hour, 0); err == nil || !strings.Contains(err.Error(), "too long") {
+				t.Fatalf("ChooseBucket(%q): %v, want \"too long\"", s, err)
+			}
+		})
+	}
+	for s, want := range map[string]time.Duration{"106751d": 106751 * 24 * time.Hour, "15250w": 15250 * 7 * 24 * time.Hour, "2562047h": 2562047 * time.Hour} {
+		if d, err := ParseDuration(s); err != nil || d != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", s, d, err, want)
+		}
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -46,9 +48,15 @@ func Parse(text []byte) (*Schema, error) {
 	if len(bytes.TrimSpace(text)) == 0 {
 		return nil, &Error{Problems: []Problem{{Path: "(schema)", Msg: "is empty"}}}
 	}
+	if !utf8.Valid(text) || bytes.IndexByte(text, 0) >= 0 {
+		return nil, &Error{Problems: []Problem{{Path: "(schema)", Msg: "not a column schema: it is not a text file"}}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return nil, &Error{Problems: []Problem{yamlProblem(err)}}
+	}
+	if p, ok := notASchema(&root); ok {
+		return nil, &Error{Problems: []Problem{p}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
@@ -80,6 +88,40 @@ func Load(path string) (*Schema, error) {
 		return nil, fmt.Errorf("schema file %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// topLevel are the options a schema mapping can have.
+var topLevel = []string{"key", "version", "time", "open", "nulls", "columns", "table", "defaults"}
+
+// notASchema tells text that is no schema at all (another file named by mistake, such
+// as /etc/passwd or a file of secrets) from a schema with mistakes, and says so without
+// quoting it: the YAML decoder's own messages quote the text, and a schema file's
+// problems reach the health check and the panels. Text whose top level is a mapping
+// with at least one schema option is a schema with mistakes, and the decoder's messages
+// (which name a misspelt option) help its author.
+func notASchema(root *yaml.Node) (Problem, bool) {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	const expected = "a YAML or JSON mapping of the schema's options (key, time, columns, ...) is expected"
+	p := Problem{Path: "(schema)", Line: n.Line}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if slices.Contains(topLevel, n.Content[i].Value) {
+				return Problem{}, false
+			}
+		}
+		p.Msg = "not a column schema: none of its top-level names is a schema option; " + expected
+	case yaml.SequenceNode:
+		p.Msg = "not a column schema: it is a list, where " + expected
+	case yaml.ScalarNode:
+		p.Msg = "not a column schema: it is a single value, where " + expected
+	default:
+		p.Msg = "not a column schema: " + expected
+	}
+	return p, true
 }
 
 // Validate checks a schema built in code and prepares its lookups.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/logval"
+	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/store"
 )
 
@@ -63,6 +65,10 @@ type Options struct {
 	Holder string
 	// LeaseTTL is how long the lease lasts unrenewed; 0 means DefaultLeaseTTL.
 	LeaseTTL time.Duration
+
+	// Redact takes the data source's secrets out of every message the poller keeps or
+	// logs: errors, retries, rejects. Nil redacts nothing.
+	Redact *redact.Redactor
 }
 
 // Checkpoint is what the poller keeps in the store between polls (and restarts).
@@ -197,7 +203,8 @@ func (p *Poller) poll(ctx context.Context, rep Report) (Report, error) {
 		rep.Retries++
 		p.update(func(s *Status) {
 			s.Retries++
-			s.LastRetry = &Problem{At: p.opts.Now().UTC(), Message: fmt.Sprintf("%v; trying again in %s", err, wait.Round(time.Millisecond))}
+			s.LastRetry = &Problem{At: p.opts.Now().UTC(), Message: p.opts.Redact.String(fmt.Sprintf("%v; trying again in %s", err, wait.Round(time.Millisecond))),
+				Detail: p.opts.Redact.String(detailOf(err))}
 		})
 	}
 	emit := func(ctx context.Context, b Batch) error {
@@ -205,6 +212,7 @@ func (p *Poller) poll(ctx context.Context, rep Report) (Report, error) {
 		p.update(func(s *Status) {
 			s.Totals.Rejected += len(b.Rejects) + b.MoreRejected
 			for _, r := range b.Rejects {
+				r.Where, r.Reason = p.opts.Redact.String(r.Where), p.opts.Redact.String(r.Reason)
 				s.RecentRejects = append(s.RecentRejects, r)
 			}
 			if n := len(s.RecentRejects); n > keptRejects {
@@ -293,20 +301,22 @@ func (p *Poller) finish(rep Report, err error) {
 		s.State = StateFailing
 		s.Failures++
 		s.ConsecutiveFailures++
-		s.LastError = &Problem{At: now, Message: err.Error()}
+		s.LastError = &Problem{At: now, Message: p.opts.Redact.String(err.Error()), Detail: p.opts.Redact.String(detailOf(err))}
 	}
 	p.mu.Unlock()
 	if p.opts.Logger == nil {
 		return
 	}
 	if err != nil {
-		p.opts.Logger.Error("Polling the ticket source failed", "source", p.src.Describe(), "error", err,
-			"stored", rep.Records, "retries", rep.Retries)
+		// The error's message, redacted; never its Detail (what the system answered).
+		p.opts.Logger.Error("Polling the ticket source failed", "source", p.src.Describe(), "error", p.opts.Redact.String(err.Error()),
+			"stored", logval.Count(rep.Records), "retries", logval.Count(rep.Retries), "took", logval.Duration(time.Duration(rep.Duration)))
 		return
 	}
-	p.opts.Logger.Info("Polled the ticket source", "source", p.src.Describe(), "records", rep.Records,
-		"inserted", rep.Result.Inserted, "updated", rep.Result.Updated, "unchanged", rep.Result.Unchanged,
-		"stale", rep.Result.Stale, "rejected", rep.Rejected, "took", time.Duration(rep.Duration).Round(time.Millisecond))
+	p.opts.Logger.Info("Polled the ticket source", "source", p.src.Describe(), "records", logval.Count(rep.Records),
+		"inserted", logval.Count(rep.Result.Inserted), "updated", logval.Count(rep.Result.Updated),
+		"unchanged", logval.Count(rep.Result.Unchanged), "stale", logval.Count(rep.Result.Stale),
+		"rejected", logval.Count(rep.Rejected), "took", logval.Duration(time.Duration(rep.Duration)))
 }
 
 func (p *Poller) update(fn func(s *Status)) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/spacetime/tickets/pkg/ingest"
 	"github.com/spacetime/tickets/pkg/schema"
@@ -21,16 +23,22 @@ type PushRecord struct {
 	// Index is the ticket's position in the pushed batch, from 0.
 	Index int    `json:"index"`
 	Key   string `json:"key,omitempty"`
-	// Status is "accepted" (written; the store's version rule decides whether it changed
-	// the stored ticket) or "rejected".
+	// Status is "accepted" (stored: new, an update, or identical to the stored version),
+	// "stale" (older than the stored version, which the version rule keeps: Reason says
+	// which) or "rejected" (it does not fit the schema: Reason says why).
 	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	// Outcome says what the store did with an accepted ticket: "inserted", "updated" or
+	// "unchanged".
+	Outcome string `json:"outcome,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // PushResult says what a push did, ticket by ticket and in sum.
 type PushResult struct {
-	Received int                `json:"received"`
-	Accepted int                `json:"accepted"`
+	Received int `json:"received"`
+	Accepted int `json:"accepted"`
+	// Stale counts the tickets older than their stored version.
+	Stale    int                `json:"stale"`
 	Rejected int                `json:"rejected"`
 	Result   store.UpsertResult `json:"result"`
 	Records  []PushRecord       `json:"records"`
@@ -85,6 +93,7 @@ func Push(ctx context.Context, st store.Store, s *schema.Schema, items []any, af
 		return res, err
 	}
 	var b Batch
+	var pos []int // pos[j] is the index in items of b.Records[j]
 	for i, item := range items {
 		out := PushRecord{Index: i, Status: "accepted"}
 		obj, ok := item.(map[string]any)
@@ -106,6 +115,7 @@ func Push(ctx context.Context, st store.Store, s *schema.Schema, items []any, af
 		out.Key = rec.Key
 		res.Records[i] = out
 		b.Records = append(b.Records, rec)
+		pos = append(pos, i)
 	}
 	for _, r := range res.Records {
 		if r.Status == "rejected" {
@@ -115,15 +125,44 @@ func Push(ctx context.Context, st store.Store, s *schema.Schema, items []any, af
 	if len(b.Records) == 0 {
 		return res, nil
 	}
-	ur, err := st.Upsert(ctx, b.Records)
+	var (
+		outs []store.Outcome
+		ur   store.UpsertResult
+	)
+	if r, ok := st.(store.UpsertReporter); ok {
+		outs, ur, err = r.UpsertEach(ctx, b.Records)
+	} else {
+		ur, err = st.Upsert(ctx, b.Records)
+	}
 	if err != nil {
 		return res, fmt.Errorf("write the tickets to the store: %w", err)
 	}
-	res.Accepted, res.Result = len(b.Records), ur
+	res.Result = ur
+	res.Accepted = len(b.Records) - ur.Stale
+	res.Stale = ur.Stale
+	for j, o := range outs {
+		out := &res.Records[pos[j]]
+		switch o.Kind {
+		case store.Stale:
+			out.Status = "stale"
+			out.Reason = fmt.Sprintf("older than the stored version, %s: the store keeps the newer one", versionText(s, o.Stored))
+		case store.Inserted, store.Updated, store.Unchanged:
+			out.Outcome = o.Kind.String()
+		}
+	}
 	if afterWrite != nil {
 		if err := afterWrite(ctx); err != nil {
 			return res, fmt.Errorf("the tickets were stored, but the index did not take them: %w", err)
 		}
 	}
 	return res, nil
+}
+
+// versionText writes a version as the schema's version column holds it: a time in RFC
+// 3339, else a number.
+func versionText(s *schema.Schema, v int64) string {
+	if c, ok := s.Column(s.Version); ok && c.Type == schema.Time {
+		return time.UnixMilli(v).UTC().Format(time.RFC3339Nano)
+	}
+	return strconv.FormatInt(v, 10)
 }

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spacetime/tickets/pkg/ingest"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -80,5 +82,66 @@ func TestPushReportsEachTicket(t *testing.T) {
 	recs, err := st.Get(context.Background(), []string{"P-1", "P-3"})
 	if err != nil || len(recs) != 2 || recs[0].Get("title").S != "one, newer" || recs[1].Get("title").S != "by source names" {
 		t.Fatalf("stored %+v (%v)", recs, err)
+	}
+}
+
+// A version far in the future would freeze its ticket: every real update after it would be
+// older, and ignored. Push refuses it (more than MaxVersionSkew ahead of now), and says of
+// each ticket that the version rule ignored that it is stale, with the stored version.
+func TestPushRefusesFutureVersionsAndReportsStaleOnes(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	push := func(body string) source.PushResult {
+		t.Helper()
+		items, err := source.DecodePush([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := source.Push(context.Background(), st, schema.Default(), items, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	soon := now.Add(time.Hour).Format(time.RFC3339)
+	res := push(`[{"id": "F-1", "updated": "9999-12-31T00:00:00Z"},
+		{"id": "F-2", "updated": "` + now.Add(ingest.MaxVersionSkew+time.Hour).Format(time.RFC3339) + `"},
+		{"id": "F-3", "updated": "` + soon + `"}]`)
+	for i, key := range []string{"F-1", "F-2"} {
+		r := res.Records[i]
+		if r.Status != "rejected" || r.Key != key || !strings.Contains(r.Reason, "ahead of now") || !strings.Contains(r.Reason, "24h") {
+			t.Errorf("record %d = %+v, want %s rejected: its version is more than 24h ahead of now", i, r, key)
+		}
+	}
+	if r := res.Records[2]; r.Status != "accepted" {
+		t.Errorf("a version an hour ahead (clocks differ) is refused: %+v", r)
+	}
+	if got, _ := st.Get(context.Background(), []string{"F-1", "F-2"}); len(got) != 0 {
+		t.Errorf("stored %d future tickets", len(got))
+	}
+
+	res = push(`[{"id": "S-1", "title": "newer", "updated": "2026-11-20T11:00:00Z"}]`)
+	if res.Records[0].Status != "accepted" {
+		t.Fatalf("%+v", res)
+	}
+	res = push(`[{"id": "S-1", "title": "older", "updated": "2026-11-20T10:00:00Z"},
+		{"id": "S-1", "title": "newer", "updated": "2026-11-20T11:00:00Z"},
+		{"id": "S-2", "updated": "2026-11-20T10:00:00Z"}]`)
+	want := []struct{ status, reason string }{
+		{"stale", "older than the stored version, 2026-11-20T11:00:00Z"},
+		{"accepted", ""},
+		{"accepted", ""},
+	}
+	for i, w := range want {
+		if r := res.Records[i]; r.Status != w.status || !strings.Contains(r.Reason, w.reason) {
+			t.Errorf("record %d = %+v, want %s %q", i, r, w.status, w.reason)
+		}
+	}
+	if res.Accepted != 2 || res.Stale != 1 || res.Result.Stale != 1 || res.Result.Unchanged != 1 || res.Result.Inserted != 1 {
+		t.Errorf("result %+v, want 2 accepted (1 unchanged, 1 inserted) and 1 stale", res)
 	}
 }

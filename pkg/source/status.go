@@ -2,6 +2,7 @@ package source
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,6 +51,26 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 type Problem struct {
 	At      time.Time `json:"at"`
 	Message string    `json:"message"`
+	// Detail is the start of what the ticket system answered (a Detailer's), redacted and
+	// short, for the health check of an admin only: it never goes into the status
+	// resource, the stats frame or the log, which others read.
+	Detail string `json:"-"`
+}
+
+// Detailer is an error whose message leaves out what the ticket system answered, which
+// Detail gives: an API or a proxy may echo the request's headers, credentials included,
+// in an error page, and a dashboard's viewers see the messages.
+type Detailer interface {
+	Detail() string
+}
+
+// detailOf is the Detail of the first Detailer in err's chain, "" without one.
+func detailOf(err error) string {
+	var d Detailer
+	if errors.As(err, &d) {
+		return d.Detail()
+	}
+	return ""
 }
 
 // Totals sum what the poller did since it started.

@@ -35,6 +35,50 @@ func (r *UpsertResult) Add(o UpsertResult) {
 	r.Stale += o.Stale
 }
 
+// OutcomeKind is what an Upsert did with one record.
+type OutcomeKind uint8
+
+const (
+	// NotWritten: the call failed before it came to the record.
+	NotWritten OutcomeKind = iota
+	// Inserted: the key was new.
+	Inserted
+	// Updated: the record replaced an older (or equal but different) version.
+	Updated
+	// Unchanged: the record was identical to the stored version.
+	Unchanged
+	// Stale: the record was older than the stored version, and ignored.
+	Stale
+)
+
+func (k OutcomeKind) String() string {
+	switch k {
+	case Inserted:
+		return "inserted"
+	case Updated:
+		return "updated"
+	case Unchanged:
+		return "unchanged"
+	case Stale:
+		return "stale"
+	}
+	return "not written"
+}
+
+// Outcome is what an Upsert did with one record.
+type Outcome struct {
+	Kind OutcomeKind
+	// Stored is the version the store kept instead, for a Stale record.
+	Stored int64
+}
+
+// UpsertReporter is implemented by a store whose Upsert can say what it did with each
+// record, for callers that answer record by record (a push says which tickets were stale).
+type UpsertReporter interface {
+	// UpsertEach is Upsert, with the outcome of each record in the order given.
+	UpsertEach(ctx context.Context, recs []ticket.Record) ([]Outcome, UpsertResult, error)
+}
+
 // Info describes a store for health checks and the stats query.
 type Info struct {
 	// Kind is "embedded" or "dynamodb".

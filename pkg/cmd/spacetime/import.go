@@ -45,7 +45,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tz         = fs.String("tz", "UTC", "the time zone of times written without one: a zone name (Europe/Paris), Local, or an offset (+02:00)")
 		batch      = fs.Int("batch", ingest.DefaultBatchSize, "records written to the store at once")
 		quiet      = fs.Bool("quiet", false, "print no progress line")
-		bulk       = fs.Bool("bulk", false, "DynamoDB only: read the stored versions, then write with BatchWriteItem, several times faster;\n"+
+		allowRej   = fs.Bool("allow-rejects", false, "exit 0 when some records are rejected (by default any reject makes the exit status 1;\n"+
+			"the records that fit are imported either way)")
+		bulk = fs.Bool("bulk", false, "DynamoDB only: read the stored versions, then write with BatchWriteItem, several times faster;\n"+
 			"for seeding or re-importing history while no other process writes the same tickets")
 		renames repeatedFlag
 		layouts repeatedFlag
@@ -118,6 +120,21 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --map: %v", errUsage, err)
 	}
 
+	// Files that cannot be read are reported before the store is opened: when none can,
+	// the command writes nothing and creates no store.
+	var failures []string
+	readable := files[:0:0]
+	for _, file := range files {
+		if err := checkInput(file, opts.Format); err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %v", file, err))
+			continue
+		}
+		readable = append(readable, file)
+	}
+	if len(readable) == 0 {
+		return errors.New(strings.Join(failures, "; "))
+	}
+
 	st, err := stores.Open(ctx, *storeSpec)
 	if err != nil {
 		return err
@@ -131,8 +148,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		sink = b.BulkLoad
 	}
-	var failures []string
-	for _, file := range files {
+	var rejected, read int
+	for _, file := range readable {
 		progress := newProgressPrinter(stderr, file, *quiet)
 		opts.Progress = progress.print
 		var rep ingest.Report
@@ -145,6 +162,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err == nil || rep.Rows > 0 {
 			printSummary(stdout, file, rep)
 		}
+		rejected += rep.Rejected
+		read += rep.Rows
 		switch {
 		case err != nil:
 			failures = append(failures, fmt.Sprintf("%s: %v", file, err))
@@ -160,8 +179,31 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := st.Close(); err != nil {
 		failures = append(failures, fmt.Sprintf("close the store: %v", err))
 	}
+	if rejected > 0 && rejected < read && !*allowRej {
+		failures = append(failures, fmt.Sprintf("%d of %d records rejected (the others were imported; the summary lists why); "+
+			"fix them and import again, or pass --allow-rejects to accept a partial import", rejected, read))
+	}
 	if len(failures) > 0 {
 		return errors.New(strings.Join(failures, "; "))
+	}
+	return nil
+}
+
+// checkInput says why file cannot be imported before anything is written: it cannot be
+// opened, or its format cannot be told from its name.
+func checkInput(file string, format ingest.Format) error {
+	if file == "-" {
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if format == "" {
+		if _, ok := ingest.FormatOf(file); !ok {
+			return fmt.Errorf("cannot tell the format of %q from its name; give the format (csv, tsv or jsonl)", file)
+		}
 	}
 	return nil
 }

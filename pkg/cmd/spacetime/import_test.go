@@ -67,7 +67,7 @@ func TestImportCommand(t *testing.T) {
 		"INC3,3,\"Two\nlines\",web,2026-11-25T10:02:00Z,blue\n"+
 		"INC4,4,Bad time,web,31/31/2020,red\n")
 	db := filepath.Join(dir, "store", "tickets.db")
-	code, stdout, stderr := runCmd(t, "import", "--store", db, "--quiet", file)
+	code, stdout, stderr := runCmd(t, "import", "--store", db, "--quiet", "--allow-rejects", file)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -98,7 +98,7 @@ func TestImportCommand(t *testing.T) {
 	}
 
 	// A second import of the same file changes nothing.
-	code, stdout, _ = runCmd(t, "import", "--store", db, "--quiet", file)
+	code, stdout, _ = runCmd(t, "import", "--store", db, "--quiet", "--allow-rejects", file)
 	if code != 0 || !strings.Contains(stdout, "4 records read: 0 inserted, 0 updated, 2 unchanged, 0 stale, 2 rejected") {
 		t.Errorf("re-import: exit %d, stdout %q", code, stdout)
 	}
@@ -165,7 +165,7 @@ func TestImportCommandManyRejects(t *testing.T) {
 		fmt.Fprintf(&b, "BAD%d,x%d\n", i, i)
 	}
 	file := writeTemp(t, dir, "t.csv", b.String())
-	code, stdout, _ := runCmd(t, "import", "--store", filepath.Join(dir, "t.db"), "--quiet", file)
+	code, stdout, _ := runCmd(t, "import", "--store", filepath.Join(dir, "t.db"), "--quiet", "--allow-rejects", file)
 	if code != 0 {
 		t.Fatalf("exit %d: a file with one good record imports it", code)
 	}

@@ -93,7 +93,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
-	src, err := sources.Build(sch, cfg.Source, secrets, sources.Options{})
+	red := secrets.Redactor(cfg.Source)
+	src, err := sources.Build(sch, cfg.Source, secrets, sources.Options{Redact: red})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
@@ -111,6 +112,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Overlap:  timing.Overlap,
 		Logger:   &lineLogger{w: stderr},
 		LeaseTTL: timing.LeaseTTL,
+		Redact:   red,
 	}
 	// On a table that Grafana servers share, this process polls only when none of them
 	// (and no other ingest) does: the same lease as the plugin's.
@@ -127,8 +129,17 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				standby.Lease.Holder, standby.Lease.Expires.UTC().Format(time.RFC3339))
 			return nil
 		}
-		printPoll(stdout, src.Describe(), rep, p.Status())
-		return err
+		st := p.Status()
+		printPoll(stdout, src.Describe(), rep, st)
+		if err != nil {
+			// The poller's message, redacted, and what the ticket system answered: this
+			// command's user is the operator who holds the secrets.
+			if st.LastError != nil && st.LastError.Detail != "" {
+				fmt.Fprintf(stdout, "the answer began: %q\n", st.LastError.Detail)
+			}
+			return errors.New(red.String(err.Error()))
+		}
+		return nil
 	}
 	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", src.Describe(), cfg.Store, timing.Interval)
 	run := p.Start()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -131,7 +132,10 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	st, err := stores.Open(ctx, *storeSpec)
+	st, err := stores.Open(ctx, *storeSpec, stores.MustExist())
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w; check --store: a query reads a store and never creates one", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,23 +2,25 @@
 // generated tickets (package gen) for trying Spacetime out and for the provisioned
 // dashboards. About ten tickets open a minute, more in business hours and fewer at
 // weekends; every so often one service in one region floods the stream (an outage); and
-// tickets are acknowledged and resolved as time passes.
+// tickets are acknowledged and resolved as time passes, within two days of their creation.
 //
 // The stream is a function of the seed and the clock. Time is cut into weeks (from
-// Monday 00:00 UTC), and each week's tickets are generated whole by gen with the week's
-// own seed, so a ticket is the same ticket whenever and wherever it is generated; a poll
-// hands over the versions of tickets that came into being between the window's start and
-// now. Tickets still open at the end of their week are resolved in the following days
-// by a continuation that is drawn from the ticket's key.
+// Monday 00:00 UTC), and each week's tickets are a gen.Stream with the week's own seed:
+// ticket n of a week is the same ticket whenever and wherever it is generated, and a poll
+// generates only the tickets it hands over. It finds them by their lifecycle's times,
+// which cost a few random draws each: the tickets created from two days before the
+// window's start up to now are looked at, and those with a version in the window are
+// generated whole, in their latest version as of now.
 package demo
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,24 +40,15 @@ const (
 	// DefaultOutages is the number of outages a week.
 	DefaultOutages = 10
 	week           = 7 * 24 * time.Hour
-	// maxLate bounds how long after the end of its week a ticket still changes: the
-	// continuation resolves every ticket it resolves within two days.
-	maxLate = 48 * time.Hour
+	// maxAge bounds how long after its creation a ticket still changes (gen.Options.MaxAge):
+	// a poll looks back that far for tickets that changed in its window.
+	maxAge = 48 * time.Hour
 	// batchSize is the number of records handed over at once.
 	batchSize = 5000
-	// neverResolved is the share of tickets the continuation leaves open for good.
-	neverResolved = 0.02
 )
 
 // epochMonday is the first Monday after the Unix epoch, where weeks start.
 var epochMonday = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
-
-var (
-	// ackMeanMin and resolveMedianMin are the continuation's times to acknowledge and to
-	// resolve by severity (sev1 first), in minutes; close to gen's own.
-	ackMeanMin       = []float64{3, 6, 12, 25, 45}
-	resolveMedianMin = []float64{45, 90, 240, 720, 2160}
-)
 
 // Options configure the demo source.
 type Options struct {
@@ -74,7 +67,10 @@ type Source struct {
 	opts   Options
 	mapper *source.ObjectMapper
 	names  []string
-	col    struct{ id, status, severity, updated, resolved int }
+	col    struct{ id int }
+	// streams are the weeks' streams, by the week's start (Unix seconds), kept while polls
+	// reach into their week. Polls run one at a time (the poller's), so no lock.
+	streams map[int64]*gen.Stream
 }
 
 var _ source.Source = (*Source)(nil)
@@ -98,13 +94,10 @@ func New(s *schema.Schema, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := &Source{opts: opts, mapper: m, names: gen.Names()}
+	src := &Source{opts: opts, mapper: m, names: gen.Names(), streams: map[int64]*gen.Stream{}}
 	layout := ticket.NewLayout(src.names)
-	for name, dst := range map[string]*int{"id": &src.col.id, "status": &src.col.status, "severity": &src.col.severity,
-		"updated": &src.col.updated, "resolved": &src.col.resolved} {
-		if *dst = layout.Index(name); *dst < 0 {
-			return nil, fmt.Errorf("the generator has no %q column", name)
-		}
+	if src.col.id = layout.Index("id"); src.col.id < 0 {
+		return nil, errors.New("the generator has no \"id\" column")
 	}
 	if s.Index(s.Key) < 0 || !contains(src.names, s.Key) && !fromHas(s, s.Key, "id") {
 		return nil, fmt.Errorf("the demo source makes tickets of the default schema, whose key is \"id\"; this schema's key %q does not take it (use the default schema, or add id to the key column's from list)", s.Key)
@@ -140,7 +133,8 @@ func (s *Source) Describe() string {
 }
 
 // Poll hands over, for every ticket that changed at or after the window's start and up
-// to now, its latest version as of now.
+// to now, its latest version as of now. Its cost is in proportion to what it hands over,
+// plus a few random draws for each ticket created from maxAge before the window's start.
 func (s *Source) Poll(ctx context.Context, w source.Window, emit source.Emit) (json.RawMessage, error) {
 	now := w.Now.UTC()
 	since := w.Since.UTC()
@@ -156,9 +150,17 @@ func (s *Source) Poll(ctx context.Context, w source.Window, emit source.Emit) (j
 		b = source.Batch{}
 		return err
 	}
-	for start := weekStart(since.Add(-maxLate)); start.Before(now); start = start.Add(week) {
-		err := s.week(ctx, start, since, now, func(rec *ticket.Record) error {
-			s.mapper.Add(&b, s.object(rec), "demo ticket "+rec.Key)
+	from := since.Add(-maxAge)
+	s.forget(weekStart(from))
+	for start := weekStart(from); start.Before(now); start = start.Add(week) {
+		st, err := s.stream(start)
+		if err != nil {
+			return nil, err
+		}
+		prefix := "INC" + start.Format("060102") + "-"
+		err = s.changed(ctx, st, from.UnixMilli(), since.UnixMilli(), now.UnixMilli(), func(rec *ticket.Record) error {
+			key := prefix + fmt.Sprintf("%06d", number(rec.Key))
+			s.mapper.Add(&b, s.object(rec, key), "demo ticket "+key)
 			if len(b.Records)+len(b.Rejects) >= batchSize {
 				return flush()
 			}
@@ -169,6 +171,70 @@ func (s *Source) Poll(ctx context.Context, w source.Window, emit source.Emit) (j
 		}
 	}
 	return nil, flush()
+}
+
+// changed calls fn with the latest version as of nowMS of each ticket of st created at or
+// after fromMS whose latest version is at or after sinceMS.
+func (s *Source) changed(ctx context.Context, st *gen.Stream, fromMS, sinceMS, nowMS int64, fn func(*ticket.Record) error) error {
+	// Created times never decrease with the ticket's number.
+	first := sort.Search(st.Len(), func(i int) bool { return st.Created(i) >= fromMS })
+	for i := first; i < st.Len(); i++ {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		created, acked, resolved := st.Changes(i)
+		if created > nowMS {
+			break
+		}
+		latest := created
+		if acked != 0 && acked <= nowMS {
+			latest = acked
+		}
+		if resolved != 0 && resolved <= nowMS {
+			latest = resolved
+		}
+		if latest < sinceMS {
+			continue
+		}
+		if err := st.Ticket(i, nowMS, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stream is the week's stream that starts at start.
+func (s *Source) stream(start time.Time) (*gen.Stream, error) {
+	if st, ok := s.streams[start.Unix()]; ok {
+		return st, nil
+	}
+	st, err := gen.NewStream(s.Options(start))
+	if err != nil {
+		return nil, fmt.Errorf("the demo's week of %s: %w", start.Format(time.DateOnly), err)
+	}
+	s.streams[start.Unix()] = st
+	return st, nil
+}
+
+// forget drops the streams of the weeks before the week at start, which polls no longer
+// reach.
+func (s *Source) forget(start time.Time) {
+	for k := range s.streams {
+		if k < start.Unix() {
+			delete(s.streams, k)
+		}
+	}
+}
+
+// number is the number in a generated key ("INC00000042": 42).
+func number(key string) int {
+	n, err := strconv.Atoi(strings.TrimLeft(strings.TrimPrefix(key, "INC"), "0"))
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func weekStart(t time.Time) time.Time {
@@ -186,7 +252,7 @@ func (s *Source) Options(start time.Time) gen.Options {
 		Span:    week,
 		Seed:    mix(s.opts.Seed, start.Unix()),
 		Outages: s.opts.Outages,
-		Updates: true,
+		MaxAge:  maxAge,
 	}
 	// gen spreads its tickets over the usual rate and the outages' extra; so that the
 	// usual rate stays near Rate, the count includes the outages' extra tickets, which an
@@ -223,118 +289,9 @@ func mix(seed, salt int64) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-// week generates the tickets of the week at start and calls fn with the latest version
-// as of now of each ticket whose latest version is at or after since.
-func (s *Source) week(ctx context.Context, start, since, now time.Time, fn func(*ticket.Record) error) error {
-	end := start.Add(week)
-	if !end.Add(maxLate).After(since) || !start.Before(now) {
-		return nil
-	}
-	sinceMS, nowMS, endMS := since.UnixMilli(), now.UnixMilli(), end.UnixMilli()
-	over := endMS < nowMS
-	prefix := "INC" + start.Format("060102") + "-"
-	var (
-		key       string
-		best      *ticket.Record // the latest version <= now, when it is >= since
-		final     ticket.Record  // the week's last version, when the week is over and it is open
-		finalOpen bool
-		have      bool
-	)
-	done := func() error {
-		if !have {
-			return nil
-		}
-		have = false
-		if finalOpen {
-			for _, v := range s.continuation(&final, endMS) {
-				if v.Version <= nowMS && v.Version >= sinceMS {
-					best = v
-				}
-			}
-		}
-		if best == nil {
-			return nil
-		}
-		r := best
-		best = nil
-		return fn(r)
-	}
-	err := gen.Generate(ctx, s.Options(start), func(rec *ticket.Record) error {
-		if rec.Key != key {
-			if err := done(); err != nil {
-				return err
-			}
-			key = rec.Key
-			have = true
-		}
-		if rec.Version <= nowMS && rec.Version >= sinceMS {
-			c := s.renamed(rec, prefix)
-			best = &c
-		}
-		// gen gives a ticket's versions oldest first: the last one is as of the week's end.
-		finalOpen = over && rec.Values[s.col.status].S != "resolved"
-		if finalOpen {
-			final = s.renamed(rec, prefix)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return done()
-}
-
-// renamed copies a generated record with a key that holds its week: gen numbers the
-// tickets of each call from 1.
-func (s *Source) renamed(rec *ticket.Record, prefix string) ticket.Record {
-	c := rec.Clone()
-	n, err := strconv.Atoi(strings.TrimLeft(strings.TrimPrefix(rec.Key, "INC"), "0"))
-	if err != nil {
-		n = 0
-	}
-	c.Key = prefix + fmt.Sprintf("%06d", n)
-	c.Values[s.col.id] = ticket.String(c.Key)
-	return c
-}
-
-// continuation gives the versions of a ticket still open at the end of its week: an
-// acknowledgement (if it had none) and, most of the time, a resolution, at times drawn
-// from its key so that every poll agrees.
-func (s *Source) continuation(final *ticket.Record, endMS int64) []*ticket.Record {
-	h := fnv.New64a()
-	h.Write([]byte(final.Key))
-	r := rand.New(rand.NewPCG(h.Sum64(), uint64(s.opts.Seed)))
-	sev := int(final.Values[s.col.severity].F)
-	sev = max(1, min(5, sev))
-	var out []*ticket.Record
-	at := endMS
-	if final.Values[s.col.status].S == "open" {
-		at = endMS + int64(r.ExpFloat64()*ackMeanMin[sev-1]*60000)/1000*1000
-		ack := final.Clone()
-		ack.Values[s.col.status] = ticket.String("acknowledged")
-		ack.Values[s.col.updated] = ticket.TimeMS(at)
-		ack.Version = at
-		out = append(out, &ack)
-	}
-	if r.Float64() < neverResolved {
-		return out
-	}
-	d := resolveMedianMin[sev-1] * 60000 * math.Exp(r.NormFloat64())
-	resolvedAt := min(at+int64(d), endMS+maxLate.Milliseconds()) / 1000 * 1000
-	if resolvedAt <= at {
-		resolvedAt = at + 1000
-	}
-	res := final.Clone()
-	res.Values[s.col.status] = ticket.String("resolved")
-	res.Values[s.col.updated] = ticket.TimeMS(resolvedAt)
-	res.Values[s.col.resolved] = ticket.TimeMS(resolvedAt)
-	res.Version = resolvedAt
-	return append(out, &res)
-}
-
-// object is a generated record as the JSON object a ticket system would send, with the
-// week in its key so that keys are unique across weeks.
-func (s *Source) object(rec *ticket.Record) map[string]any {
+// object is a generated record as the JSON object a ticket system would send, with key
+// (which holds the week, so that keys are unique across weeks) as its id.
+func (s *Source) object(rec *ticket.Record, key string) map[string]any {
 	obj := make(map[string]any, len(s.names))
 	for i, v := range rec.Values {
 		name := s.names[i]
@@ -351,5 +308,6 @@ func (s *Source) object(rec *ticket.Record) map[string]any {
 			obj[name] = nil
 		}
 	}
+	obj[s.names[s.col.id]] = key
 	return obj
 }

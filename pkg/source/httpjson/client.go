@@ -19,6 +19,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 
+	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/source"
 )
 
@@ -90,14 +91,63 @@ func (a Auth) apply(h http.Header) {
 // maxBody bounds one answer: a page of tickets is kilobytes to a few megabytes.
 const maxBody = 64 << 20
 
+const (
+	// excerptChars is the most of an answer that an error keeps (redacted, whitespace
+	// folded), for an admin's health check: enough for an API's message about a bad query.
+	excerptChars = 200
+	// excerptScan is how much of an answer is read for the excerpt.
+	excerptScan = 64 << 10
+)
+
+// answerError is an error about what the ticket system answered. Its message says what
+// went wrong without the answer itself, which a dashboard's viewers must not see: an API
+// or a proxy may echo the request's headers, credentials included, in an error page.
+// Detail gives a short excerpt of the answer, with the secrets taken out, for the health
+// check of an admin.
+type answerError struct {
+	msg     string
+	excerpt string
+}
+
+func (e *answerError) Error() string { return e.msg }
+
+// Detail is the start of the answer, redacted.
+func (e *answerError) Detail() string { return e.excerpt }
+
+// excerpt is the start of an answer as an answerError keeps it: the secrets taken out
+// first (a secret cut in two by the limit would no longer be found), then whitespace
+// folded, then cut short.
+func (c *client) excerpt(body []byte) string {
+	if len(body) > excerptScan {
+		body = body[:excerptScan]
+	}
+	s := strings.Join(strings.Fields(c.redact(string(body))), " ")
+	if len(s) > excerptChars {
+		cut := excerptChars
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}
+
+// redact takes the source's secrets out of s: its own credentials (whatever Config.Redact
+// holds as well), in every form (package redact).
+func (c *client) redact(s string) string {
+	return c.extra.String(c.secrets.String(s))
+}
+
 // client makes the calls of one source.
 type client struct {
-	http    *http.Client
-	auth    Auth
-	headers map[string]string
-	timeout time.Duration
-	retry   Retry
-	now     func() time.Time
+	http *http.Client
+	auth Auth
+	// secrets are the auth's; extra are the caller's (every secure setting).
+	secrets, extra *redact.Redactor
+	headers        map[string]string
+	timeout        time.Duration
+	retry          Retry
+	now            func() time.Time
 }
 
 // page is one answer: its decoded JSON and its headers.
@@ -135,7 +185,7 @@ func (c *client) get(ctx context.Context, rawURL string, retrying func(error, ti
 	}
 	p, err := backoff.Retry(ctx, op, opts...)
 	if err != nil && ctx.Err() != nil {
-		return p, fmt.Errorf("%s: stopped: %w", redact(rawURL), ctx.Err())
+		return p, fmt.Errorf("%s: stopped: %w", safeURL(rawURL), ctx.Err())
 	}
 	return p, err
 }
@@ -157,7 +207,7 @@ func (c *client) once(ctx context.Context, rawURL string) (page, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(cctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return page{}, backoff.Permanent(fmt.Errorf("the URL %s: %w", redact(rawURL), err))
+		return page{}, backoff.Permanent(fmt.Errorf("the URL %s: %w", safeURL(rawURL), err))
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "spacetime-tickets")
@@ -176,20 +226,23 @@ func (c *client) once(ctx context.Context, rawURL string) (page, error) {
 		return page{}, c.transportError(ctx, cctx, rawURL, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return page{}, statusError(rawURL, resp, body, c.now())
+		return page{}, c.statusError(rawURL, resp, body)
 	}
 	if len(body) > maxBody {
-		return page{}, backoff.Permanent(fmt.Errorf("%s answered more than %d MiB in one page; ask for smaller pages", redact(rawURL), maxBody>>20))
+		return page{}, backoff.Permanent(fmt.Errorf("%s answered more than %d MiB in one page; ask for smaller pages", safeURL(rawURL), maxBody>>20))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return page{}, backoff.Permanent(fmt.Errorf("the answer of %s is not valid JSON (%v); it starts with %s: check the URL",
-			redact(rawURL), err, snippet(body)))
+		return page{}, backoff.Permanent(&answerError{
+			msg:     fmt.Sprintf("the answer of %s is not valid JSON (%s): check the URL", safeURL(rawURL), c.redact(err.Error())),
+			excerpt: c.excerpt(body)})
 	}
 	if dec.More() {
-		return page{}, backoff.Permanent(fmt.Errorf("the answer of %s has more after its JSON value; it starts with %s", redact(rawURL), snippet(body)))
+		return page{}, backoff.Permanent(&answerError{
+			msg:     fmt.Sprintf("the answer of %s has more after its JSON value: check the URL", safeURL(rawURL)),
+			excerpt: c.excerpt(body)})
 	}
 	return page{body: v, header: resp.Header}, nil
 }
@@ -199,44 +252,41 @@ func (c *client) transportError(ctx, cctx context.Context, rawURL string, err er
 	case ctx.Err() != nil:
 		return backoff.Permanent(ctx.Err())
 	case errors.Is(cctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%s did not answer within %s", redact(rawURL), c.timeout)
+		return fmt.Errorf("%s did not answer within %s", safeURL(rawURL), c.timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%s refused the connection: is the service up, and the URL right?", redact(rawURL))
+		return fmt.Errorf("%s refused the connection: is the service up, and the URL right?", safeURL(rawURL))
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return backoff.Permanent(fmt.Errorf("the host of %s does not exist (%s): check the URL", redact(rawURL), dnsErr.Name))
+		return backoff.Permanent(fmt.Errorf("the host of %s does not exist (%s): check the URL", safeURL(rawURL), dnsErr.Name))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("calling %s failed: %v", redact(rawURL), err)
+	return fmt.Errorf("calling %s failed: %v", safeURL(rawURL), err)
 }
 
-// statusError explains an answer that is not a success, and says whether to retry.
-func statusError(rawURL string, resp *http.Response, body []byte, now time.Time) error {
-	where := redact(rawURL)
-	text := fmt.Sprintf("%s answered %s", where, resp.Status)
-	if s := bodyText(body); s != "" {
-		text += ": " + s
-	}
+// statusError explains an answer that is not a success, and says whether to retry. The
+// answer itself is only in the error's Detail.
+func (c *client) statusError(rawURL string, resp *http.Response, body []byte) error {
+	where := safeURL(rawURL)
+	ae := &answerError{msg: fmt.Sprintf("%s answered %s", where, resp.Status), excerpt: c.excerpt(body)}
 	code := resp.StatusCode
 	switch {
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-		err := errors.New(text)
-		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return &retryAfterError{err: err, wait: wait, after: &backoff.RetryAfterError{Duration: wait}}
+		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			return &retryAfterError{err: ae, wait: wait, after: &backoff.RetryAfterError{Duration: wait}}
 		}
-		return err
+		return ae
 	case code == http.StatusRequestTimeout || code == http.StatusTooEarly || code >= 500:
-		return errors.New(text)
+		return ae
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return backoff.Permanent(fmt.Errorf("%s answered %s: the credentials were refused or lack the permission to read tickets; check the authentication and the secrets in the data source settings", where, resp.Status))
+		ae.msg += ": the credentials were refused or lack the permission to read tickets; check the authentication and the secrets in the data source settings"
 	case code == http.StatusNotFound:
-		return backoff.Permanent(fmt.Errorf("%s answered %s: check the URL (and, for a preset, that it is the base URL of your instance)", where, resp.Status))
+		ae.msg += ": check the URL (and, for a preset, that it is the base URL of your instance)"
 	}
-	return backoff.Permanent(errors.New(text))
+	return backoff.Permanent(ae)
 }
 
 // retryAfter reads a Retry-After header: seconds, or an HTTP date.
@@ -254,33 +304,12 @@ func retryAfter(h string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// redact is a URL as messages show it: without its query, which may hold a key.
-func redact(rawURL string) string {
+// safeURL is a URL as messages show it: without its query, which may hold a key.
+func safeURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "the URL"
 	}
 	u.RawQuery, u.Fragment, u.User = "", "", nil
 	return u.String()
-}
-
-// bodyText is the start of an error answer, on one line: APIs say there what is wrong.
-func bodyText(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 200 {
-		cut := 200
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return s
-}
-
-func snippet(body []byte) string {
-	s := bodyText(body)
-	if len(s) > 60 {
-		s = s[:60] + "..."
-	}
-	return strconv.Quote(s)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spacetime/tickets/pkg/ingest"
+	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	Client *http.Client
 	// Now is the clock of Retry-After dates; nil means time.Now.
 	Now func() time.Time
+	// Redact takes secrets out of errors besides the Auth's own (which always are): the
+	// data source's other secure settings.
+	Redact *redact.Redactor
 }
 
 // request is one of the listings a poll reads, page by page.
@@ -91,7 +95,9 @@ func New(s *schema.Schema, cfg Config) (*Source, error) {
 	}
 	u, err := url.Parse(strings.TrimSpace(cfg.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("the URL %q is not an http:// or https:// URL", cfg.URL)
+		// Without its query, which may hold a key.
+		shown, _, _ := strings.Cut(strings.TrimSpace(cfg.URL), "?")
+		return nil, fmt.Errorf("the URL %q is not an http:// or https:// URL", shown)
 	}
 	if err := checkAuth(cfg.Auth); err != nil {
 		return nil, err
@@ -122,7 +128,7 @@ func New(s *schema.Schema, cfg Config) (*Source, error) {
 			return nil, fmt.Errorf("items: %w", err)
 		}
 		src.reqs = []request{{url: strings.TrimSpace(cfg.URL), items: cfg.Items, auto: cfg.Items == "", paging: pg}}
-		src.desc = "HTTP API at " + redact(cfg.URL)
+		src.desc = "HTTP API at " + safeURL(cfg.URL)
 	default:
 		p, ok := presets[preset]
 		if !ok {
@@ -133,7 +139,7 @@ func New(s *schema.Schema, cfg Config) (*Source, error) {
 		}
 		presetMapping = p.mapping
 		src.skip = p.skip
-		src.desc = fmt.Sprintf("%s at %s", p.title, redact(cfg.URL))
+		src.desc = fmt.Sprintf("%s at %s", p.title, safeURL(cfg.URL))
 		if cfg.Auth.Kind == "bearer" && cfg.Auth.TokenScheme == "" {
 			cfg.Auth.TokenScheme = p.tokenScheme
 		}
@@ -159,7 +165,22 @@ func New(s *schema.Schema, cfg Config) (*Source, error) {
 	if now == nil {
 		now = time.Now
 	}
-	src.client = &client{http: hc, auth: cfg.Auth, headers: headers, timeout: timeout, retry: cfg.Retry.withDefaults(), now: now}
+	a := cfg.Auth
+	// The secrets, and the exact header values that carry them (an echo of a header may
+	// encode it whole: base64 of "Bearer <token>" does not contain the token's base64).
+	sent := http.Header{}
+	a.apply(sent)
+	secrets := []string{a.Token, a.Password, a.HeaderValue, redact.BasicAuth(a.Username, a.Password)}
+	for _, vs := range sent {
+		secrets = append(secrets, vs...)
+		for _, v := range vs {
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				secrets = append(secrets, cred) // the credentials after the scheme, whole
+			}
+		}
+	}
+	src.client = &client{http: hc, auth: a, headers: headers, timeout: timeout, retry: cfg.Retry.withDefaults(), now: now,
+		secrets: redact.New(secrets...), extra: cfg.Redact}
 	return src, nil
 }
 
@@ -250,7 +271,7 @@ func (s *Source) read(ctx context.Context, req request, since time.Time, w sourc
 	seen := map[string]bool{}
 	for n := 1; u != ""; n++ {
 		if n > maxPages || seen[u] {
-			return fmt.Errorf("%s keeps giving next pages (%d read); stopped", redact(u), n-1)
+			return fmt.Errorf("%s keeps giving next pages (%d read); stopped", safeURL(u), n-1)
 		}
 		seen[u] = true
 		pg, err := s.client.get(ctx, u, w.Retrying)
@@ -262,12 +283,12 @@ func (s *Source) read(ctx context.Context, req request, since time.Time, w sourc
 		}
 		items, err := itemsOf(pg.body, req)
 		if err != nil {
-			return fmt.Errorf("%s: %w", redact(u), err)
+			return fmt.Errorf("%s: %w", safeURL(u), err)
 		}
 		var b source.Batch
 		stop := false
 		for i, it := range items {
-			where := fmt.Sprintf("%s page %d item %d", redact(u), n, i+1)
+			where := fmt.Sprintf("%s page %d item %d", safeURL(u), n, i+1)
 			obj, ok := it.(map[string]any)
 			if !ok {
 				b.Rejects = append(b.Rejects, source.Reject{Where: where, Reason: "the item is not a JSON object"})

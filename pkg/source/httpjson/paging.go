@@ -1,6 +1,7 @@
 package httpjson
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -219,7 +220,12 @@ func resolve(cur, next string) (string, error) {
 	}
 	ref, err := url.Parse(next)
 	if err != nil {
-		return "", fmt.Errorf("the next page's URL %q: %w", next, err)
+		// Not quoted: it comes from the answer, and its query may hold a token.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("the next page's URL in the answer is not a URL: %w", err)
 	}
 	return base.ResolveReference(ref).String(), nil
 }

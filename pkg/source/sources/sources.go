@@ -5,6 +5,7 @@ package sources
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/demo"
@@ -89,6 +91,20 @@ func SecretsFrom(secure map[string]string) Secrets {
 	return Secrets{HTTPToken: secure["httpToken"], HTTPPassword: secure["httpPassword"], HTTPHeaderValue: secure["httpHeaderValue"]}
 }
 
+// Redactor takes the secrets out of messages, in every form (package redact): each of
+// them, the basic authorization pair of the settings' user, and the other secret values
+// given (a data source's other secure settings).
+func (sec Secrets) Redactor(set Settings, more ...string) *redact.Redactor {
+	pair := redact.BasicAuth(set.HTTP.Username, sec.HTTPPassword)
+	all := []string{sec.HTTPToken, sec.HTTPPassword, sec.HTTPHeaderValue, pair}
+	if pair != "" {
+		// The pair as the Authorization header carries it, so that its own encodings
+		// (an echo of the whole header in base64) are found too.
+		all = append(all, base64.StdEncoding.EncodeToString([]byte(pair)))
+	}
+	return redact.New(append(all, more...)...)
+}
+
 // Kind is the source type, "none" when unset.
 func (s Settings) Kind() string {
 	if s.Type == "" {
@@ -152,6 +168,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Retry overrides the HTTP source's retries (tests make them fast).
 	Retry httpjson.Retry
+	// Redact takes secrets out of the source's errors besides its own credentials (which
+	// always are): the data source's other secure settings.
+	Redact *redact.Redactor
 }
 
 // Build returns the source of the settings, or nil for "none". Every problem of the
@@ -183,7 +202,7 @@ func Build(sch *schema.Schema, set Settings, sec Secrets, opts Options) (source.
 			Preset: h.Preset, URL: h.URL, Items: h.Items, Paging: h.Paging,
 			Auth: httpjson.Auth{Kind: h.Auth, Token: sec.HTTPToken, Username: h.Username, Password: sec.HTTPPassword,
 				HeaderName: h.HeaderName, HeaderValue: sec.HTTPHeaderValue},
-			Client: opts.HTTPClient, Retry: opts.Retry,
+			Client: opts.HTTPClient, Retry: opts.Retry, Redact: opts.Redact,
 		}
 		var err error
 		if cfg.Backfill, err = optDuration("source.http.backfill", h.Backfill); err != nil {

@@ -33,6 +33,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -77,6 +78,9 @@ type Options struct {
 	// Timeout is how long to wait for another process to release the file before failing;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
+	// MustExist makes Open fail, with an error that wraps fs.ErrNotExist, when there is no
+	// file at the path, instead of creating one: for commands that only read.
+	MustExist bool
 	// NoSync skips fsync on commit. A crash of the machine (not of the process) can then
 	// lose recent writes or damage the file: for tests and benchmarks only.
 	NoSync bool
@@ -116,6 +120,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	if opts.MustExist {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open store %s: there is no store there: %w", path, fs.ErrNotExist)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
 	}
@@ -126,6 +135,9 @@ func Open(path string, opts Options) (*Store, error) {
 	})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
+		if who := lockHolder(path); who != "" {
+			return nil, fmt.Errorf("open store %s: it is open in %s; waited %s: %w", path, who, timeout, err)
+		}
 		return nil, fmt.Errorf("open store %s: another process has it open (for example Grafana "+
 			"with this data source, or another `spacetime import`); waited %s: %w", path, timeout, err)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
@@ -233,6 +245,29 @@ func (s *Store) loadLayouts(b *bbolt.Bucket) error {
 // Upsert applies the version rule to each record in one read-write transaction, which is
 // durable when Upsert returns nil. Nothing is written when it returns an error.
 func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertResult, error) {
+	return s.upsert(ctx, recs, nil)
+}
+
+var _ store.UpsertReporter = (*Store)(nil)
+
+// UpsertEach is Upsert, with what it did with each record. When it returns an error,
+// nothing was written and every outcome is NotWritten.
+func (s *Store) UpsertEach(ctx context.Context, recs []ticket.Record) ([]store.Outcome, store.UpsertResult, error) {
+	outs := make([]store.Outcome, len(recs))
+	res, err := s.upsert(ctx, recs, outs)
+	if err != nil {
+		clear(outs)
+	}
+	return outs, res, err
+}
+
+// upsert is Upsert; it notes each record's outcome in outs unless outs is nil.
+func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.Outcome) (store.UpsertResult, error) {
+	note := func(i int, kind store.OutcomeKind, stored int64) {
+		if outs != nil {
+			outs[i] = store.Outcome{Kind: kind, Stored: stored}
+		}
+	}
 	if s.closed.Load() {
 		return store.UpsertResult{}, store.ErrClosed
 	}
@@ -284,6 +319,7 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 				}
 				if rec.Version < h.version {
 					res.Stale++
+					note(i, store.Stale, h.version)
 					continue
 				}
 				if rec.Version == h.version && lid == h.layout {
@@ -293,6 +329,7 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 					}
 					if sameValues(old, rec.Values) {
 						res.Unchanged++
+						note(i, store.Unchanged, 0)
 						continue
 					}
 				}
@@ -300,8 +337,10 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 					return fmt.Errorf("drop the previous change of %q: %w", rec.Key, err)
 				}
 				res.Updated++
+				note(i, store.Updated, 0)
 			} else {
 				res.Inserted++
+				note(i, store.Inserted, 0)
 			}
 
 			seq, err := changes.NextSequence()

@@ -112,7 +112,7 @@ func (s *Store) BulkLoad(ctx context.Context, recs []ticket.Record) (res store.U
 			continue
 		}
 		for _, r := range k.recs {
-			r.outcome.addTo(&res)
+			addOutcome(&res, r.outcome)
 		}
 	}
 	if firstErr == nil {

@@ -32,14 +32,15 @@ const (
 // upsertCondition is the version rule, evaluated by the server against the stored item.
 const upsertCondition = "attribute_not_exists(#k) OR #v < :v OR (#v = :v AND (#l <> :l OR #d <> :d))"
 
-type outcome uint8
+// outcome is what a write did with one record (BulkLoad judges it before writing).
+type outcome = store.OutcomeKind
 
 const (
-	outcomeNone outcome = iota
-	outcomeInserted
-	outcomeUpdated
-	outcomeUnchanged
-	outcomeStale
+	outcomeNone      = store.NotWritten
+	outcomeInserted  = store.Inserted
+	outcomeUpdated   = store.Updated
+	outcomeUnchanged = store.Unchanged
+	outcomeStale     = store.Stale
 )
 
 // Upsert applies the version rule to each record with one conditional PutItem per record,
@@ -47,7 +48,22 @@ const (
 // returns nil every write is durable. On an error some records may be written and others
 // not: calling it again with the same records is safe, as the version rule makes writes
 // idempotent.
-func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (res store.UpsertResult, err error) {
+func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertResult, error) {
+	return s.upsert(ctx, recs, nil)
+}
+
+var _ store.UpsertReporter = (*Store)(nil)
+
+// UpsertEach is Upsert, with what it did with each record. On an error the records it
+// did not come to are NotWritten.
+func (s *Store) UpsertEach(ctx context.Context, recs []ticket.Record) ([]store.Outcome, store.UpsertResult, error) {
+	outs := make([]store.Outcome, len(recs))
+	res, err := s.upsert(ctx, recs, outs)
+	return outs, res, err
+}
+
+// upsert is Upsert; it notes each record's outcome in outs unless outs is nil.
+func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.Outcome) (res store.UpsertResult, err error) {
 	if s.closed.Load() {
 		return store.UpsertResult{}, store.ErrClosed
 	}
@@ -66,8 +82,11 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (res store.Ups
 	for start := 0; start < len(recs); start += upsertChunk {
 		chunk := recs[start:min(start+upsertChunk, len(recs))]
 		outcomes, werr := s.writeChunk(ctx, chunk, start)
-		for _, o := range outcomes {
-			o.addTo(&res)
+		for i, o := range outcomes {
+			addOutcome(&res, o.Kind)
+			if outs != nil {
+				outs[start+i] = o
+			}
 		}
 		if werr != nil {
 			return res, s.fail("upsert", werr)
@@ -102,16 +121,16 @@ func (s *Store) countInserts(ctx context.Context, op string, res *store.UpsertRe
 	}
 }
 
-// addTo counts the outcome in res.
-func (o outcome) addTo(res *store.UpsertResult) {
-	switch o {
-	case outcomeInserted:
+// addOutcome counts an outcome in res.
+func addOutcome(res *store.UpsertResult, k store.OutcomeKind) {
+	switch k {
+	case store.Inserted:
 		res.Inserted++
-	case outcomeUpdated:
+	case store.Updated:
 		res.Updated++
-	case outcomeUnchanged:
+	case store.Unchanged:
 		res.Unchanged++
-	case outcomeStale:
+	case store.Stale:
 		res.Stale++
 	}
 }
@@ -131,8 +150,8 @@ func checkRecord(rec *ticket.Record) error {
 }
 
 // writeChunk writes a chunk's records in parallel, the records of one key in order, and
-// returns the outcome of each (outcomeNone for those not written) and the first error.
-func (s *Store) writeChunk(ctx context.Context, chunk []ticket.Record, offset int) ([]outcome, error) {
+// returns the outcome of each (NotWritten for those not written) and the first error.
+func (s *Store) writeChunk(ctx context.Context, chunk []ticket.Record, offset int) ([]store.Outcome, error) {
 	var groups [][]int
 	byKey := make(map[string]int, len(chunk))
 	stamps := make([]int64, len(chunk))
@@ -146,7 +165,7 @@ func (s *Store) writeChunk(ctx context.Context, chunk []ticket.Record, offset in
 		}
 		groups[g] = append(groups[g], i)
 	}
-	outcomes := make([]outcome, len(chunk))
+	outcomes := make([]store.Outcome, len(chunk))
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -190,10 +209,10 @@ func (s *Store) writeChunk(ctx context.Context, chunk []ticket.Record, offset in
 // writeRecord writes one record under the version rule and says what it did. It retries
 // throttling, 5xx and timed-out attempts itself, so that each attempt carries a fresh
 // stamp.
-func (s *Store) writeRecord(ctx context.Context, rec *ticket.Record, stamp int64) (outcome, error) {
+func (s *Store) writeRecord(ctx context.Context, rec *ticket.Record, stamp int64) (store.Outcome, error) {
 	values := ticket.AppendValues(nil, rec.Values)
 	if len(values) > maxValuesBytes {
-		return outcomeNone, fmt.Errorf("the values take %d bytes, more than the %d a DynamoDB item can hold", len(values), maxValuesBytes)
+		return store.Outcome{}, fmt.Errorf("the values take %d bytes, more than the %d a DynamoDB item can hold", len(values), maxValuesBytes)
 	}
 	key := prefixTicket + rec.Key
 	layout := []byte(s.layoutID(rec.Layout))
@@ -232,9 +251,9 @@ func (s *Store) writeRecord(ctx context.Context, rec *ticket.Record, stamp int64
 		if err == nil {
 			s.addWrite(out.ConsumedCapacity)
 			if len(out.Attributes) > 0 {
-				return outcomeUpdated, nil
+				return store.Outcome{Kind: store.Updated}, nil
 			}
-			return outcomeInserted, nil
+			return store.Outcome{Kind: store.Inserted}, nil
 		}
 		var failed *types.ConditionalCheckFailedException
 		if errors.As(err, &failed) {
@@ -242,30 +261,30 @@ func (s *Store) writeRecord(ctx context.Context, rec *ticket.Record, stamp int64
 			if len(stored) == 0 {
 				// The server did not return the stored item (dynalite does not): read it.
 				if stored, err = s.getItem(ctx, key, attrVersion); err != nil {
-					return outcomeNone, fmt.Errorf("read the stored version after a failed condition: %w", err)
+					return store.Outcome{}, fmt.Errorf("read the stored version after a failed condition: %w", err)
 				}
 			}
 			v, ok := numberAttr(stored, attrVersion)
 			switch {
 			case ok && v > rec.Version:
-				return outcomeStale, nil
+				return store.Outcome{Kind: store.Stale, Stored: v}, nil
 			case ok:
-				return outcomeUnchanged, nil
+				return store.Outcome{Kind: store.Unchanged}, nil
 			case stored != nil:
 				// Trying again would fail the same condition forever.
-				return outcomeNone, fmt.Errorf("the stored item %s has no version (attribute %s): it was not written by Spacetime; fix or delete it", key, attrVersion)
+				return store.Outcome{}, fmt.Errorf("the stored item %s has no version (attribute %s): it was not written by Spacetime; fix or delete it", key, attrVersion)
 			}
 			// The item is gone (deleted by hand in between): write again.
 			continue
 		}
 		if ctx.Err() != nil {
-			return outcomeNone, ctx.Err()
+			return store.Outcome{}, ctx.Err()
 		}
 		if !s.retryer.IsErrorRetryable(err) && !errors.Is(err, context.DeadlineExceeded) {
-			return outcomeNone, explain(err, "PutItem", s.table, s.region)
+			return store.Outcome{}, explain(err, "PutItem", s.table, s.region)
 		}
 		if berr := s.backoff(ctx, attempt, err); berr != nil {
-			return outcomeNone, explain(berr, "PutItem", s.table, s.region)
+			return store.Outcome{}, explain(berr, "PutItem", s.table, s.region)
 		}
 	}
 }

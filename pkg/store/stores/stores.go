@@ -31,7 +31,17 @@ type options struct {
 
 // WithBoltOptions sets the options of an embedded store.
 func WithBoltOptions(o bolt.Options) Option {
-	return func(opts *options) { opts.bolt = o }
+	return func(opts *options) {
+		o.MustExist = o.MustExist || opts.bolt.MustExist
+		opts.bolt = o
+	}
+}
+
+// MustExist makes Open fail, with an error that wraps fs.ErrNotExist, rather than create
+// an embedded store that is not there: for commands that only read. (A DynamoDB table is
+// never created by Open.)
+func MustExist() Option {
+	return func(opts *options) { opts.bolt.MustExist = true }
 }
 
 // WithDynamoConfig changes the configuration of a DynamoDB store after it is read from the
@@ -74,6 +84,9 @@ func Open(ctx context.Context, spec string, opts ...Option) (store.Store, error)
 		return nil, fmt.Errorf("open store %q: unknown kind of store %q; give a file path, file:PATH or dynamodb://TABLE", spec, scheme)
 	}
 }
+
+// LocalPath returns the file path of a spec that names the embedded store.
+func LocalPath(spec string) (string, bool) { return filePath(spec) }
 
 // filePath returns the path of a spec that names the embedded store: a plain path, file:PATH,
 // or file://PATH (so that file:///abs/path is /abs/path).

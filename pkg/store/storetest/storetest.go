@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	t.Run("Upsert", func(t *testing.T) { testUpsert(t, fresh) })
 	t.Run("UpsertCancelled", func(t *testing.T) { testUpsertCancelled(t, fresh) })
+	t.Run("UpsertEach", func(t *testing.T) { testUpsertEach(t, fresh) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, fresh) })
 	t.Run("ChangesCallbackError", func(t *testing.T) { testChangesCallbackError(t, fresh) })
 	t.Run("ChangesCancelled", func(t *testing.T) { testChangesCancelled(t, fresh) })
@@ -152,6 +153,30 @@ func checkStored(t *testing.T, s store.Store, want []ticket.Record) {
 		if !sameRecord(&got[i], &want[i]) {
 			t.Errorf("stored %s\n          want %s", describe(&got[i]), describe(&want[i]))
 		}
+	}
+}
+
+// testUpsertEach checks the outcome of each record, for a store that reports them.
+func testUpsertEach(t *testing.T, fresh func(*testing.T) store.Store) {
+	s := fresh(t)
+	r, ok := s.(store.UpsertReporter)
+	if !ok {
+		t.Skip("the store does not report each record's outcome")
+	}
+	b := newBuilder()
+	upsert(t, s, b.rec("a", 5, "open"), b.rec("b", 1, "open"))
+	outs, res, err := r.UpsertEach(context.Background(), []ticket.Record{
+		b.rec("a", 3, "older"), b.rec("b", 1, "open"), b.rec("c", 1, "open"), b.rec("b", 2, "closed"), b.rec("c", 0, "older"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Outcome{{Kind: store.Stale, Stored: 5}, {Kind: store.Unchanged}, {Kind: store.Inserted}, {Kind: store.Updated}, {Kind: store.Stale, Stored: 1}}
+	if !slices.Equal(outs, want) {
+		t.Errorf("outcomes %v, want %v", outs, want)
+	}
+	if res != (store.UpsertResult{Inserted: 1, Updated: 1, Unchanged: 1, Stale: 2}) {
+		t.Errorf("result %+v", res)
 	}
 }
 
