@@ -340,8 +340,20 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 	if err != nil {
 		return nil, err
 	}
-	totals, err := g.counts(r, sel.rows)
-	if err != nil {
+	var totals, byCode []int64
+	if g.posGroup == nil && g.size()*int(n) <= maxByCodeCells {
+		// Few values (severities, statuses): one pass counts every value in every
+		// bucket, and the series are sums of those.
+		if byCode, err = countByCode(r, split, sel.rows, ms, bk); err != nil {
+			return nil, err
+		}
+		totals = make([]int64, len(byCode)/int(n))
+		for code := range totals {
+			for _, c := range byCode[code*int(n) : (code+1)*int(n)] {
+				totals[code] += c
+			}
+		}
+	} else if totals, err = g.counts(r, sel.rows); err != nil {
 		return nil, err
 	}
 	keptIDs, more, err := g.top(r, totals, top, nil)
@@ -383,7 +395,15 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 		res.Series = append(res.Series, Series{Name: OtherName})
 	}
 	flat := make([]int64, (nSeries+1)*int(n)) // a spare series for values new since the totals
-	if g.posGroup != nil {
+	switch {
+	case byCode != nil:
+		for code, s := range series {
+			row := flat[int(s)*int(n) : (int(s)+1)*int(n)]
+			for b, c := range byCode[code*int(n) : (code+1)*int(n)] {
+				row[b] += c
+			}
+		}
+	case g.posGroup != nil:
 		pos := 0
 		err = r.slices(sel.rows, chunkRows, func(part []uint32) {
 			bk.walk(part, ms, func(i, b int) {
@@ -391,7 +411,7 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 			})
 			pos += len(part)
 		})
-	} else {
+	default:
 		err = r.slices(sel.rows, chunkRows, func(part []uint32) {
 			// A value that arrived after the totals were counted goes to "other".
 			for len(series) < g.size() {
@@ -424,6 +444,44 @@ func (e *Engine) counts(r *reader, req *CountsRequest, top int) (*CountsResult, 
 		res.Series[i].Counts = flat[i*int(n) : (i+1)*int(n) : (i+1)*int(n)]
 	}
 	return res, nil
+}
+
+// maxByCodeCells bounds the counts per value and bucket that a split counts query keeps
+// to count in one pass (8 MB).
+const maxByCodeCells = 1 << 20
+
+// countByCode counts the rows per code of col and per bucket: code*n+bucket.
+func countByCode(r *reader, col *column, rows []uint32, ms []int64, bk buckets) ([]int64, error) {
+	var out []int64
+	err := r.slices(rows, chunkRows, func(part []uint32) {
+		out = fit(out, col.codeCount()*bk.n) // values new since the last chunk
+		switch c := &col.codes; c.width {
+		case 1:
+			codeBuckets(c.b1, part, ms, bk, out)
+		case 2:
+			codeBuckets(c.b2, part, ms, bk, out)
+		default:
+			codeBuckets(c.b4, part, ms, bk, out)
+		}
+	})
+	return out, err
+}
+
+func codeBuckets[T uint8 | uint16 | uint32](codes []T, rows []uint32, ms []int64, bk buckets, out []int64) {
+	b, lo, hi := 0, int64(math.MaxInt64), int64(math.MinInt64)
+	end := bk.start + int64(bk.n)*bk.width
+	for _, r := range rows {
+		t := ms[r]
+		if t < lo || t >= hi {
+			if t < bk.start || t >= end {
+				continue
+			}
+			b = int((t - bk.start) / bk.width)
+			lo = bk.start + int64(b)*bk.width
+			hi = lo + bk.width
+		}
+		out[int(codes[r])*bk.n+b]++
+	}
 }
 
 // maxCells bounds the values of a counts or spike result (series times buckets): ten
