@@ -104,6 +104,33 @@ func TestImportCommand(t *testing.T) {
 	}
 }
 
+// Two rows of one ticket with the same version: the later one wins, and importing the
+// file again reports each such tie as an update (the earlier row replaces the stored one,
+// then the later row replaces it back), not as unchanged. docs/sources.md quotes this.
+func TestImportCommandReplayWithTies(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	file := writeTemp(t, dir, "updates.csv", `id,status,created,updated
+INC1,open,2026-11-24 06:00,2026-11-24 06:00
+INC1,acknowledged,2026-11-24 06:00,2026-11-24 06:05
+INC1,resolved,2026-11-24 06:00,2026-11-24 06:05
+INC2,open,2026-11-24 06:01,2026-11-24 06:01
+`)
+	for i, want := range []string{
+		"4 records read: 2 inserted, 2 updated, 0 unchanged, 0 stale, 0 rejected",
+		"4 records read: 0 inserted, 2 updated, 1 unchanged, 1 stale, 0 rejected",
+	} {
+		code, stdout, stderr := runCmd(t, "import", "--quiet", "--store", db, file)
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("import %d: exit %d, stdout %q, stderr %q; want %q", i+1, code, stdout, stderr, want)
+		}
+		got := storedTickets(t, db, "INC1")["INC1"]
+		if status := got.Values[schema.Default().Index("status")].S; status != "resolved" {
+			t.Errorf("import %d: INC1 is %q, want the later row of its version, resolved", i+1, status)
+		}
+	}
+}
+
 func TestImportCommandOptions(t *testing.T) {
 	dir := t.TempDir()
 	schemaFile := writeTemp(t, dir, "schema.yaml", `
