@@ -23,8 +23,12 @@ const (
 	// when it is sent, and a call's records keep their order in the change index.
 	upsertChunk = 256
 	// restampAfter: a write whose stamp is older than this when its attempt starts takes
-	// a new one (the stamp must stay close to the moment the write lands).
-	restampAfter = time.Second
+	// a new one. A stamp must land in the index within the readers' overlap
+	// (DefaultOverlap, 30 s) of its time: at most restampAfter + attemptTimeout = 20 s.
+	// A shorter bound would restamp the later records of a chunk when a slow table (or a
+	// loaded machine) takes over a second to write the chunk's first ones, putting them
+	// after records of the same call that were stamped later.
+	restampAfter = 10 * time.Second
 	// attemptTimeout bounds one write attempt, and so how late a stamped write can land.
 	attemptTimeout = 10 * time.Second
 )
