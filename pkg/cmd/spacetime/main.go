@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -44,8 +45,38 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	stopProfile, err := startProfile(os.Getenv("SPACETIME_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "spacetime: SPACETIME_CPUPROFILE: %v\n", err)
+		os.Exit(2)
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole command to path when it is set, so that
+// any command (an import, a bench) can be profiled as users run it:
+// SPACETIME_CPUPROFILE=cpu.out spacetime import ...; go tool pprof cpu.out.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "spacetime: write the CPU profile: %v\n", err)
+		}
+	}, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

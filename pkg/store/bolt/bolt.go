@@ -22,7 +22,8 @@
 //	layouts  layout id (8 bytes, big-endian) -> column names (encoded as string values).
 //	         A record stores the small id, not its column names.
 //	meta     the named values of Store.Meta and Store.SetMeta.
-//	info     the store's own bookkeeping: the file format version and the ticket count.
+//	info     the store's own bookkeeping: the file format version, the ticket count, and
+//	         the history id (random, made when first asked for) that engine images name.
 //
 // A Cursor is the decimal change sequence of the last change a reader has seen.
 package bolt
@@ -30,7 +31,9 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -70,6 +73,7 @@ var (
 
 	infoFormat  = []byte("format")
 	infoTickets = []byte("tickets")
+	infoHistory = []byte("history")
 )
 
 // Options tune Open. The zero value is right for production.
@@ -104,7 +108,10 @@ type Store struct {
 	layoutIDs   map[string]uint64
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Resumer = (*Store)(nil)
+)
 
 // Open opens the store file at path, creating it (and its parent directories) when missing.
 // Only one process can have a file open; Open fails after opts.Timeout if another has.
@@ -152,7 +159,7 @@ func Open(path string, opts Options) (*Store, error) {
 // init creates the buckets of a new file, checks the format of an existing one and loads
 // the layouts.
 func (s *Store) init() error {
-	var fresh bool
+	var fresh, hasHistory bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		info := tx.Bucket(bucketInfo)
 		if info == nil {
@@ -167,10 +174,19 @@ func (s *Store) init() error {
 				return fmt.Errorf("the file has no %q bucket: it is damaged", name)
 			}
 		}
+		hasHistory = len(info.Get(infoHistory)) > 0
 		return s.loadLayouts(tx.Bucket(bucketLayouts))
 	})
-	if err != nil || !fresh {
+	if err != nil {
 		return err
+	}
+	if !fresh {
+		if hasHistory {
+			return nil
+		}
+		// A file written before history ids existed gets one now, so that copies
+		// made from now on share it.
+		return s.db.Update(func(tx *bbolt.Tx) error { return putHistory(tx.Bucket(bucketInfo)) })
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketInfo) != nil {
@@ -186,6 +202,9 @@ func (s *Store) init() error {
 		}
 		info := tx.Bucket(bucketInfo)
 		if err := info.Put(infoFormat, binary.AppendUvarint(nil, formatVersion)); err != nil {
+			return err
+		}
+		if err := putHistory(info); err != nil {
 			return err
 		}
 		return info.Put(infoTickets, binary.BigEndian.AppendUint64(nil, 0))
@@ -670,6 +689,66 @@ func (s *Store) Info(ctx context.Context) (store.Info, error) {
 		info.Bytes = st.Size()
 	}
 	return info, nil
+}
+
+// HistoryID returns the file's history id, made when the file was created (or first
+// opened by a build that knows history ids). A copy of the file has the same id: the
+// cursors of the original are valid in the copy up to the copy's latest change.
+func (s *Store) HistoryID(ctx context.Context) (string, error) {
+	if s.closed.Load() {
+		return "", store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("history id: %w", err)
+	}
+	var id string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		id = string(tx.Bucket(bucketInfo).Get(infoHistory))
+		return nil
+	})
+	if err != nil {
+		return "", s.fail("history id", err)
+	}
+	if id == "" {
+		return "", errors.New("history id: the file has none: it is damaged")
+	}
+	return id, nil
+}
+
+func putHistory(info *bbolt.Bucket) error {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("make a history id: %w", err)
+	}
+	return info.Put(infoHistory, []byte(hex.EncodeToString(b)))
+}
+
+// CheckCursor returns nil when c is a cursor of this kind of store no newer than the
+// file's latest change.
+func (s *Store) CheckCursor(ctx context.Context, c store.Cursor) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	seq, err := parseCursor(c)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("check cursor: %w", err)
+	}
+	var last uint64
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		last = tx.Bucket(bucketChanges).Sequence()
+		return nil
+	})
+	if err != nil {
+		return s.fail("check cursor", err)
+	}
+	if seq > last {
+		return fmt.Errorf("cursor %d is past the store's latest change %d: the file is older than the cursor "+
+			"(restored from a copy?)", seq, last)
+	}
+	return nil
 }
 
 // Close releases the file, waiting for running transactions. It can be called more than

@@ -447,3 +447,111 @@ func TestConcurrentUpsertsStoreALayoutOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHistoryAndCursors: a file keeps its history id across opens and copies, another
+// file has another, and a cursor is resumable up to the file's latest change only.
+func TestHistoryAndCursors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tickets.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.HistoryID(ctx)
+	if err != nil || len(id) != 32 {
+		t.Fatalf("HistoryID = %q, %v; want 32 hex digits", id, err)
+	}
+	layout := ticket.NewLayout([]string{"id", "status"})
+	if _, err := s.Upsert(ctx, numbered(layout, 0, 10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var mid store.Cursor
+	if mid, err = s.Changes(ctx, "", func(*ticket.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copy.db"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, _ := s.HistoryID(ctx); again != id {
+		t.Errorf("reopened, the history id is %q, want %q", again, id)
+	}
+	if _, err := s.Upsert(ctx, numbered(layout, 5, 10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.Changes(ctx, mid, func(*ticket.Record) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []store.Cursor{"", mid, last} {
+		if err := s.CheckCursor(ctx, c); err != nil {
+			t.Errorf("CheckCursor(%q) = %v, want nil", c, err)
+		}
+	}
+	if err := s.CheckCursor(ctx, "x7"); err == nil {
+		t.Error("CheckCursor of a foreign cursor succeeded")
+	}
+
+	cp, err := Open(filepath.Join(dir, "copy.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if got, _ := cp.HistoryID(ctx); got != id {
+		t.Errorf("the copy's history id is %q, want the original's %q", got, id)
+	}
+	if err := cp.CheckCursor(ctx, mid); err != nil {
+		t.Errorf("the copy refuses the cursor it was copied at: %v", err)
+	}
+	if err := cp.CheckCursor(ctx, last); err == nil || !strings.Contains(err.Error(), "past the store's latest change") {
+		t.Errorf("the copy accepts a cursor from after it was copied: %v", err)
+	}
+	other := openTemp(t)
+	if got, _ := other.HistoryID(ctx); got == id || got == "" {
+		t.Errorf("another file's history id is %q (the first's is %q)", got, id)
+	}
+}
+
+// TestHistoryAddedToOlderFiles: a file written before history ids gets one at its next
+// open, and keeps it.
+func TestHistoryAddedToOlderFiles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketInfo).Delete(infoHistory) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		s, err := Open(path, Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := s.HistoryID(ctx)
+		if err != nil || id == "" {
+			t.Fatalf("HistoryID = %q, %v", id, err)
+		}
+		ids = append(ids, id)
+		s.Close()
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("the history id changed between opens: %q, %q", ids[0], ids[1])
+	}
+}
