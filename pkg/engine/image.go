@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -166,6 +167,7 @@ func (e *Engine) SaveImage(ctx context.Context, path string) (ImageInfo, error) 
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return info, fmt.Errorf("save the engine image: %w", err)
 	}
+	removeTemps(path)
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return info, fmt.Errorf("save the engine image: %w", err)
@@ -208,6 +210,21 @@ func (e *Engine) SaveImage(ctx context.Context, path string) (ImageInfo, error) 
 	info.Saved = start.UTC()
 	info.Took = time.Since(start)
 	return info, nil
+}
+
+// removeTemps removes the temporary files of saves that did not finish (a process
+// killed while writing), which would otherwise take the image's size each.
+func removeTemps(path string) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, base+".") && strings.HasSuffix(n, ".tmp") {
+			_ = os.Remove(filepath.Join(dir, n))
+		}
+	}
 }
 
 // imageWriter writes blocks with their lengths and checksums. A dry writer writes

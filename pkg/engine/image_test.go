@@ -113,13 +113,22 @@ func TestImageRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			ref.renumber(a)
-			path := filepath.Join(t.TempDir(), "engine.image")
+			dir := t.TempDir()
+			path := filepath.Join(dir, "engine.image")
+			// What a process killed while writing an image leaves behind.
+			leftover := filepath.Join(dir, "engine.image.123.tmp")
+			if err := os.WriteFile(leftover, []byte("partial"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			saved, err := a.SaveImage(ctx, path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if saved.Tickets != a.Len() || saved.Bytes <= 0 || saved.Cursor == "" {
 				t.Fatalf("saved %+v for an engine of %d tickets", saved, a.Len())
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Fatalf("after a save the directory holds %d files, want the image only", len(entries))
 			}
 
 			b := New(s, st, opts)

@@ -130,7 +130,14 @@ type storeTarget struct {
 	// Window is how far back the engine over the store reaches (Settings.Window); 0 for
 	// every ticket. Instances with other windows get engines of their own.
 	Window time.Duration
+	// Image is where the engine over the store keeps its image (engine.SaveImage), so
+	// that a restart reads its columns back instead of the whole store; empty for none.
+	Image string
 }
+
+// imagePath is where the engine over an embedded store keeps its image: beside the
+// store's file, which only one process can open, so only one process writes it.
+func imagePath(storePath string) string { return storePath + ".image" }
 
 // target resolves the store the settings name. For DynamoDB it builds the AWS
 // configuration through grafana-aws-sdk's awsauth, which applies Grafana's own AWS
@@ -142,6 +149,7 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 			Spec:    "file:" + set.StorePath,
 			Options: []stores.Option{stores.WithBoltOptions(bolt.Options{})},
 			Window:  set.window,
+			Image:   imagePath(set.StorePath),
 		}, nil
 	}
 	as := awsauth.Settings{

@@ -58,6 +58,11 @@ const formatVersion = 1
 // DefaultTimeout is how long Open waits for another process to release the file.
 const DefaultTimeout = 2 * time.Second
 
+// releaseAfter is how many records a Changes call reads before it releases the file's
+// pages from the process's memory map when it ends (see releasePages): a first load,
+// not the few records of an incremental sync.
+const releaseAfter = 50_000
+
 // defaultChangesChunk is how many records Changes reads per read transaction. A bbolt read
 // transaction that stays open blocks a writer that must grow the memory map, so a load of
 // millions of records is cut into transactions of this size; each one costs a few
@@ -496,7 +501,13 @@ func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ti
 		values  []ticket.Value
 		lastLID uint64
 		layout  *ticket.Layout
+		total   int
 	)
+	defer func() {
+		if total >= releaseAfter {
+			s.releasePages()
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return cursorAt(since, first, last), fmt.Errorf("changes: %w", err)
@@ -542,6 +553,7 @@ func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ti
 			}
 			return nil
 		})
+		total += read
 		if err != nil {
 			return cursorAt(since, first, last), s.fail("changes", err)
 		}

@@ -1,0 +1,86 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// TestRestartReadsTheEngineImage: a data source writes its engine's image beside the
+// store after loading it; after a restart it reads the image and only what the store
+// gained since; a damaged image is ignored (the store has everything) and written again.
+func TestRestartReadsTheEngineImage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tickets.db")
+	recs := recentTickets(t, 50, 1)
+	write := func(recs []ticket.Record) {
+		t.Helper()
+		st, err := bolt.Open(path, bolt.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Upsert(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// start runs a data source until the test's function returns, as Grafana would
+	// between a start and a shutdown, and says whether it read the image.
+	start := func(want int64) (imaged bool) {
+		t.Helper()
+		h := NewHub(log.DefaultLogger)
+		d := newInstance(t, h, "ds", path, nil)
+		if n, _ := statsTotal(t, d); n != want {
+			t.Fatalf("the data source has %d tickets, want %d", n, want)
+		}
+		imaged = mustAttach(t, d).index.imaged
+		if err := h.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return imaged
+	}
+	image := imagePath(path)
+
+	write(recs[:30])
+	if start(30) {
+		t.Fatal("the first start read an image that did not exist")
+	}
+	first, err := os.Stat(image)
+	if err != nil {
+		t.Fatalf("no image after the first start: %v", err)
+	}
+
+	write(recs[30:])
+	if !start(50) {
+		t.Fatal("the second start did not read the image")
+	}
+	if st, err := os.Stat(image); err != nil || !st.ModTime().After(first.ModTime()) && st.Size() == first.Size() {
+		t.Fatalf("the image was not written again after the store changed: %v", err)
+	}
+	if !start(50) {
+		t.Fatal("the third start did not read the image")
+	}
+
+	raw, err := os.ReadFile(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(image, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if start(50) {
+		t.Fatal("a damaged image was read")
+	}
+	if !start(50) {
+		t.Fatal("after a damaged image, the image was not written again")
+	}
+}
