@@ -35,7 +35,7 @@ func commands() []command {
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
 		{"schema", "print the default column schema, or check a schema file", runSchema},
 		{"dashboards", "write the provisioned dashboards and alert rules for a schema", runDashboards},
-		{"bench", "measure import, start-up, memory and the drill-down workload", runBench},
+		{"bench", "measure import, start-up, memory and the drill-down passes (in process and over gRPC)", runBench},
 		{"migrate", "create or update the DynamoDB table of a store, and check it", runMigrate},
 	}
 }
@@ -84,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		if len(args) == 0 {
 			return 2
+		}
+		return 0
+	}
+	if args[0] == benchStartupCommand {
+		// Internal: the child process of `spacetime bench` that measures a start-up.
+		if err := runBenchStartup(ctx, args[1:], stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "spacetime %s: %v\n", args[0], err)
+			return 1
 		}
 		return 0
 	}
