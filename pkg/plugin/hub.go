@@ -198,7 +198,7 @@ func (h *Hub) load(ctx context.Context, ix *Index) bool {
 		case err == nil:
 			ix.imaged = true
 			h.logger.Info("Tickets read from the engine image", "store", ix.storeID, "image", ix.image,
-				"tickets", info.Tickets, "written", info.Saved, "took", info.Took.Round(time.Millisecond))
+				"tickets", info.Tickets, "written", info.Saved, "took", info.Took.Round(time.Millisecond).String())
 		case errors.Is(err, engine.ErrNoImage):
 		default:
 			// Never trusted: the store has every ticket, at the price of a longer start.
@@ -216,7 +216,7 @@ func (h *Hub) load(ctx context.Context, ix *Index) bool {
 		ix.savedGen = gen
 	}
 	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", ix.Engine.Len(), "fromStore", n,
-		"took", time.Since(start).Round(time.Millisecond))
+		"took", time.Since(start).Round(time.Millisecond).String())
 	return true
 }
 
@@ -257,7 +257,7 @@ func (h *Hub) saveImage(ctx context.Context, ix *Index) {
 	}
 	ix.savedGen = gen
 	h.logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", info.Tickets,
-		"bytes", info.Bytes, "took", info.Took.Round(time.Millisecond))
+		"bytes", info.Bytes, "took", info.Took.Round(time.Millisecond).String())
 }
 
 // follow applies what other processes write to a shared store, every interval, until ctx
@@ -308,7 +308,7 @@ func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration) {
 			h.logger.Warn("Dropping the tickets older than the window failed", "store", ix.storeID, "error", err)
 		case n > 0:
 			h.logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", n,
-				"held", ix.Engine.Len(), "took", time.Since(start).Round(time.Millisecond))
+				"held", ix.Engine.Len(), "took", time.Since(start).Round(time.Millisecond).String())
 		}
 	}
 }

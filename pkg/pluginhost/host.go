@@ -59,8 +59,14 @@ type Host struct {
 
 // Start launches the binary as Grafana does: go-plugin handshake, gRPC, the given extra
 // environment (on top of this process's), and a working directory of its own choosing
-// (Grafana's is often /).
+// (Grafana's is often /). The plugin's warnings and errors go to this process's stderr.
 func Start(binary string, workDir string, env []string) (*Host, error) {
+	return StartLogging(binary, workDir, env, os.Stderr, hclog.Warn)
+}
+
+// StartLogging is Start with the plugin's log lines of the given level and above written
+// to logs, as go-plugin relays them to Grafana's log.
+func StartLogging(binary string, workDir string, env []string, logs io.Writer, level hclog.Level) (*Host, error) {
 	cmd := exec.Command(binary)
 	cmd.Dir = workDir
 	cmd.Env = append(os.Environ(), "GF_VERSION=12.4.0", "GF_EDITION=oss")
@@ -80,7 +86,7 @@ func Start(binary string, workDir string, env []string) (*Host, error) {
 		},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr}),
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: level, Output: logs}),
 		StartTimeout:     30 * time.Second,
 	})
 	rpc, err := client.Client()

@@ -55,6 +55,9 @@ import (
 // the layout changes incompatibly; a file with a newer format is refused rather than misread.
 const formatVersion = 1
 
+// DefaultPageSize is the page size of new files.
+var DefaultPageSize = 4096
+
 // DefaultTimeout is how long Open waits for another process to release the file.
 const DefaultTimeout = 2 * time.Second
 
@@ -89,6 +92,9 @@ type Options struct {
 	// NoSync skips fsync on commit. A crash of the machine (not of the process) can then
 	// lose recent writes or damage the file: for tests and benchmarks only.
 	NoSync bool
+	// PageSize is the page size of a new file; 0 means DefaultPageSize. A file keeps the
+	// page size it was created with.
+	PageSize int
 }
 
 // Store is the embedded store. It is safe for concurrent use: bbolt serialises writers
@@ -104,6 +110,10 @@ type Store struct {
 	// serialises write transactions but releases its lock at commit, before the cache is
 	// updated; a second Upsert in that gap would store a known layout again under a new id.
 	upsertMu sync.Mutex
+	// arena is the memory of the keys and values the last Upsert gave bbolt, kept for the
+	// next one (under upsertMu): bbolt holds on to them only until its commit, and a fresh
+	// arena per batch cost the allocation and clearing of megabytes per batch.
+	arena []byte
 
 	// layouts caches the layouts table both ways. It only grows, and an entry is added
 	// after the transaction that wrote it committed (or when a reader finds it in the
@@ -131,10 +141,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
 	}
+	pageSize := opts.PageSize
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      timeout,
 		NoSync:       opts.NoSync,
 		FreelistType: bbolt.FreelistMapType,
+		PageSize:     pageSize,
 	})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
@@ -287,9 +302,19 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 		changes.FillPercent = 1.0
 		tickets.FillPercent = 0.9
 		// bbolt keeps references to the keys and values given to Put until the commit, so
-		// they are appended to one arena that is never overwritten: when append moves it,
-		// the earlier slices keep the old array alive.
-		arena := make([]byte, 0, estimateSize(recs))
+		// they are appended to one arena that is not overwritten before the commit: when
+		// append moves it, the earlier slices keep the old array alive.
+		arena := s.arena[:0]
+		if need := estimateSize(recs); cap(arena) < need {
+			arena = make([]byte, 0, need)
+		}
+		defer func() {
+			if cap(arena) <= maxKeptArena {
+				s.arena = arena[:0]
+			}
+		}()
+		// One cursor for the lookups: Bucket.Get makes a new cursor per call.
+		lookup := tickets.Cursor()
 		var old []ticket.Value
 		for i := range recs {
 			rec := &recs[i]
@@ -301,7 +326,7 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 			arena = append(arena, rec.Key...)
 			key := arena[start:len(arena):len(arena)]
 
-			if stored := tickets.Get(key); stored != nil {
+			if found, stored := lookup.Seek(key); stored != nil && bytes.Equal(found, key) {
 				h, err := decodeHeader(stored)
 				if err != nil {
 					return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
@@ -362,6 +387,9 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 	s.addLayouts(pending)
 	return res, nil
 }
+
+// maxKeptArena bounds the arena an Upsert keeps for the next one.
+const maxKeptArena = 64 << 20
 
 func checkRecord(rec *ticket.Record) error {
 	switch {
