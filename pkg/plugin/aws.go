@@ -2,8 +2,11 @@ package plugin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
@@ -201,5 +204,20 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 		})},
 		Follow: follow,
 		Window: set.window,
+		Image:  dynamoImagePath(getenv, id),
 	}, nil
+}
+
+// dynamoImagePath is where the engine over a DynamoDB table keeps its image: in the
+// directory an embedded store would use (Grafana's data directory first), named by a
+// hash of the store's identity, credentials included, so that an image is read back
+// only through the credentials that wrote it. Empty, for no image, when there is no
+// such directory.
+func dynamoImagePath(getenv func(string) string, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	p, err := bolt.DefaultPath(getenv, "dynamodb-"+hex.EncodeToString(sum[:8]))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(p, ".db") + ".image"
 }

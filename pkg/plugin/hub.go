@@ -251,6 +251,9 @@ func (h *Hub) saveImage(ctx context.Context, ix *Index) {
 		return
 	}
 	info, err := ix.Engine.SaveImage(ctx, ix.image)
+	if err != nil && ctx.Err() != nil {
+		return // stopping: the release writes it
+	}
 	if err != nil {
 		h.logger.Warn("Writing the engine image failed; the next start loads from the store", "store", ix.storeID, "error", err)
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -82,5 +83,50 @@ func TestRestartReadsTheEngineImage(t *testing.T) {
 	}
 	if !start(50) {
 		t.Fatal("after a damaged image, the image was not written again")
+	}
+}
+
+// TestDynamoDBRestartReadsTheEngineImage: over a DynamoDB table, a restarted server reads
+// its image (kept in Grafana's data directory) and only the index entries written since.
+func TestDynamoDBRestartReadsTheEngineImage(t *testing.T) {
+	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
+	other := migratedTable(t, server.Endpoint, "spacetime-image")
+	ctx := context.Background()
+	recs := recentTickets(t, 65, 1)
+	if _, err := other.Upsert(ctx, recs[:40]); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	getenv := func(k string) string {
+		if k == "GF_PATHS_DATA" {
+			return data
+		}
+		return ""
+	}
+	start := func(want int64) bool {
+		t.Helper()
+		h := NewHub(log.DefaultLogger)
+		d := dynamoInstanceEnv(t, h, server.Endpoint, "spacetime-image", getenv)
+		if n, _ := statsTotal(t, d); n != want {
+			t.Fatalf("the data source has %d tickets, want %d", n, want)
+		}
+		imaged := mustAttach(t, d).index.imaged
+		if err := h.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return imaged
+	}
+	if start(40) {
+		t.Fatal("the first start read an image that did not exist")
+	}
+	images, _ := filepath.Glob(filepath.Join(data, "spacetime", "dynamodb-*.image"))
+	if len(images) != 1 {
+		t.Fatalf("images in Grafana's data directory: %v, want one", images)
+	}
+	if _, err := other.Upsert(ctx, recs[40:]); err != nil {
+		t.Fatal(err)
+	}
+	if !start(65) {
+		t.Fatal("the restart did not read the image")
 	}
 }
