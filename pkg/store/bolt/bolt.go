@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -110,10 +111,11 @@ type Store struct {
 	// serialises write transactions but releases its lock at commit, before the cache is
 	// updated; a second Upsert in that gap would store a known layout again under a new id.
 	upsertMu sync.Mutex
-	// arena is the memory of the keys and values the last Upsert gave bbolt, kept for the
-	// next one (under upsertMu): bbolt holds on to them only until its commit, and a fresh
-	// arena per batch cost the allocation and clearing of megabytes per batch.
-	arena []byte
+	// arenas are the memory of the keys and values the last Upsert gave bbolt, one per
+	// goroutine that prepared them, kept for the next one (under upsertMu): bbolt holds on
+	// to them only until its commit, and fresh memory per batch cost the allocation and
+	// clearing of megabytes per batch.
+	arenas [][]byte
 
 	// layouts caches the layouts table both ways. It only grows, and an entry is added
 	// after the transaction that wrote it committed (or when a reader finds it in the
@@ -293,7 +295,16 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 	)
 	s.upsertMu.Lock()
 	defer s.upsertMu.Unlock()
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	// Encoding the records and looking up their stored versions need no write lock: they
+	// are done first, on every core, in read transactions. Nothing else writes meanwhile
+	// (upsertMu here, bbolt's file lock for other processes), so they see what the write
+	// transaction would. The write transaction is then left with the puts and the commit,
+	// which bbolt does on one core.
+	prep, err := s.prepare(recs)
+	if err != nil {
+		return store.UpsertResult{}, s.fail("upsert", err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		res, pending = store.UpsertResult{}, nil
 		tickets, changes, layouts := tx.Bucket(bucketTickets), tx.Bucket(bucketChanges), tx.Bucket(bucketLayouts)
 		// bbolt splits pages half full by default, which suits random inserts. Changes are
@@ -301,51 +312,36 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 		// fuller pages halve the file and the pages a load walks.
 		changes.FillPercent = 1.0
 		tickets.FillPercent = 0.9
-		// bbolt keeps references to the keys and values given to Put until the commit, so
-		// they are appended to one arena that is not overwritten before the commit: when
-		// append moves it, the earlier slices keep the old array alive.
-		arena := s.arena[:0]
-		if need := estimateSize(recs); cap(arena) < need {
-			arena = make([]byte, 0, need)
-		}
-		defer func() {
-			if cap(arena) <= maxKeptArena {
-				s.arena = arena[:0]
-			}
-		}()
-		// One cursor for the lookups: Bucket.Get makes a new cursor per call.
+		// A key given twice in the batch is looked up again here, where the earlier
+		// record's write is visible.
 		lookup := tickets.Cursor()
 		var old []ticket.Value
+		var seqKey [8]byte
 		for i := range recs {
-			rec := &recs[i]
+			rec, p := &recs[i], &prep[i]
 			lid, err := s.layoutIDFor(rec.Layout, layouts, &pending)
 			if err != nil {
 				return fmt.Errorf("record %d (key %q): %w", i, rec.Key, err)
 			}
-			start := len(arena)
-			arena = append(arena, rec.Key...)
-			key := arena[start:len(arena):len(arena)]
-
-			if found, stored := lookup.Seek(key); stored != nil && bytes.Equal(found, key) {
-				h, err := decodeHeader(stored)
-				if err != nil {
-					return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+			if p.again {
+				*p = prepared{key: p.key, buf: p.buf, again: true}
+				if found, stored := lookup.Seek(p.key); stored != nil && bytes.Equal(found, p.key) {
+					if err := p.compare(stored, rec, lid, true, &old); err != nil {
+						return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+					}
 				}
-				if rec.Version < h.version {
+			}
+			if p.found {
+				if rec.Version < p.version {
 					res.Stale++
 					continue
 				}
-				if rec.Version == h.version && lid == h.layout {
-					old, _, err = ticket.DecodeValues(h.values, old, true)
-					if err != nil {
-						return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
-					}
-					if sameValues(old, rec.Values) {
-						res.Unchanged++
-						continue
-					}
+				if rec.Version == p.version && lid == p.layout && p.same {
+					res.Unchanged++
+					continue
 				}
-				if err := changes.Delete(binary.BigEndian.AppendUint64(nil, h.seq)); err != nil {
+				binary.BigEndian.PutUint64(seqKey[:], p.seq)
+				if err := changes.Delete(seqKey[:]); err != nil {
 					return fmt.Errorf("drop the previous change of %q: %w", rec.Key, err)
 				}
 				res.Updated++
@@ -357,19 +353,18 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 			if err != nil {
 				return fmt.Errorf("next change sequence: %w", err)
 			}
-			start = len(arena)
-			arena = binary.BigEndian.AppendUint64(arena, seq)
-			seqKey := arena[start:len(arena):len(arena)]
-			start = len(arena)
-			arena = binary.AppendVarint(arena, rec.Version)
-			arena = binary.AppendUvarint(arena, seq)
-			arena = binary.AppendUvarint(arena, lid)
-			arena = ticket.AppendValues(arena, rec.Values)
-			value := arena[start:len(arena):len(arena)]
-			if err := tickets.Put(key, value); err != nil {
+			// The header goes into the room left before the encoded values.
+			var hb [headerRoom]byte
+			h := binary.AppendVarint(hb[:0], rec.Version)
+			h = binary.AppendUvarint(h, seq)
+			h = binary.AppendUvarint(h, lid)
+			value := p.buf[headerRoom-len(h):]
+			copy(value, h)
+			if err := tickets.Put(p.key, value); err != nil {
 				return fmt.Errorf("put ticket %q: %w", rec.Key, err)
 			}
-			if err := changes.Put(seqKey, key); err != nil {
+			binary.BigEndian.PutUint64(seqKey[:], seq)
+			if err := changes.Put(seqKey[:], p.key); err != nil {
 				return fmt.Errorf("put change of %q: %w", rec.Key, err)
 			}
 		}
@@ -388,8 +383,163 @@ func (s *Store) Upsert(ctx context.Context, recs []ticket.Record) (store.UpsertR
 	return res, nil
 }
 
-// maxKeptArena bounds the arena an Upsert keeps for the next one.
+// maxKeptArena bounds the memory an Upsert keeps for the next one.
 const maxKeptArena = 64 << 20
+
+// headerRoom is the room left before a record's encoded values for its header: a
+// version, a change sequence and a layout id, varints of at most 10 bytes each.
+const headerRoom = 3 * binary.MaxVarintLen64
+
+// prepared is what Upsert works out for a record before its write transaction.
+type prepared struct {
+	// key is the record's key and buf headerRoom bytes followed by its encoded values,
+	// both in memory that stays unchanged until the commit (bbolt keeps references).
+	key, buf []byte
+	// found says the key is stored, with this version, change sequence and layout id;
+	// same says the stored values equal the record's (worked out only when the versions
+	// and layouts are equal).
+	found   bool
+	version int64
+	seq     uint64
+	layout  uint64
+	same    bool
+	// again marks a key given earlier in the same batch: the lookup is left to the write
+	// transaction.
+	again bool
+}
+
+// prepareWorkers bounds the goroutines that prepare a batch.
+const prepareWorkers = 4
+
+// prepare encodes the records and looks up their stored versions, in parallel for a big
+// batch. The caller holds upsertMu.
+func (s *Store) prepare(recs []ticket.Record) ([]prepared, error) {
+	prep := make([]prepared, len(recs))
+	markRepeats(recs, prep)
+	workers := 1
+	if len(recs) >= 2048 {
+		workers = min(runtime.GOMAXPROCS(0), prepareWorkers)
+	}
+	if len(s.arenas) < workers {
+		s.arenas = append(s.arenas, make([][]byte, workers-len(s.arenas))...)
+	}
+	step := (len(recs) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*step, min((w+1)*step, len(recs))
+		if lo >= hi {
+			continue
+		}
+		work := func() {
+			errs[w] = s.db.View(func(tx *bbolt.Tx) error {
+				var err error
+				s.arenas[w], err = s.prepareRange(tx, recs[lo:hi], prep[lo:hi], s.arenas[w][:0])
+				return err
+			})
+		}
+		if workers == 1 {
+			work()
+		} else {
+			wg.Go(work)
+		}
+	}
+	wg.Wait()
+	for w, arena := range s.arenas {
+		if cap(arena) > maxKeptArena {
+			s.arenas[w] = nil
+		}
+	}
+	return prep, errors.Join(errs...)
+}
+
+// markRepeats sets again on every record whose key an earlier record of the batch has.
+// Keys in increasing order, as an import of tickets numbered in order gives them, repeat
+// none, which one pass shows.
+func markRepeats(recs []ticket.Record, prep []prepared) {
+	increasing := true
+	for i := 1; i < len(recs) && increasing; i++ {
+		increasing = recs[i-1].Key < recs[i].Key
+	}
+	if increasing {
+		return
+	}
+	seen := make(map[string]struct{}, len(recs))
+	for i := range recs {
+		if _, ok := seen[recs[i].Key]; ok {
+			prep[i].again = true
+		}
+		seen[recs[i].Key] = struct{}{}
+	}
+}
+
+// prepareRange prepares recs into out, appending their keys and values to arena, which
+// it returns (append may move it: the records keep the arrays they point into).
+func (s *Store) prepareRange(tx *bbolt.Tx, recs []ticket.Record, out []prepared, arena []byte) ([]byte, error) {
+	if need := estimateSize(recs) + headerRoom*len(recs); cap(arena) < need {
+		arena = make([]byte, 0, need)
+	}
+	c := tx.Bucket(bucketTickets).Cursor()
+	var (
+		old        []ticket.Value
+		lastLayout *ticket.Layout
+		lastID     uint64
+		lastKnown  bool
+	)
+	for i := range recs {
+		rec, p := &recs[i], &out[i]
+		start := len(arena)
+		arena = append(arena, rec.Key...)
+		p.key = arena[start:len(arena):len(arena)]
+		start = len(arena)
+		arena = append(arena, make([]byte, headerRoom)...)
+		arena = ticket.AppendValues(arena, rec.Values)
+		p.buf = arena[start:len(arena):len(arena)]
+		if p.again {
+			continue
+		}
+		found, stored := c.Seek(p.key)
+		if stored == nil || !bytes.Equal(found, p.key) {
+			continue
+		}
+		if rec.Layout != lastLayout {
+			lastLayout = rec.Layout
+			s.layoutsMu.RLock()
+			lastID, lastKnown = s.layoutIDs[rec.Layout.ID()]
+			s.layoutsMu.RUnlock()
+		}
+		// A layout the file does not hold yet is not the stored record's.
+		if err := p.compare(stored, rec, lastID, lastKnown, &old); err != nil {
+			return arena, fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+		}
+	}
+	return arena, nil
+}
+
+// compare records the stored header and whether the stored values are the record's,
+// when its layout id is lid (known says the file holds the layout at all).
+func (p *prepared) compare(stored []byte, rec *ticket.Record, lid uint64, known bool, old *[]ticket.Value) error {
+	h, err := decodeHeader(stored)
+	if err != nil {
+		return err
+	}
+	p.found, p.version, p.seq, p.layout = true, h.version, h.seq, h.layout
+	if rec.Version != h.version || !known || lid != h.layout {
+		return nil
+	}
+	// Equal bytes are equal values; other bytes may still be (-0 and 0, NaNs), which
+	// the decoded comparison settles.
+	if bytes.Equal(p.buf[headerRoom:], h.values) {
+		p.same = true
+		return nil
+	}
+	*old, _, err = ticket.DecodeValues(h.values, *old, true)
+	if err != nil {
+		return err
+	}
+	p.same = sameValues(*old, rec.Values)
+	return nil
+}
 
 func checkRecord(rec *ticket.Record) error {
 	switch {

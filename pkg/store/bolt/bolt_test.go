@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -553,5 +554,89 @@ func TestHistoryAddedToOlderFiles(t *testing.T) {
 	}
 	if ids[0] != ids[1] {
 		t.Errorf("the history id changed between opens: %q, %q", ids[0], ids[1])
+	}
+}
+
+// TestBigBatchesKeepTheVersionRule covers the prepared path of a batch big enough to be
+// prepared on several goroutines: inserts, stale and unchanged records, updates of
+// stored tickets, keys given twice in the batch (out of order), and -0 against 0.
+func TestBigBatchesKeepTheVersionRule(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	layout := ticket.NewLayout([]string{"id", "n", "s"})
+	rec := func(k int, version int64, n float64, str string) ticket.Record {
+		key := fmt.Sprintf("k%05d", k)
+		return ticket.Record{Key: key, Version: version, Layout: layout,
+			Values: []ticket.Value{ticket.String(key), ticket.Number(n), ticket.String(str)}}
+	}
+	var first []ticket.Record
+	for k := range 3000 {
+		first = append(first, rec(k, 10, 0, "a"))
+	}
+	if res, err := s.Upsert(ctx, first); err != nil || res.Inserted != 3000 {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	var batch []ticket.Record
+	want := store.UpsertResult{}
+	final := map[string]string{}
+	for k := 2999; k >= 0; k-- { // decreasing keys: repeats must be found by the map
+		switch k % 5 {
+		case 0:
+			batch = append(batch, rec(k, 9, 1, "stale")) // older: ignored
+			want.Stale++
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		case 1:
+			batch = append(batch, rec(k, 10, math.Copysign(0, -1), "a")) // -0 is 0: unchanged
+			want.Unchanged++
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		case 2:
+			batch = append(batch, rec(k, 10, 0, "b")) // same version, other values
+			want.Updated++
+			final[fmt.Sprintf("k%05d", k)] = "b"
+		case 3:
+			// Twice in the batch: the second sees the first.
+			batch = append(batch, rec(k, 11, 0, "c"), rec(k, 11, 0, "c"), rec(k, 10, 0, "old"))
+			want.Updated++
+			want.Unchanged++
+			want.Stale++
+			final[fmt.Sprintf("k%05d", k)] = "c"
+		case 4:
+			batch = append(batch, rec(k+3000, 1, 0, "new"), rec(k+3000, 2, 0, "newer"))
+			want.Inserted++
+			want.Updated++
+			final[fmt.Sprintf("k%05d", k+3000)] = "newer"
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		}
+	}
+	res, err := s.Upsert(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != want {
+		t.Fatalf("result %+v, want %+v", res, want)
+	}
+	keys := make([]string, 0, len(final))
+	for k := range final {
+		keys = append(keys, k)
+	}
+	got, err := s.Get(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(final) {
+		t.Fatalf("got %d tickets, want %d", len(got), len(final))
+	}
+	for _, r := range got {
+		if v := r.Get("s").S; v != final[r.Key] {
+			t.Errorf("%s holds %q, want %q", r.Key, v, final[r.Key])
+		}
+	}
+	// Every stored ticket is in the change history once.
+	n := 0
+	if _, err := s.Changes(ctx, "", func(*ticket.Record) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(final) {
+		t.Errorf("the change history gives %d tickets, want %d", n, len(final))
 	}
 }
