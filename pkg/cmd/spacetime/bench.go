@@ -65,6 +65,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(tmp)
 		*dir = tmp
+	} else if err := os.MkdirAll(*dir, 0o750); err != nil {
+		return fmt.Errorf("make the directory: %w", err)
 	}
 	self, err := os.Executable()
 	if err != nil {
