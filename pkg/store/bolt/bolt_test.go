@@ -640,3 +640,40 @@ func TestBigBatchesKeepTheVersionRule(t *testing.T) {
 		t.Errorf("the change history gives %d tickets, want %d", n, len(final))
 	}
 }
+
+// TestPageSizes: a new file gets DefaultPageSize; a file made with another page size
+// keeps it when opened again, and reads back what it holds.
+func TestPageSizes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fresh, err := Open(filepath.Join(dir, "new.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.db.Info().PageSize; got != DefaultPageSize {
+		t.Errorf("a new file has pages of %d bytes, want %d", got, DefaultPageSize)
+	}
+	fresh.Close()
+	path := filepath.Join(dir, "old.db")
+	old, err := Open(path, Options{NoSync: true, PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := ticket.NewLayout([]string{"id", "title"})
+	if _, err := old.Upsert(ctx, numbered(layout, 0, 3000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	again, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := again.db.Info().PageSize; got != 4096 {
+		t.Errorf("the file made with 4 KiB pages opens with %d", got)
+	}
+	recs, err := again.Get(ctx, []string{"k00000", "k02999"})
+	if err != nil || len(recs) != 2 || recs[1].Values[1].S != "k02999-1" {
+		t.Fatalf("Get from the file with 4 KiB pages: %v %v", recs, err)
+	}
+}
