@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -198,7 +199,7 @@ func (h *Hub) load(ctx context.Context, ix *Index) bool {
 		case err == nil:
 			ix.imaged = true
 			h.logger.Info("Tickets read from the engine image", "store", ix.storeID, "image", ix.image,
-				"tickets", info.Tickets, "written", info.Saved, "took", info.Took.Round(time.Millisecond).String())
+				"tickets", strconv.Itoa(info.Tickets), "written", info.Saved, "took", info.Took.Round(time.Millisecond).String())
 		case errors.Is(err, engine.ErrNoImage):
 		default:
 			// Never trusted: the store has every ticket, at the price of a longer start.
@@ -215,7 +216,8 @@ func (h *Hub) load(ctx context.Context, ix *Index) bool {
 	if ix.imaged && n == 0 {
 		ix.savedGen = gen
 	}
-	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", ix.Engine.Len(), "fromStore", n,
+	// Counts as text: Grafana's relay of plugin logs reads numbers as floats (1e+06).
+	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", strconv.Itoa(ix.Engine.Len()), "fromStore", strconv.Itoa(n),
 		"took", time.Since(start).Round(time.Millisecond).String())
 	return true
 }
@@ -259,8 +261,8 @@ func (h *Hub) saveImage(ctx context.Context, ix *Index) {
 		return
 	}
 	ix.savedGen = gen
-	h.logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", info.Tickets,
-		"bytes", info.Bytes, "took", info.Took.Round(time.Millisecond).String())
+	h.logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", strconv.Itoa(info.Tickets),
+		"bytes", strconv.FormatInt(info.Bytes, 10), "took", info.Took.Round(time.Millisecond).String())
 }
 
 // follow applies what other processes write to a shared store, every interval, until ctx

@@ -61,16 +61,31 @@ type Host struct {
 // environment (on top of this process's), and a working directory of its own choosing
 // (Grafana's is often /). The plugin's warnings and errors go to this process's stderr.
 func Start(binary string, workDir string, env []string) (*Host, error) {
-	return StartLogging(binary, workDir, env, os.Stderr, hclog.Warn)
+	return StartWith(binary, Options{WorkDir: workDir, Env: env})
 }
 
-// StartLogging is Start with the plugin's log lines of the given level and above written
-// to logs, as go-plugin relays them to Grafana's log.
-func StartLogging(binary string, workDir string, env []string, logs io.Writer, level hclog.Level) (*Host, error) {
+// Options configure StartWith.
+type Options struct {
+	// WorkDir is the plugin's working directory.
+	WorkDir string
+	// Env is added to this process's environment.
+	Env []string
+	// Log receives the plugin's log lines at Info and above, as go-plugin's client passes
+	// them on to its host's logger (Grafana's does the same: it decodes each JSON line the
+	// plugin writes and logs its fields again); nil sends warnings and errors to stderr.
+	Log io.Writer
+}
+
+// StartWith is Start with all the options.
+func StartWith(binary string, opts Options) (*Host, error) {
 	cmd := exec.Command(binary)
-	cmd.Dir = workDir
+	cmd.Dir = opts.WorkDir
 	cmd.Env = append(os.Environ(), "GF_VERSION=12.4.0", "GF_EDITION=oss")
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, opts.Env...)
+	logger := hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn, Output: os.Stderr})
+	if opts.Log != nil {
+		logger = hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Info, Output: opts.Log})
+	}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
 			ProtocolVersion:  grpcplugin.ProtocolVersion,
@@ -86,7 +101,7 @@ func StartLogging(binary string, workDir string, env []string, logs io.Writer, l
 		},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: level, Output: logs}),
+		Logger:           logger,
 		StartTimeout:     30 * time.Second,
 	})
 	rpc, err := client.Client()

@@ -9,24 +9,23 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/spacetime/tickets/pkg/pluginhost"
 )
 
-// syncBuffer is a buffer that go-plugin's log relay and the test can share.
-type syncBuffer struct {
+// requestLogs is a log output that go-plugin's relay writes and the test reads.
+type requestLogs struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *requestLogs) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *requestLogs) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -44,8 +43,8 @@ func TestRequestLogsOnlyWhenAsked(t *testing.T) {
 		if asked {
 			env = append(env, "GF_PLUGIN_LOG_REQUESTS=true")
 		}
-		logs := &syncBuffer{}
-		host, err := pluginhost.StartLogging(built.bin, t.TempDir(), env, logs, hclog.Trace)
+		logs := &requestLogs{}
+		host, err := pluginhost.StartWith(built.bin, pluginhost.Options{WorkDir: t.TempDir(), Env: env, Log: logs})
 		if err != nil {
 			t.Fatal(err)
 		}
