@@ -32,8 +32,8 @@ import (
 // that cursor.
 //
 // An image is used only when it was written by this format, for the same engine-relevant
-// schema (key, version, time and every column's name, type and detail flag), a window at
-// least as wide, and a store with the same history whose latest change is not older than
+// schema (key, version, time and every column's name, type and detail flag), the same
+// window, and a store with the same history whose latest change is not older than
 // the image's cursor; every block is checksummed (CRC-32C) and the columns are checked for
 // consistency before they are swapped in. Anything else is an error that the caller logs
 // before loading from the store as if there were no image: an image is never trusted.
@@ -440,9 +440,11 @@ func (e *Engine) checkImage(ctx context.Context, h *imageHeader) error {
 	case h.Versions != (e.versions != nil) || len(h.Columns) != len(e.cols):
 		return errors.New("its columns do not match the schema")
 	}
-	if w := e.opts.Window.Milliseconds(); h.WindowMS > 0 && (w <= 0 || w > h.WindowMS) {
-		return fmt.Errorf("it holds the tickets of a window of %s, narrower than this engine's (%s)",
-			time.Duration(h.WindowMS)*time.Millisecond, windowName(e.opts.Window))
+	// Another window is another set of tickets: a narrower image lacks some, a wider one
+	// (or one of every ticket) holds more than this engine may until its next trim.
+	if w := e.opts.Window.Milliseconds(); h.WindowMS != w {
+		return fmt.Errorf("it holds %s, this engine %s", windowName(time.Duration(h.WindowMS)*time.Millisecond),
+			windowName(e.opts.Window))
 	}
 	rs, ok := e.st.(store.Resumer)
 	if !ok {
@@ -465,7 +467,7 @@ func windowName(w time.Duration) string {
 	if w <= 0 {
 		return "every ticket"
 	}
-	return w.String()
+	return "the tickets of a window of " + w.String()
 }
 
 // imageReader reads blocks and checks their lengths and checksums.

@@ -274,8 +274,9 @@ func TestImageRefused(t *testing.T) {
 		{"bytes after the end", variant("long", func(b []byte) []byte { return append(b, 0) }), s, st, 2 * week, "after its last block"},
 		{"not an image", variant("text", func([]byte) []byte { return []byte("hello, this is not an image at all") }), s, st, 2 * week, "not an engine image"},
 		{"another schema", good, otherSchema, st, 2 * week, "another schema"},
-		{"a wider window", good, s, st, 3 * week, "narrower"},
-		{"no window", good, s, st, 0, "narrower"},
+		{"a wider window", good, s, st, 3 * week, "this engine the tickets of a window of 504h"},
+		{"a narrower window", good, s, st, week, "this engine the tickets of a window of 168h"},
+		{"no window", good, s, st, 0, "this engine every ticket"},
 		{"another store", good, s, other, 2 * week, "another store"},
 		{"an older copy of the store", good, s, older, 2 * week, "past the store's latest change"},
 	}
@@ -302,13 +303,13 @@ func TestImageRefused(t *testing.T) {
 		})
 	}
 
-	t.Run("a narrower window takes the image", func(t *testing.T) {
-		e := New(s, st, Options{Window: week, Now: now})
+	t.Run("the same window takes the image", func(t *testing.T) {
+		e := New(s, st, Options{Window: 2 * week, Now: now})
 		if _, err := e.LoadImage(ctx, good); err != nil {
 			t.Fatal(err)
 		}
-		if e.Len() != a.Len() {
-			t.Fatalf("holds %d tickets, want the image's %d", e.Len(), a.Len())
+		if e.Len() != a.Len() || e.Outside() != a.Outside() {
+			t.Fatalf("holds %d tickets and left out %d, want the image's %d and %d", e.Len(), e.Outside(), a.Len(), a.Outside())
 		}
 	})
 	t.Run("no file", func(t *testing.T) {

@@ -174,7 +174,9 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 		}
 		var wg sync.WaitGroup
 		if target.Window > 0 {
-			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery) })
+			// An image holds the tickets that aged out of the window since it was
+			// written: drop them now rather than at the next hourly trim.
+			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery, ix.imaged) })
 		}
 		if ix.image != "" {
 			wg.Go(func() { h.keepImage(loadCtx, ix, h.imageEvery) })
@@ -293,17 +295,20 @@ func (h *Hub) follow(ctx context.Context, ix *Index, every time.Duration) {
 	}
 }
 
-// trim drops the tickets that aged out of the engine's window, every interval, until ctx
-// ends.
-func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration) {
+// trim drops the tickets that aged out of the engine's window, every interval (and at
+// once when now is set), until ctx ends.
+func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration, now bool) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		if !now {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
+		now = false
 		start := time.Now()
 		n, err := ix.Engine.Trim(ctx)
 		switch {

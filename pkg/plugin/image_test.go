@@ -2,11 +2,16 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/spacetime/tickets/pkg/gen"
 
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
@@ -129,4 +134,53 @@ func TestDynamoDBRestartReadsTheEngineImage(t *testing.T) {
 	if !start(65) {
 		t.Fatal("the restart did not read the image")
 	}
+}
+
+// TestImageWithAWindowIsTrimmedAtOnce: a restart over an image drops at once the tickets
+// that aged out of the window while the image waited, rather than at the next hourly
+// trim.
+func TestImageWithAWindowIsTrimmedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	recs := recentTickets(t, 5, 1)
+	// Three tickets that leave the day's window two seconds after the test starts.
+	err := gen.Generate(ctx, gen.Options{Tickets: 3, Span: time.Second, Seed: 2, End: time.Now().Add(-24*time.Hour + 2*time.Second)},
+		func(r *ticket.Record) error {
+			edge := r.Clone()
+			edge.Key = "EDGE-" + edge.Key
+			edge.Values[edge.Layout.Index("id")] = ticket.String(edge.Key)
+			recs = append(recs, edge)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := storeFile(t, recs)
+	start := func() (*Hub, *Datasource) {
+		t.Helper()
+		h := NewHub(log.DefaultLogger)
+		jd, err := json.Marshal(map[string]any{"storePath": path, "window": "1d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := h.newDatasource(ctx, backend.DataSourceInstanceSettings{UID: "edge", JSONData: jd}, func(string) string { return "" })
+		if err := mustAttach(t, d).index.Ready(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return h, d
+	}
+	h, d := start()
+	if n := mustAttach(t, d).index.Engine.Len(); n != 8 {
+		t.Fatalf("the first start holds %d tickets, want all 8 inside the window", n)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the edge tickets age out
+	h, d = start()
+	defer h.Close()
+	ix := mustAttach(t, d).index
+	if !ix.imaged {
+		t.Fatal("the restart did not read the image")
+	}
+	eventually(t, "the aged-out tickets are dropped", func() bool { return ix.Engine.Len() == 5 })
 }
