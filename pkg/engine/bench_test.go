@@ -414,3 +414,61 @@ func BenchmarkTrim(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImage measures a restart from an engine image: a new engine reading the image
+// written after a load from the store, then syncing (nothing changed since). It reports
+// the save too, and the image's size.
+func BenchmarkImage(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes() {
+		dir := b.TempDir()
+		path := filepath.Join(dir, "bench.db")
+		st, err := bolt.Open(path, bolt.Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		generate(b, n, func(recs []ticket.Record) {
+			if _, err := st.Upsert(ctx, recs); err != nil {
+				b.Fatal(err)
+			}
+		})
+		s := schema.Default()
+		loaded := engine.New(s, st, engine.Options{})
+		if _, err := loaded.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+		image := filepath.Join(dir, "bench.image")
+		saved, err := loaded.SaveImage(ctx, image)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loaded = nil
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				e := engine.New(s, st, engine.Options{})
+				if _, err := e.LoadImage(ctx, image); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := e.Sync(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if e.Len() != n {
+					b.Fatalf("loaded %d of %d tickets", e.Len(), n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+			b.ReportMetric(float64(saved.Took.Milliseconds()), "ms/save")
+			b.ReportMetric(float64(saved.Bytes)/float64(n), "image-bytes/ticket")
+			before := heapInUse()
+			e := engine.New(s, st, engine.Options{})
+			if _, err := e.LoadImage(ctx, image); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(heapInUse()-before)/float64(e.Len()), "bytes/ticket")
+			runtime.KeepAlive(e)
+		})
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -100,6 +100,9 @@ func (m *Mapper) convert(c *column, raw string, null bool) (ticket.Value, error)
 
 // isNull reports whether raw is one of the null tokens; surrounding spaces do not count.
 func (m *Mapper) isNull(raw string) bool {
+	if len(raw) > m.maxNull && !isSpace(raw[0]) && !isSpace(raw[len(raw)-1]) {
+		return false
+	}
 	if _, ok := m.nulls[raw]; ok {
 		return true
 	}

@@ -101,6 +101,9 @@ type Mapper struct {
 	key     int
 	version int // -1 without a version column
 	nulls   map[string]struct{}
+	// maxNull is the length of the longest null token: a longer value without
+	// surrounding spaces (a title, a description) needs no lookup.
+	maxNull int
 	loc     *time.Location
 	now     func() time.Time
 
@@ -160,6 +163,9 @@ func NewMapper(s *schema.Schema, header []string, opts MapOptions) (*Mapper, err
 	}
 	for _, n := range opts.Nulls {
 		m.nulls[n] = struct{}{}
+	}
+	for n := range m.nulls {
+		m.maxNull = max(m.maxNull, len(n))
 	}
 	var problems []string
 	for src, dst := range opts.Renames {

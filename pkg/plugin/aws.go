@@ -2,8 +2,11 @@ package plugin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
@@ -130,7 +133,14 @@ type storeTarget struct {
 	// Window is how far back the engine over the store reaches (Settings.Window); 0 for
 	// every ticket. Instances with other windows get engines of their own.
 	Window time.Duration
+	// Image is where the engine over the store keeps its image (engine.SaveImage), so
+	// that a restart reads its columns back instead of the whole store; empty for none.
+	Image string
 }
+
+// imagePath is where the engine over an embedded store keeps its image: beside the
+// store's file, which only one process can open, so only one process writes it.
+func imagePath(storePath string) string { return storePath + ".image" }
 
 // target resolves the store the settings name. For DynamoDB it builds the AWS
 // configuration through grafana-aws-sdk's awsauth, which applies Grafana's own AWS
@@ -142,6 +152,7 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 			Spec:    "file:" + set.StorePath,
 			Options: []stores.Option{stores.WithBoltOptions(bolt.Options{})},
 			Window:  set.window,
+			Image:   imagePath(set.StorePath),
 		}, nil
 	}
 	as := awsauth.Settings{
@@ -193,5 +204,20 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 		})},
 		Follow: follow,
 		Window: set.window,
+		Image:  dynamoImagePath(getenv, id),
 	}, nil
+}
+
+// dynamoImagePath is where the engine over a DynamoDB table keeps its image: in the
+// directory an embedded store would use (Grafana's data directory first), named by a
+// hash of the store's identity, credentials included, so that an image is read back
+// only through the credentials that wrote it. Empty, for no image, when there is no
+// such directory.
+func dynamoImagePath(getenv func(string) string, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	p, err := bolt.DefaultPath(getenv, "dynamodb-"+hex.EncodeToString(sum[:8]))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(p, ".db") + ".image"
 }

@@ -25,6 +25,12 @@ func noCABundle(t *testing.T) { t.Setenv("AWS_CA_BUNDLE", "") }
 // with static keys as @grafana/aws-sdk's ConnectionConfig saves them.
 func dynamoInstance(t *testing.T, h *Hub, endpoint, table string) *Datasource {
 	t.Helper()
+	return dynamoInstanceEnv(t, h, endpoint, table, func(string) string { return "" })
+}
+
+// dynamoInstanceEnv is dynamoInstance in a Grafana whose environment is getenv.
+func dynamoInstanceEnv(t *testing.T, h *Hub, endpoint, table string, getenv func(string) string) *Datasource {
+	t.Helper()
 	noCABundle(t)
 	jd, err := json.Marshal(map[string]any{
 		"store":         "dynamodb",
@@ -38,7 +44,7 @@ func dynamoInstance(t *testing.T, h *Hub, endpoint, table string) *Datasource {
 	d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{
 		UID: "dyn", JSONData: jd,
 		DecryptedSecureJSONData: map[string]string{"accessKey": "AKIDTEST", "secretKey": "secret"},
-	}, func(string) string { return "" })
+	}, getenv)
 	t.Cleanup(d.Dispose)
 	return d
 }

@@ -23,6 +23,11 @@ import (
 // out of it. An hour's worth of old tickets is a small part of a window of days.
 const DefaultTrimEvery = time.Hour
 
+// DefaultImageEvery is how often an engine with an image writes it again when its
+// tickets changed since the last time. The image only saves a restart the reading of
+// what changed after it, so writing it rarely costs little.
+const DefaultImageEvery = 30 * time.Minute
+
 // DefaultFollowEvery is how often the engines over a shared (DynamoDB) store read what
 // other processes wrote to it.
 const DefaultFollowEvery = 10 * time.Second
@@ -42,6 +47,8 @@ type Hub struct {
 	followEvery time.Duration
 	// trimEvery is how often engines with a window are trimmed.
 	trimEvery time.Duration
+	// imageEvery is how often engines write their image again when they changed.
+	imageEvery time.Duration
 }
 
 // NewHub returns an empty hub. main makes one and hands it to the instance factory.
@@ -53,6 +60,7 @@ func NewHub(logger log.Logger) *Hub {
 		awsConfigs:  awsauth.NewConfigProvider(),
 		followEvery: DefaultFollowEvery,
 		trimEvery:   DefaultTrimEvery,
+		imageEvery:  DefaultImageEvery,
 	}
 }
 
@@ -87,6 +95,14 @@ type Index struct {
 	cancel  context.CancelFunc
 	// done closes when the loading (and following) goroutine has returned.
 	done chan struct{}
+
+	// image is the file of the engine's image, empty for none. imageMu makes one save
+	// at a time; savedGen is the engine's generation the last image (read or written)
+	// reflects, so that an unchanged engine is not written again.
+	image    string
+	imageMu  sync.Mutex
+	savedGen uint64
+	imaged   bool
 }
 
 // Ready waits until the engine has loaded the store.
@@ -145,6 +161,7 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 		ready:   make(chan struct{}),
 		cancel:  cancel,
 		done:    make(chan struct{}),
+		image:   target.Image,
 	}
 	h.indexes[key] = ix
 	ss.indexMu.Lock()
@@ -157,7 +174,12 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 		}
 		var wg sync.WaitGroup
 		if target.Window > 0 {
-			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery) })
+			// An image holds the tickets that aged out of the window since it was
+			// written: drop them now rather than at the next hourly trim.
+			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery, ix.imaged) })
+		}
+		if ix.image != "" {
+			wg.Go(func() { h.keepImage(loadCtx, ix, h.imageEvery) })
 		}
 		if target.Follow > 0 {
 			h.follow(loadCtx, ix, target.Follow)
@@ -167,17 +189,81 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	return ix, h.releaser(ix), nil
 }
 
-// load reads every ticket of the store into the engine and closes ix.ready.
+// load reads every ticket of the store into the engine and closes ix.ready: from the
+// engine's image and the store's changes since, when the image can be used, else from
+// the store.
 func (h *Hub) load(ctx context.Context, ix *Index) bool {
 	defer close(ix.ready)
+	start := time.Now()
+	if ix.image != "" {
+		info, err := ix.Engine.LoadImage(ctx, ix.image)
+		switch {
+		case err == nil:
+			ix.imaged = true
+			h.logger.Info("Tickets read from the engine image", "store", ix.storeID, "image", ix.image,
+				"tickets", logval.Count(info.Tickets), "written", info.Saved, "took", logval.Duration(info.Took))
+		case errors.Is(err, engine.ErrNoImage):
+		default:
+			// Never trusted: the store has every ticket, at the price of a longer start.
+			h.logger.Warn("The engine image cannot be used; loading every ticket from the store", "store", ix.storeID, "error", err)
+		}
+	}
+	gen := ix.Engine.Generation()
 	n, err := ix.Engine.Sync(ctx)
 	if err != nil {
 		ix.err = fmt.Errorf("load the tickets from %s: %w", ix.storeID, err)
 		h.logger.Error("Loading tickets failed", "store", ix.storeID, "error", err)
 		return false
 	}
-	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", logval.Count(n))
+	if ix.imaged && n == 0 {
+		ix.savedGen = gen
+	}
+	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", logval.Count(ix.Engine.Len()), "fromStore", logval.Count(n),
+		"took", logval.Duration(time.Since(start)))
 	return true
+}
+
+// keepImage writes the engine's image once it has loaded from the store, then every
+// interval when the tickets changed, until ctx ends (the index's release writes it a
+// last time).
+func (h *Hub) keepImage(ctx context.Context, ix *Index, every time.Duration) {
+	if !ix.imaged {
+		h.saveImage(ctx, ix)
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			h.saveImage(ctx, ix)
+		}
+	}
+}
+
+// saveImage writes the engine's image when the engine changed since the last one.
+func (h *Hub) saveImage(ctx context.Context, ix *Index) {
+	if ix.image == "" || !ix.Loaded() || ix.err != nil {
+		return
+	}
+	ix.imageMu.Lock()
+	defer ix.imageMu.Unlock()
+	gen := ix.Engine.Generation()
+	if gen == ix.savedGen {
+		return
+	}
+	info, err := ix.Engine.SaveImage(ctx, ix.image)
+	if err != nil && ctx.Err() != nil {
+		return // stopping: the release writes it
+	}
+	if err != nil {
+		h.logger.Warn("Writing the engine image failed; the next start loads from the store", "store", ix.storeID, "error", err)
+		return
+	}
+	ix.savedGen = gen
+	h.logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", logval.Count(info.Tickets),
+		"bytes", logval.Count(info.Bytes), "took", logval.Duration(info.Took))
 }
 
 // follow applies what other processes write to a shared store, every interval, until ctx
@@ -208,17 +294,20 @@ func (h *Hub) follow(ctx context.Context, ix *Index, every time.Duration) {
 	}
 }
 
-// trim drops the tickets that aged out of the engine's window, every interval, until ctx
-// ends.
-func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration) {
+// trim drops the tickets that aged out of the engine's window, every interval (and at
+// once when now is set), until ctx ends.
+func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration, now bool) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		if !now {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
+		now = false
 		start := time.Now()
 		n, err := ix.Engine.Trim(ctx)
 		switch {
@@ -251,6 +340,7 @@ func (h *Hub) release(ix *Index) {
 	}
 	ix.cancel()
 	<-ix.done
+	h.saveImage(context.Background(), ix)
 	delete(h.indexes, ix.key)
 	ss := h.stores[ix.storeID]
 	ss.indexMu.Lock()
@@ -297,6 +387,11 @@ func (h *Hub) Close() error {
 	}
 	for _, ix := range h.indexes {
 		<-ix.done
+	}
+	// The images, so that the next start reads the columns back (a write is cut short
+	// harmlessly if Grafana stops waiting: it goes to a temporary file first).
+	for _, ix := range h.indexes {
+		h.saveImage(context.Background(), ix)
 	}
 	clear(h.indexes)
 	for id, ss := range h.stores {

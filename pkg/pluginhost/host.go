@@ -153,6 +153,14 @@ func (h *Host) Kill() error {
 	return nil
 }
 
+// PID is the plugin process's id, 0 when it is not running.
+func (h *Host) PID() int {
+	if rc := h.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
 // Exited reports whether the plugin process has exited.
 func (h *Host) Exited() bool { return h.client.Exited() }
 

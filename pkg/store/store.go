@@ -161,3 +161,17 @@ type ChangesFromer interface {
 	// The cursor it returns continues as one returned by Changes.
 	ChangesFrom(ctx context.Context, from time.Time, fn func(rec *ticket.Record) error) (Cursor, error)
 }
+
+// Resumer is implemented by a store whose cursors stay meaningful across processes, so
+// that an engine can save its columns with the cursor it had read to (an image) and,
+// after a restart, read only the changes after that cursor instead of every ticket.
+type Resumer interface {
+	// HistoryID names the store's history of writes: the same in every process that
+	// opens this store, different for another store (or a new file at the same path).
+	HistoryID(ctx context.Context) (string, error)
+	// CheckCursor returns nil when Changes can resume from c: c is a cursor of this kind
+	// of store and no newer than the store's latest change. An error says why not (a
+	// cursor from a later history than the store holds, as after a restore from an older
+	// copy).
+	CheckCursor(ctx context.Context, c Cursor) error
+}

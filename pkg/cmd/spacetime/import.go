@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ func (r *repeatedFlag) Set(v string) error {
 	*r = append(*r, v)
 	return nil
 }
+
+// importGCPercent is the garbage collector's target during an import (GOGC).
+const importGCPercent = 400
 
 // shownRejects is how many rejects the summary of a file lists.
 const shownRejects = 20
@@ -135,6 +139,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New(strings.Join(failures, "; "))
 	}
 
+	// An import allocates a lot and keeps little: two batches. Collecting a fifth as
+	// often costs a few tens of megabytes of heap and saves a tenth of the CPU.
+	defer debug.SetGCPercent(debug.SetGCPercent(importGCPercent))
 	st, err := stores.Open(ctx, *storeSpec)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -34,7 +35,7 @@ func commands() []command {
 		{"generate", "write a synthetic ticket data set (JSONL or CSV)", runGenerate},
 		{"schema", "print the default column schema, or check a schema file", runSchema},
 		{"dashboards", "write the provisioned dashboards and alert rules for a schema", runDashboards},
-		{"bench", "measure import, start-up, memory and the drill-down workload", runBench},
+		{"bench", "measure import, start-up, memory and the drill-down passes (in process and over gRPC)", runBench},
 		{"migrate", "create or update the DynamoDB table of a store, and check it", runMigrate},
 	}
 }
@@ -44,8 +45,38 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	stopProfile, err := startProfile(os.Getenv("SPACETIME_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "spacetime: SPACETIME_CPUPROFILE: %v\n", err)
+		os.Exit(2)
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	stop()
+	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole command to path when it is set, so that
+// any command (an import, a bench) can be profiled as users run it:
+// SPACETIME_CPUPROFILE=cpu.out spacetime import ...; go tool pprof cpu.out.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "spacetime: write the CPU profile: %v\n", err)
+		}
+	}, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -53,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		if len(args) == 0 {
 			return 2
+		}
+		return 0
+	}
+	if args[0] == benchStartupCommand {
+		// Internal: the child process of `spacetime bench` that measures a start-up.
+		if err := runBenchStartup(ctx, args[1:], stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "spacetime %s: %v\n", args[0], err)
+			return 1
 		}
 		return 0
 	}

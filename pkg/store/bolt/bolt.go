@@ -22,7 +22,8 @@
 //	layouts  layout id (8 bytes, big-endian) -> column names (encoded as string values).
 //	         A record stores the small id, not its column names.
 //	meta     the named values of Store.Meta and Store.SetMeta.
-//	info     the store's own bookkeeping: the file format version and the ticket count.
+//	info     the store's own bookkeeping: the file format version, the ticket count, and
+//	         the history id (random, made when first asked for) that engine images name.
 //
 // A Cursor is the decimal change sequence of the last change a reader has seen.
 package bolt
@@ -30,12 +31,15 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -53,8 +57,19 @@ import (
 // the layout changes incompatibly; a file with a newer format is refused rather than misread.
 const formatVersion = 1
 
+// DefaultPageSize is the page size of new files. bbolt's default, the operating
+// system's 4 KiB, makes a commit write every page with its own system call; with 16 KiB
+// pages an import of generated tickets ran 15 % faster (2.5 s instead of 2.9 s for a
+// million), and the file is 5 % smaller.
+const DefaultPageSize = 16 << 10
+
 // DefaultTimeout is how long Open waits for another process to release the file.
 const DefaultTimeout = 2 * time.Second
+
+// releaseAfter is how many records a Changes call reads before it releases the file's
+// pages from the process's memory map when it ends (see releasePages): a first load,
+// not the few records of an incremental sync.
+const releaseAfter = 50_000
 
 // defaultChangesChunk is how many records Changes reads per read transaction. A bbolt read
 // transaction that stays open blocks a writer that must grow the memory map, so a load of
@@ -71,6 +86,7 @@ var (
 
 	infoFormat  = []byte("format")
 	infoTickets = []byte("tickets")
+	infoHistory = []byte("history")
 )
 
 // Options tune Open. The zero value is right for production.
@@ -84,6 +100,9 @@ type Options struct {
 	// NoSync skips fsync on commit. A crash of the machine (not of the process) can then
 	// lose recent writes or damage the file: for tests and benchmarks only.
 	NoSync bool
+	// PageSize is the page size of a new file; 0 means DefaultPageSize. A file keeps the
+	// page size it was created with.
+	PageSize int
 }
 
 // Store is the embedded store. It is safe for concurrent use: bbolt serialises writers
@@ -99,6 +118,11 @@ type Store struct {
 	// serialises write transactions but releases its lock at commit, before the cache is
 	// updated; a second Upsert in that gap would store a known layout again under a new id.
 	upsertMu sync.Mutex
+	// arenas are the memory of the keys and values the last Upsert gave bbolt, one per
+	// goroutine that prepared them, kept for the next one (under upsertMu): bbolt holds on
+	// to them only until its commit, and fresh memory per batch cost the allocation and
+	// clearing of megabytes per batch.
+	arenas [][]byte
 
 	// layouts caches the layouts table both ways. It only grows, and an entry is added
 	// after the transaction that wrote it committed (or when a reader finds it in the
@@ -108,7 +132,10 @@ type Store struct {
 	layoutIDs   map[string]uint64
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Resumer = (*Store)(nil)
+)
 
 // Open opens the store file at path, creating it (and its parent directories) when missing.
 // Only one process can have a file open; Open fails after opts.Timeout if another has.
@@ -128,10 +155,15 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
 	}
+	pageSize := opts.PageSize
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      timeout,
 		NoSync:       opts.NoSync,
 		FreelistType: bbolt.FreelistMapType,
+		PageSize:     pageSize,
 	})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
@@ -164,7 +196,7 @@ func Open(path string, opts Options) (*Store, error) {
 // init creates the buckets of a new file, checks the format of an existing one and loads
 // the layouts.
 func (s *Store) init() error {
-	var fresh bool
+	var fresh, hasHistory bool
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		info := tx.Bucket(bucketInfo)
 		if info == nil {
@@ -179,10 +211,19 @@ func (s *Store) init() error {
 				return fmt.Errorf("the file has no %q bucket: it is damaged", name)
 			}
 		}
+		hasHistory = len(info.Get(infoHistory)) > 0
 		return s.loadLayouts(tx.Bucket(bucketLayouts))
 	})
-	if err != nil || !fresh {
+	if err != nil {
 		return err
+	}
+	if !fresh {
+		if hasHistory {
+			return nil
+		}
+		// A file written before history ids existed gets one now, so that copies
+		// made from now on share it.
+		return s.db.Update(func(tx *bbolt.Tx) error { return putHistory(tx.Bucket(bucketInfo)) })
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketInfo) != nil {
@@ -198,6 +239,9 @@ func (s *Store) init() error {
 		}
 		info := tx.Bucket(bucketInfo)
 		if err := info.Put(infoFormat, binary.AppendUvarint(nil, formatVersion)); err != nil {
+			return err
+		}
+		if err := putHistory(info); err != nil {
 			return err
 		}
 		return info.Put(infoTickets, binary.BigEndian.AppendUint64(nil, 0))
@@ -289,7 +333,16 @@ func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.O
 	)
 	s.upsertMu.Lock()
 	defer s.upsertMu.Unlock()
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	// Encoding the records and looking up their stored versions need no write lock: they
+	// are done first, on every core, in read transactions. Nothing else writes meanwhile
+	// (upsertMu here, bbolt's file lock for other processes), so they see what the write
+	// transaction would. The write transaction is then left with the puts and the commit,
+	// which bbolt does on one core.
+	prep, err := s.prepare(recs)
+	if err != nil {
+		return store.UpsertResult{}, s.fail("upsert", err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		res, pending = store.UpsertResult{}, nil
 		tickets, changes, layouts := tx.Bucket(bucketTickets), tx.Bucket(bucketChanges), tx.Bucket(bucketLayouts)
 		// bbolt splits pages half full by default, which suits random inserts. Changes are
@@ -297,43 +350,38 @@ func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.O
 		// fuller pages halve the file and the pages a load walks.
 		changes.FillPercent = 1.0
 		tickets.FillPercent = 0.9
-		// bbolt keeps references to the keys and values given to Put until the commit, so
-		// they are appended to one arena that is never overwritten: when append moves it,
-		// the earlier slices keep the old array alive.
-		arena := make([]byte, 0, estimateSize(recs))
+		// A key given twice in the batch is looked up again here, where the earlier
+		// record's write is visible.
+		lookup := tickets.Cursor()
 		var old []ticket.Value
+		var seqKey [8]byte
 		for i := range recs {
-			rec := &recs[i]
+			rec, p := &recs[i], &prep[i]
 			lid, err := s.layoutIDFor(rec.Layout, layouts, &pending)
 			if err != nil {
 				return fmt.Errorf("record %d (key %q): %w", i, rec.Key, err)
 			}
-			start := len(arena)
-			arena = append(arena, rec.Key...)
-			key := arena[start:len(arena):len(arena)]
-
-			if stored := tickets.Get(key); stored != nil {
-				h, err := decodeHeader(stored)
-				if err != nil {
-					return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
-				}
-				if rec.Version < h.version {
-					res.Stale++
-					note(i, store.Stale, h.version)
-					continue
-				}
-				if rec.Version == h.version && lid == h.layout {
-					old, _, err = ticket.DecodeValues(h.values, old, true)
-					if err != nil {
+			if p.again {
+				*p = prepared{key: p.key, buf: p.buf, again: true}
+				if found, stored := lookup.Seek(p.key); stored != nil && bytes.Equal(found, p.key) {
+					if err := p.compare(stored, rec, lid, true, &old); err != nil {
 						return fmt.Errorf("stored ticket %q: %w", rec.Key, err)
 					}
-					if sameValues(old, rec.Values) {
-						res.Unchanged++
-						note(i, store.Unchanged, 0)
-						continue
-					}
 				}
-				if err := changes.Delete(binary.BigEndian.AppendUint64(nil, h.seq)); err != nil {
+			}
+			if p.found {
+				if rec.Version < p.version {
+					res.Stale++
+					note(i, store.Stale, p.version)
+					continue
+				}
+				if rec.Version == p.version && lid == p.layout && p.same {
+					res.Unchanged++
+					note(i, store.Unchanged, 0)
+					continue
+				}
+				binary.BigEndian.PutUint64(seqKey[:], p.seq)
+				if err := changes.Delete(seqKey[:]); err != nil {
 					return fmt.Errorf("drop the previous change of %q: %w", rec.Key, err)
 				}
 				res.Updated++
@@ -347,19 +395,18 @@ func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.O
 			if err != nil {
 				return fmt.Errorf("next change sequence: %w", err)
 			}
-			start = len(arena)
-			arena = binary.BigEndian.AppendUint64(arena, seq)
-			seqKey := arena[start:len(arena):len(arena)]
-			start = len(arena)
-			arena = binary.AppendVarint(arena, rec.Version)
-			arena = binary.AppendUvarint(arena, seq)
-			arena = binary.AppendUvarint(arena, lid)
-			arena = ticket.AppendValues(arena, rec.Values)
-			value := arena[start:len(arena):len(arena)]
-			if err := tickets.Put(key, value); err != nil {
+			// The header goes into the room left before the encoded values.
+			var hb [headerRoom]byte
+			h := binary.AppendVarint(hb[:0], rec.Version)
+			h = binary.AppendUvarint(h, seq)
+			h = binary.AppendUvarint(h, lid)
+			value := p.buf[headerRoom-len(h):]
+			copy(value, h)
+			if err := tickets.Put(p.key, value); err != nil {
 				return fmt.Errorf("put ticket %q: %w", rec.Key, err)
 			}
-			if err := changes.Put(seqKey, key); err != nil {
+			binary.BigEndian.PutUint64(seqKey[:], seq)
+			if err := changes.Put(seqKey[:], p.key); err != nil {
 				return fmt.Errorf("put change of %q: %w", rec.Key, err)
 			}
 		}
@@ -376,6 +423,164 @@ func (s *Store) upsert(ctx context.Context, recs []ticket.Record, outs []store.O
 	}
 	s.addLayouts(pending)
 	return res, nil
+}
+
+// maxKeptArena bounds the memory an Upsert keeps for the next one.
+const maxKeptArena = 64 << 20
+
+// headerRoom is the room left before a record's encoded values for its header: a
+// version, a change sequence and a layout id, varints of at most 10 bytes each.
+const headerRoom = 3 * binary.MaxVarintLen64
+
+// prepared is what Upsert works out for a record before its write transaction.
+type prepared struct {
+	// key is the record's key and buf headerRoom bytes followed by its encoded values,
+	// both in memory that stays unchanged until the commit (bbolt keeps references).
+	key, buf []byte
+	// found says the key is stored, with this version, change sequence and layout id;
+	// same says the stored values equal the record's (worked out only when the versions
+	// and layouts are equal).
+	found   bool
+	version int64
+	seq     uint64
+	layout  uint64
+	same    bool
+	// again marks a key given earlier in the same batch: the lookup is left to the write
+	// transaction.
+	again bool
+}
+
+// prepareWorkers bounds the goroutines that prepare a batch.
+const prepareWorkers = 4
+
+// prepare encodes the records and looks up their stored versions, in parallel for a big
+// batch. The caller holds upsertMu.
+func (s *Store) prepare(recs []ticket.Record) ([]prepared, error) {
+	prep := make([]prepared, len(recs))
+	markRepeats(recs, prep)
+	workers := 1
+	if len(recs) >= 2048 {
+		workers = min(runtime.GOMAXPROCS(0), prepareWorkers)
+	}
+	if len(s.arenas) < workers {
+		s.arenas = append(s.arenas, make([][]byte, workers-len(s.arenas))...)
+	}
+	step := (len(recs) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*step, min((w+1)*step, len(recs))
+		if lo >= hi {
+			continue
+		}
+		work := func() {
+			errs[w] = s.db.View(func(tx *bbolt.Tx) error {
+				var err error
+				s.arenas[w], err = s.prepareRange(tx, recs[lo:hi], prep[lo:hi], s.arenas[w][:0])
+				return err
+			})
+		}
+		if workers == 1 {
+			work()
+		} else {
+			wg.Go(work)
+		}
+	}
+	wg.Wait()
+	for w, arena := range s.arenas {
+		if cap(arena) > maxKeptArena {
+			s.arenas[w] = nil
+		}
+	}
+	return prep, errors.Join(errs...)
+}
+
+// markRepeats sets again on every record whose key an earlier record of the batch has.
+// Keys in increasing order, as an import of tickets numbered in order gives them, repeat
+// none, which one pass shows.
+func markRepeats(recs []ticket.Record, prep []prepared) {
+	increasing := true
+	for i := 1; i < len(recs) && increasing; i++ {
+		increasing = recs[i-1].Key < recs[i].Key
+	}
+	if increasing {
+		return
+	}
+	seen := make(map[string]struct{}, len(recs))
+	for i := range recs {
+		if _, ok := seen[recs[i].Key]; ok {
+			prep[i].again = true
+		}
+		seen[recs[i].Key] = struct{}{}
+	}
+}
+
+// prepareRange prepares recs into out, appending their keys and values to arena, which
+// it returns (append may move it: the records keep the arrays they point into).
+func (s *Store) prepareRange(tx *bbolt.Tx, recs []ticket.Record, out []prepared, arena []byte) ([]byte, error) {
+	if need := estimateSize(recs) + headerRoom*len(recs); cap(arena) < need {
+		arena = make([]byte, 0, need)
+	}
+	c := tx.Bucket(bucketTickets).Cursor()
+	var (
+		old        []ticket.Value
+		lastLayout *ticket.Layout
+		lastID     uint64
+		lastKnown  bool
+	)
+	for i := range recs {
+		rec, p := &recs[i], &out[i]
+		start := len(arena)
+		arena = append(arena, rec.Key...)
+		p.key = arena[start:len(arena):len(arena)]
+		start = len(arena)
+		arena = append(arena, make([]byte, headerRoom)...)
+		arena = ticket.AppendValues(arena, rec.Values)
+		p.buf = arena[start:len(arena):len(arena)]
+		if p.again {
+			continue
+		}
+		found, stored := c.Seek(p.key)
+		if stored == nil || !bytes.Equal(found, p.key) {
+			continue
+		}
+		if rec.Layout != lastLayout {
+			lastLayout = rec.Layout
+			s.layoutsMu.RLock()
+			lastID, lastKnown = s.layoutIDs[rec.Layout.ID()]
+			s.layoutsMu.RUnlock()
+		}
+		// A layout the file does not hold yet is not the stored record's.
+		if err := p.compare(stored, rec, lastID, lastKnown, &old); err != nil {
+			return arena, fmt.Errorf("stored ticket %q: %w", rec.Key, err)
+		}
+	}
+	return arena, nil
+}
+
+// compare records the stored header and whether the stored values are the record's,
+// when its layout id is lid (known says the file holds the layout at all).
+func (p *prepared) compare(stored []byte, rec *ticket.Record, lid uint64, known bool, old *[]ticket.Value) error {
+	h, err := decodeHeader(stored)
+	if err != nil {
+		return err
+	}
+	p.found, p.version, p.seq, p.layout = true, h.version, h.seq, h.layout
+	if rec.Version != h.version || !known || lid != h.layout {
+		return nil
+	}
+	// Equal bytes are equal values; other bytes may still be (-0 and 0, NaNs), which
+	// the decoded comparison settles.
+	if bytes.Equal(p.buf[headerRoom:], h.values) {
+		p.same = true
+		return nil
+	}
+	*old, _, err = ticket.DecodeValues(h.values, *old, true)
+	if err != nil {
+		return err
+	}
+	p.same = sameValues(*old, rec.Values)
+	return nil
 }
 
 func checkRecord(rec *ticket.Record) error {
@@ -516,7 +721,13 @@ func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ti
 		values  []ticket.Value
 		lastLID uint64
 		layout  *ticket.Layout
+		total   int
 	)
+	defer func() {
+		if total >= releaseAfter {
+			s.releasePages()
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return cursorAt(since, first, last), fmt.Errorf("changes: %w", err)
@@ -562,6 +773,7 @@ func (s *Store) Changes(ctx context.Context, since store.Cursor, fn func(rec *ti
 			}
 			return nil
 		})
+		total += read
 		if err != nil {
 			return cursorAt(since, first, last), s.fail("changes", err)
 		}
@@ -709,6 +921,66 @@ func (s *Store) Info(ctx context.Context) (store.Info, error) {
 		info.Bytes = st.Size()
 	}
 	return info, nil
+}
+
+// HistoryID returns the file's history id, made when the file was created (or first
+// opened by a build that knows history ids). A copy of the file has the same id: the
+// cursors of the original are valid in the copy up to the copy's latest change.
+func (s *Store) HistoryID(ctx context.Context) (string, error) {
+	if s.closed.Load() {
+		return "", store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("history id: %w", err)
+	}
+	var id string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		id = string(tx.Bucket(bucketInfo).Get(infoHistory))
+		return nil
+	})
+	if err != nil {
+		return "", s.fail("history id", err)
+	}
+	if id == "" {
+		return "", errors.New("history id: the file has none: it is damaged")
+	}
+	return id, nil
+}
+
+func putHistory(info *bbolt.Bucket) error {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("make a history id: %w", err)
+	}
+	return info.Put(infoHistory, []byte(hex.EncodeToString(b)))
+}
+
+// CheckCursor returns nil when c is a cursor of this kind of store no newer than the
+// file's latest change.
+func (s *Store) CheckCursor(ctx context.Context, c store.Cursor) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	seq, err := parseCursor(c)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("check cursor: %w", err)
+	}
+	var last uint64
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		last = tx.Bucket(bucketChanges).Sequence()
+		return nil
+	})
+	if err != nil {
+		return s.fail("check cursor", err)
+	}
+	if seq > last {
+		return fmt.Errorf("cursor %d is past the store's latest change %d: the file is older than the cursor "+
+			"(restored from a copy?)", seq, last)
+	}
+	return nil
 }
 
 // Close releases the file, waiting for running transactions. It can be called more than

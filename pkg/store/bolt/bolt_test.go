@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -451,5 +452,234 @@ func TestConcurrentUpsertsStoreALayoutOnce(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHistoryAndCursors: a file keeps its history id across opens and copies, another
+// file has another, and a cursor is resumable up to the file's latest change only.
+func TestHistoryAndCursors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tickets.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.HistoryID(ctx)
+	if err != nil || len(id) != 32 {
+		t.Fatalf("HistoryID = %q, %v; want 32 hex digits", id, err)
+	}
+	layout := ticket.NewLayout([]string{"id", "status"})
+	if _, err := s.Upsert(ctx, numbered(layout, 0, 10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var mid store.Cursor
+	if mid, err = s.Changes(ctx, "", func(*ticket.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copy.db"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, _ := s.HistoryID(ctx); again != id {
+		t.Errorf("reopened, the history id is %q, want %q", again, id)
+	}
+	if _, err := s.Upsert(ctx, numbered(layout, 5, 10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.Changes(ctx, mid, func(*ticket.Record) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []store.Cursor{"", mid, last} {
+		if err := s.CheckCursor(ctx, c); err != nil {
+			t.Errorf("CheckCursor(%q) = %v, want nil", c, err)
+		}
+	}
+	if err := s.CheckCursor(ctx, "x7"); err == nil {
+		t.Error("CheckCursor of a foreign cursor succeeded")
+	}
+
+	cp, err := Open(filepath.Join(dir, "copy.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if got, _ := cp.HistoryID(ctx); got != id {
+		t.Errorf("the copy's history id is %q, want the original's %q", got, id)
+	}
+	if err := cp.CheckCursor(ctx, mid); err != nil {
+		t.Errorf("the copy refuses the cursor it was copied at: %v", err)
+	}
+	if err := cp.CheckCursor(ctx, last); err == nil || !strings.Contains(err.Error(), "past the store's latest change") {
+		t.Errorf("the copy accepts a cursor from after it was copied: %v", err)
+	}
+	other := openTemp(t)
+	if got, _ := other.HistoryID(ctx); got == id || got == "" {
+		t.Errorf("another file's history id is %q (the first's is %q)", got, id)
+	}
+}
+
+// TestHistoryAddedToOlderFiles: a file written before history ids gets one at its next
+// open, and keeps it.
+func TestHistoryAddedToOlderFiles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketInfo).Delete(infoHistory) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		s, err := Open(path, Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := s.HistoryID(ctx)
+		if err != nil || id == "" {
+			t.Fatalf("HistoryID = %q, %v", id, err)
+		}
+		ids = append(ids, id)
+		s.Close()
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("the history id changed between opens: %q, %q", ids[0], ids[1])
+	}
+}
+
+// TestBigBatchesKeepTheVersionRule covers the prepared path of a batch big enough to be
+// prepared on several goroutines: inserts, stale and unchanged records, updates of
+// stored tickets, keys given twice in the batch (out of order), and -0 against 0.
+func TestBigBatchesKeepTheVersionRule(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	layout := ticket.NewLayout([]string{"id", "n", "s"})
+	rec := func(k int, version int64, n float64, str string) ticket.Record {
+		key := fmt.Sprintf("k%05d", k)
+		return ticket.Record{Key: key, Version: version, Layout: layout,
+			Values: []ticket.Value{ticket.String(key), ticket.Number(n), ticket.String(str)}}
+	}
+	var first []ticket.Record
+	for k := range 3000 {
+		first = append(first, rec(k, 10, 0, "a"))
+	}
+	if res, err := s.Upsert(ctx, first); err != nil || res.Inserted != 3000 {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	var batch []ticket.Record
+	want := store.UpsertResult{}
+	final := map[string]string{}
+	for k := 2999; k >= 0; k-- { // decreasing keys: repeats must be found by the map
+		switch k % 5 {
+		case 0:
+			batch = append(batch, rec(k, 9, 1, "stale")) // older: ignored
+			want.Stale++
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		case 1:
+			batch = append(batch, rec(k, 10, math.Copysign(0, -1), "a")) // -0 is 0: unchanged
+			want.Unchanged++
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		case 2:
+			batch = append(batch, rec(k, 10, 0, "b")) // same version, other values
+			want.Updated++
+			final[fmt.Sprintf("k%05d", k)] = "b"
+		case 3:
+			// Twice in the batch: the second sees the first.
+			batch = append(batch, rec(k, 11, 0, "c"), rec(k, 11, 0, "c"), rec(k, 10, 0, "old"))
+			want.Updated++
+			want.Unchanged++
+			want.Stale++
+			final[fmt.Sprintf("k%05d", k)] = "c"
+		case 4:
+			batch = append(batch, rec(k+3000, 1, 0, "new"), rec(k+3000, 2, 0, "newer"))
+			want.Inserted++
+			want.Updated++
+			final[fmt.Sprintf("k%05d", k+3000)] = "newer"
+			final[fmt.Sprintf("k%05d", k)] = "a"
+		}
+	}
+	res, err := s.Upsert(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != want {
+		t.Fatalf("result %+v, want %+v", res, want)
+	}
+	keys := make([]string, 0, len(final))
+	for k := range final {
+		keys = append(keys, k)
+	}
+	got, err := s.Get(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(final) {
+		t.Fatalf("got %d tickets, want %d", len(got), len(final))
+	}
+	for _, r := range got {
+		if v := r.Get("s").S; v != final[r.Key] {
+			t.Errorf("%s holds %q, want %q", r.Key, v, final[r.Key])
+		}
+	}
+	// Every stored ticket is in the change history once.
+	n := 0
+	if _, err := s.Changes(ctx, "", func(*ticket.Record) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(final) {
+		t.Errorf("the change history gives %d tickets, want %d", n, len(final))
+	}
+}
+
+// TestPageSizes: a new file gets DefaultPageSize; a file made with another page size
+// keeps it when opened again, and reads back what it holds.
+func TestPageSizes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	fresh, err := Open(filepath.Join(dir, "new.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.db.Info().PageSize; got != DefaultPageSize {
+		t.Errorf("a new file has pages of %d bytes, want %d", got, DefaultPageSize)
+	}
+	fresh.Close()
+	path := filepath.Join(dir, "old.db")
+	old, err := Open(path, Options{NoSync: true, PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := ticket.NewLayout([]string{"id", "title"})
+	if _, err := old.Upsert(ctx, numbered(layout, 0, 3000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	again, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := again.db.Info().PageSize; got != 4096 {
+		t.Errorf("the file made with 4 KiB pages opens with %d", got)
+	}
+	recs, err := again.Get(ctx, []string{"k00000", "k02999"})
+	if err != nil || len(recs) != 2 || recs[1].Values[1].S != "k02999-1" {
+		t.Fatalf("Get from the file with 4 KiB pages: %v %v", recs, err)
 	}
 }

@@ -327,6 +327,9 @@ type Store struct {
 	sizeAsOf   time.Time
 	readUnits  atomic.Uint64 // consumed capacity, in thousandths of a unit
 	writeUnits atomic.Uint64
+
+	// history names the table's history for engine images (see HistoryID).
+	history string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -358,6 +361,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %s", where, problem)
 	}
 	s.noteSize(desc.Table)
+	s.history = historyOf(desc.Table)
 	out, err := s.getItem(ctx, keyInfo, attrFormat)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: read %s: %w", where, keyInfo, err)
