@@ -131,7 +131,11 @@ func (b Builder) valueCounts(field, valueName string, buckets []engine.Bucket) *
 	vf := data.NewField(valueName, nil, values)
 	vf.SetConfig(&data.FieldConfig{DisplayName: b.title(field)})
 	cf := data.NewField("count", nil, counts)
-	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
+	// The count's title is the data source's (DisplayNameFromDS), not a set DisplayName: a pie
+	// chart names each row after config.displayName when one is set, every slice alike, and
+	// only without one after the row's string fields (getSmartDisplayNameForRow in
+	// packages/grafana-data/src/field/fieldDisplay.ts). A table still heads the column "Tickets".
+	cf.SetConfig(&data.FieldConfig{DisplayNameFromDS: "Tickets", Unit: "short"})
 	fr := b.frame(field, vf, cf)
 	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane})
 	return fr
