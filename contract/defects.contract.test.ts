@@ -7,7 +7,7 @@ import { AdHocFiltersVariable } from '@grafana/scenes';
 import { DataSource } from '../src/datasource';
 import { readReady } from './harness/bridge';
 import { OpenDashboard, PanelView, loadDashboard, openDashboard } from './harness/dashboard';
-import { displayValues, panelLinks, table } from './harness/display';
+import { displayValues, frames, panelLinks, table } from './harness/display';
 import { installGrafana } from './harness/grafana';
 import { and, count, countBy, field, inRange, label, loadTickets } from './harness/truth';
 import { click, dashboardSearch } from './harness/urls';
@@ -120,15 +120,13 @@ describe('defects 2 and 3: clicking a pie slice narrows to exactly that slice', 
     ['"(none)", the tickets without a region', 1],
   ])('%s', async (_, row) => clickSlice(row));
 
-  // Issue 10, defects 2 and 3: these fail until they are fixed.
-  test.failing.each([
+  test.each([
     ['"Paris, FR", a value with a comma (defect 3)', 2],
     ['"a|b", a value with a pipe (defect 3)', 3],
     ['the rest, the last slice "other" (defect 2)', 10],
   ])('%s', async (_, row) => clickSlice(row));
 
-  // Issue 10: fails until its defect is fixed.
-  test.failing('the rest of a numeric facet ("other" of severity with the top two shown)', async () => {
+  test('the rest of a numeric facet ("other" of severity with the top two shown)', async () => {
     const variant = structuredClone(overview);
     const sev = variant.panels.find((p) => p.title === 'By severity')!;
     sev.targets![0].top = 2;
@@ -151,11 +149,10 @@ describe('defects 2 and 3: clicking a pie slice narrows to exactly that slice', 
     }
   });
 
-  // Issue 10: fails until its defect is fixed.
-  test.failing('the breakdown frame marks "(none)" and the rest apart from real values of those names', async () => {
+  test('the breakdown frame marks "(none)" and the rest apart from real values of those names', async () => {
     const d = await openDashboard(grafana, overview, { search: dashboardSearch(overview, window) });
     try {
-      const [frame] = panel(d, /^By region$/).data.series;
+      const [frame] = frames(panel(d, /^By region$/));
       const kind = frame.fields.find((f) => f.name === 'bucket');
       expect(kind).toBeDefined();
       const value = frame.fields[0].values as string[];

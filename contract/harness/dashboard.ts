@@ -254,6 +254,10 @@ export async function openDashboard(
   if (opts.search !== undefined) {
     sceneUtils.syncStateFromSearchParams(scene, new URLSearchParams(opts.search));
   }
+  // Opening a dashboard leaves the one that was open, as navigating does: scenes finds a
+  // panel's ad hoc filters among the active ad hoc variables, and two open dashboards would
+  // share them.
+  grafana.current?.close();
   grafana.templateSrv.scene = scene;
   const deactivate: Array<() => void> = [scene.activate()];
   // The dashboard's controls render every variable, and rendering activates it
@@ -321,7 +325,7 @@ export async function openDashboard(
   }));
   let active = deactivate;
   const objects: SceneObject[] = [scene, ...variables.state.variables, ...panels];
-  return {
+  const open: OpenDashboard = {
     json,
     scene,
     panels: views,
@@ -329,14 +333,21 @@ export async function openDashboard(
     close: () => {
       active.reverse().forEach((d) => d());
       active = [];
+      if (grafana.current === open) {
+        grafana.current = undefined;
+      }
     },
     reopen: () => {
       if (active.length === 0) {
+        grafana.current?.close();
         grafana.templateSrv.scene = scene;
         active = objects.map((o) => o.activate());
+        grafana.current = open;
       }
     },
   };
+  grafana.current = open;
+  return open;
 }
 
 function variableOf(scene: SceneObject, name: string): SceneVariable {

@@ -6,6 +6,7 @@
 // interpolation, query running, URL sync).
 
 import {
+  AdHocVariableFilter,
   DataQueryRequest,
   DataQueryResponse,
   DataSourceApi,
@@ -252,6 +253,14 @@ export class SceneTemplateSrv implements TemplateSrv {
     return [];
   }
 
+  /**
+   * The deprecated getAdhocFilters that core's TemplateSrv still has: scenes replaces it on the
+   * instance with one that reads the active ad hoc variables (patchGetAdhocFilters.ts).
+   */
+  getAdhocFilters(_: string): AdHocVariableFilter[] {
+    return [];
+  }
+
   containsTemplate(target?: string): boolean {
     return target !== undefined && /\$\w+|\[\[\w+|\$\{\w+/.test(target);
   }
@@ -323,6 +332,8 @@ export interface Grafana {
   dataSourceSrv: ContractDataSourceSrv;
   templateSrv: SceneTemplateSrv;
   settings: DataSourceInstanceSettings[];
+  /** The dashboard open now: Grafana shows one at a time, and openDashboard closes the last. */
+  current?: { close: () => void };
 }
 
 /**

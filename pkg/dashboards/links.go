@@ -57,21 +57,19 @@ const keepView = "${__url_time_range}&${__all_variables}"
 
 // AddFilterURL is a data link that reopens the overview with one more ad hoc filter,
 // key = the value that valueRef interpolates to, keeping the other filters, variables
-// and the time range.
+// and the time range. The "what changed" tables use it: their value cells are values.
 //
 // Grafana's scenes dashboards read ad hoc filters from the URL in
 // AdHocFiltersVariableUrlSyncHandler.updateFromUrl (grafana/scenes,
 // packages/scenes/src/variables/adhoc/AdHocFiltersVariableUrlSyncHandler.ts): every
-// var-NAME parameter is one filter "key|operator|value", "|" and "," inside a key or value
-// written as __gfp__ and __gfc__, and a repeated parameter gives several filters. So
-// appending one more var-filters parameter after ${__all_variables} adds a filter and
-// keeps the rest. valueRef should use the percentencode format: the default format of a
-// data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable format writes
-// the __gfp__ and __gfc__ escapes, so a value that holds "|" or "," arrives cut at that
-// character. "(none)", the breakdown's missing values, comes back as a filter for
-// tickets without a value (filter.NullLabel); "other", the breakdown's rest, is not a
-// value of the field, and filtering for it finds nothing. Bar charts avoid both with
-// NarrowURL; pies and tables, which cannot carry its field, use this.
+// var-NAME parameter is one filter "key|operator|value", "|", "," and "#" inside a key or
+// value written as __gfp__, __gfc__ and __gfh__, and a repeated parameter gives several
+// filters. So appending one more var-filters parameter after ${__all_variables} adds a
+// filter and keeps the rest. valueRef should use the percentencode format: the default
+// format of a data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable
+// format writes the __gfp__, __gfc__ and __gfh__ escapes, so a value that holds "|", ","
+// or "#" arrives cut there: the charts use NarrowURL, which has the backend write the
+// filter.
 func AddFilterURL(dashboardPath, key, valueRef string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
 }
@@ -79,8 +77,9 @@ func AddFilterURL(dashboardPath, key, valueRef string) string {
 // NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
 // the clicked breakdown row carries in its frames.AdHocFilterField (query option
 // filterField), keeping the other filters, variables and the time range. The backend
-// writes that filter in the URL's own format, so a value holding "|" or "," arrives whole,
-// and the "other" row narrows to the values not shown (key !=| the top values).
+// writes that filter in the URL's own format, so a value holding "|", "," or "#" arrives
+// whole, "(none)" narrows to the tickets without a value, and the rest ("other") narrows
+// to the values not shown (key !=| the top values).
 func NarrowURL(dashboardPath string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=${__data.fields." + frames.AdHocFilterField + ":percentencode}"
 }

@@ -264,28 +264,28 @@ type Chart struct {
 	Kind  ChartKind
 }
 
-// dimensionPanel charts the top values of a field. Clicking a slice or a bar offers "Add
-// filter", a data link that reopens the dashboard with one more ad hoc filter for the
-// value. The link is in the panel's defaults, which Grafana adds to the links of every
-// field (setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts), so
-// the count field, whose slices and bars are drawn, carries it.
+// dimensionPanel charts the top values of a field. Clicking a slice or a bar follows a data
+// link that reopens the dashboard with one more ad hoc filter: the one the clicked row of
+// the breakdown carries in its frames.AdHocFilterField (query option filterField), written
+// by the backend in the dashboard URL's own format. A link cannot write it from the value:
+// no variable format escapes "|", "," and "#" as the URL needs, and the rest ("other")
+// must narrow to the values not shown, which only the backend knows. The link is in the
+// panel's defaults, which Grafana adds to the links of every field
+// (setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts), so the
+// count field, whose slices and bars are drawn, carries it.
 func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.Panel] {
 	col, _ := s.Column(c.Field)
 	words := strings.ReplaceAll(c.Field, "_", " ")
-	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value.", col.DisplayName(), c.Field)
-	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, Filter: filterRef}
-	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Add filter "+c.Field+" = ${__data.fields."+c.Field+"}",
-		AddFilterURL(OverviewPath, c.Field, "${__data.fields."+c.Field+":percentencode}"), false)}
+	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
+	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, Filter: filterRef, FilterField: true}
+	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
+	// The filter field is the link's, not a series to draw or list.
+	hideFilter := []dashboard.DynamicConfigValue{{
+		Id: "custom.hideFrom", Value: map[string]bool{"legend": true, "tooltip": true, "viz": true},
+	}}
 	if c.Kind == Bar {
 		// A bar chart draws its x field and its number fields only (prepareBarChartDisplayValues
-		// in Grafana's public/app/plugins/panel/barchart/utils.ts), so the breakdown can
-		// carry each bar's ad hoc filter beside them for the link. A pie chart names each
-		// slice after every string field of its row (getSmartDisplayNameForRow in
-		// packages/grafana-data/src/field/fieldDisplay.ts), so pies keep the plain link:
-		// they chart the dimensions with few values, rarely with an "other".
-		q.FilterField = true
-		description = fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click a bar to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
-		links = []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
+		// in Grafana's public/app/plugins/panel/barchart/utils.ts).
 		return barchart.NewPanelBuilder().
 			Id(id).
 			Title("Top "+words+" values").
@@ -293,9 +293,7 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 			Datasource(*datasourceRef()).
 			WithTarget(target("A", q)).
 			XField(c.Field).
-			OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{{
-				Id: "custom.hideFrom", Value: map[string]bool{"legend": true, "tooltip": true, "viz": true},
-			}}).
+			OverrideByName(frames.AdHocFilterField, hideFilter).
 			Orientation(common.VizOrientationHorizontal).
 			ShowValue(common.VisibilityModeAuto).
 			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(false)).
@@ -305,12 +303,18 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 			Height(8).
 			Span(6)
 	}
+	// A pie chart names each slice after the count field's display name when one is set, and
+	// otherwise after every string field of its row, the filter field too
+	// (getSmartDisplayNameForRow in packages/grafana-data/src/field/fieldDisplay.ts). So the
+	// count's display name is the row's value, read per row through the __data macro.
 	return piechart.NewPanelBuilder().
 		Id(id).
-		Title("By " + words).
+		Title("By "+words).
 		Description(description).
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", q)).
+		OverrideByName(frames.CountField, []dashboard.DynamicConfigValue{{Id: "displayName", Value: "${__data.fields." + c.Field + "}"}}).
+		OverrideByName(frames.AdHocFilterField, hideFilter).
 		PieType(piechart.PieChartTypeDonut).
 		Orientation(common.VizOrientationAuto).
 		Tooltip(singleTooltip()).
