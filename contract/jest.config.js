@@ -10,7 +10,11 @@ module.exports = {
   rootDir: '..',
   transform: base.transform,
   transformIgnorePatterns: base.transformIgnorePatterns,
-  moduleNameMapper: base.moduleNameMapper,
+  moduleNameMapper: {
+    ...base.moduleNameMapper,
+    // jsdom resolves the browser build of yaml, an ES module; node's build is the same code.
+    '^yaml$': '<rootDir>/node_modules/yaml/dist/index.js',
+  },
   // jsdom (which @grafana/data needs at import) with node's fetch; nothing is rendered.
   testEnvironment: '<rootDir>/contract/environment.js',
   testMatch: ['<rootDir>/contract/**/*.contract.test.ts'],

@@ -4,7 +4,7 @@
 // are followed: the link's URL is read back by scenes' URL sync and the next state must count
 // exactly what was clicked.
 
-import { AdHocVariableFilter, LinkModel, LoadingState, findHighlightChunksInText } from '@grafana/data';
+import { AdHocVariableFilter, LinkModel, LoadingState, fieldMatchers, findHighlightChunksInText } from '@grafana/data';
 
 import { readReady } from './harness/bridge';
 import { OpenDashboard, PanelView, loadDashboard, openDashboard } from './harness/dashboard';
@@ -47,10 +47,11 @@ const scenarios: Scenario[] = [
     keep: (t) => t.service === top,
   },
   {
-    name: 'last 24 hours, regex, one-of and negation, a union expression, a search, other columns',
+    name: 'last 24 hours, a regex, one-of and negation, a union expression, a search, other columns',
     hours: 24,
     filters: [
-      { key: 'region', operator: '=~', value: '^(eu|us)-' },
+      // A backslash in a regular expression, and the URL format's own separators in none.
+      { key: 'region', operator: '=~', value: '^(eu|us)-\\w+-\\d$' },
       { key: 'severity', operator: '=|', value: '1', values: ['1', '2', '3'] },
       { key: 'status', operator: '!=', value: 'resolved' },
     ],
@@ -62,7 +63,7 @@ const scenarios: Scenario[] = [
       changed: ['service', 'region', 'assignee_group'],
     },
     keep: (t) =>
-      /^(eu|us)-/.test(t.region ?? '') &&
+      /^(eu|us)-\w+-\d$/.test(t.region ?? '') &&
       [1, 2, 3].includes(t.severity ?? 0) &&
       t.status !== 'resolved' &&
       (t.service === top || t.category !== 'Network') &&
@@ -125,14 +126,75 @@ describe.each(scenarios)('overview, $name', (sc) => {
   });
   afterAll(() => d.close());
 
-  test('every panel answers', () => {
+  test('every panel answers, in the frame shape its panel reads', () => {
+    const shapes: Record<string, string[]> = {
+      timeseries: ['timeseries-wide', 'timeseries-multi'],
+      piechart: ['numeric-long'],
+      barchart: ['numeric-long'],
+      stat: ['numeric-wide'],
+      logs: ['log-lines'],
+      table: ['table', 'numeric-long'],
+    };
     for (const p of d.panels) {
+      for (const f of p.data.series) {
+        const type = f.meta?.type ?? '';
+        expect({ panel: p.title, type }).toEqual({
+          panel: p.title,
+          type: shapes[p.json.type].includes(type) ? type : shapes[p.json.type].join(' or '),
+        });
+      }
       expect({ panel: p.title, state: p.data.state, errors: p.data.errors?.map((e) => e.message) }).toEqual({
         panel: p.title,
         state: LoadingState.Done,
         errors: undefined,
       });
       expect({ panel: p.title, frames: p.data.series.length > 0 }).toEqual({ panel: p.title, frames: true });
+    }
+  });
+
+  test('every field override of every panel matches a field of its answer', () => {
+    for (const p of d.panels) {
+      for (const o of p.json.fieldConfig.overrides) {
+        const match = fieldMatchers.get(o.matcher.id).get(o.matcher.options);
+        const hits = p.data.series.flatMap((f) => f.fields.filter((field) => match(field, f, p.data.series)));
+        expect({ panel: p.title, matcher: o.matcher, hits: hits.length > 0 }).toEqual({
+          panel: p.title,
+          matcher: o.matcher,
+          hits: true,
+        });
+      }
+    }
+  });
+
+  test('no variable reference is left in what was sent, titles or links', () => {
+    const unresolved = /\$\{[^}]*\}|\[\[\w+\]\]|\$(?!\d)\w+/;
+    for (const r of grafana.backendSrv.requests.filter((q) => q.url.startsWith('/api/ds/query'))) {
+      for (const q of (r.body as { queries: Array<Record<string, unknown>> }).queries) {
+        const { filter, ...rest } = q;
+        expect({ query: rest, leftover: unresolved.exec(JSON.stringify(rest))?.[0] }).toEqual({
+          query: rest,
+          leftover: undefined,
+        });
+        expect(String(filter ?? '')).not.toMatch(/\$\{/);
+      }
+    }
+    for (const p of d.panels) {
+      expect(p.title).not.toMatch(unresolved);
+      const links = [
+        ...panelLinks(p).map((l) => l.href),
+        ...frames(p).flatMap((f) =>
+          f.fields.flatMap((field) =>
+            field.getLinks && f.length > 0 ? field.getLinks({ valueRowIndex: 0 }).map((l) => l.href) : []
+          )
+        ),
+      ];
+      for (const href of links) {
+        expect({ panel: p.title, href, leftover: unresolved.exec(decodeURIComponent(href))?.[0] }).toEqual({
+          panel: p.title,
+          href,
+          leftover: undefined,
+        });
+      }
     }
   });
 
@@ -388,8 +450,26 @@ describe.each(scenarios)('overview, $name', (sc) => {
       const lines = (await res.text()).trimEnd().split('\n');
       const sep = l.href.includes('format=csv') ? ',' : '\t';
       const header = lines[0].split(sep);
+      // The table's columns, the key first when they lack it, and the search's match column.
+      const columns = ([] as string[]).concat(
+        sc.values.columns ?? [
+          'id',
+          'severity',
+          'title',
+          'status',
+          'service',
+          'region',
+          'category',
+          'assignee_group',
+          'created',
+        ]
+      );
+      expect(header).toEqual([
+        ...(columns.includes('id') ? [] : ['id']),
+        ...columns,
+        ...(sc.values.search ? ['match'] : []),
+      ]);
       const idCol = header.indexOf('id');
-      expect(idCol).toBeGreaterThanOrEqual(0);
       const got = lines
         .slice(1)
         .map((line) => line.split(sep)[idCol])

@@ -95,7 +95,14 @@ export interface DashboardJSON {
 }
 
 export function loadDashboard(file: string): DashboardJSON {
-  return JSON.parse(readFileSync(path.join(REPO, file), 'utf8')) as DashboardJSON;
+  const d = JSON.parse(readFileSync(path.join(REPO, file), 'utf8')) as DashboardJSON;
+  // A panel without field config or options gets empty ones, as Grafana's PanelModel gives it.
+  for (const p of dataPanels(d)) {
+    p.fieldConfig = p.fieldConfig ?? { defaults: {}, overrides: [] };
+    p.fieldConfig.overrides = p.fieldConfig.overrides ?? [];
+    p.options = p.options ?? {};
+  }
+  return d;
 }
 
 /** The panels that show data: rows' panels included, rows left out (rows hold no queries). */
