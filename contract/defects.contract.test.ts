@@ -209,8 +209,7 @@ describe('defect 5: the dashboards work with a Spacetime data source added in th
   const otherTickets = loadTickets(other);
   const otherEnd = Date.parse(other.dataset.end);
 
-  // Issue 10: fails until its defect is fixed.
-  test.failing('every panel, link and download follows the chosen data source', async () => {
+  test('every panel, link and download follows the chosen data source', async () => {
     const from = otherEnd - 6 * HOUR;
     const search = dashboardSearch(overview, { from, to: otherEnd, values: { datasource: other.uid } });
     const before = grafana.backendSrv.requests.length;

@@ -56,10 +56,16 @@ export function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     args.push('-extra', uid);
   }
   const child = spawn('go', args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  // The bridge's stderr (the build, the plugin's log) is shown while it starts, then kept
+  // quiet: a test of a bad query makes the plugin log an error on purpose. Set
+  // SPACETIME_BRIDGE_LOG=1 to see everything.
   let stderr = '';
+  let started = false;
   child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    process.stderr.write(chunk);
+    stderr = (stderr + chunk.toString()).slice(-20000);
+    if (!started || process.env.SPACETIME_BRIDGE_LOG) {
+      process.stderr.write(chunk);
+    }
   });
   return new Promise<Bridge>((resolve, reject) => {
     let out = '';
@@ -74,6 +80,7 @@ export function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
         return;
       }
       clearTimeout(timer);
+      started = true;
       try {
         const ready = JSON.parse(out.slice(0, nl)) as BridgeReady;
         resolve({ ready, stop: () => stopChild(child, dir) });

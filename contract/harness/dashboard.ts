@@ -374,8 +374,9 @@ function toArray(v: VariableValue | undefined | null): string[] {
 
 /** dataOf waits until the panel's query runner has answered and the transformations have run. */
 async function dataOf(panel: ContractPanel): Promise<PanelData> {
+  // An answer has its request; a failure before the request (no such data source) has none.
   const done = (d?: PanelData) =>
-    d !== undefined && d.request !== undefined && (d.state === LoadingState.Done || d.state === LoadingState.Error);
+    d !== undefined && ((d.state === LoadingState.Done && d.request !== undefined) || d.state === LoadingState.Error);
   await until(() => {
     const raw = panel.runner.state.data;
     const shown = panel.state.$data.state.data;

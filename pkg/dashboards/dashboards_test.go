@@ -155,7 +155,7 @@ func TestBoardsAreConsistent(t *testing.T) {
 				checkLinkTarget(t, "dashboard link "+l.Title, l.URL, paths)
 			}
 			for _, p := range dataPanels(b) {
-				if p.Datasource == nil || p.Datasource.Type != dashboards.PluginID || p.Datasource.UID != dashboards.DatasourceUID {
+				if p.Datasource == nil || p.Datasource.Type != dashboards.PluginID || p.Datasource.UID != dashboards.DatasourceRef {
 					t.Errorf("panel %q: datasource %+v, want %s of type %s", p.Title, p.Datasource, dashboards.DatasourceUID, dashboards.PluginID)
 				}
 				if len(p.Targets) == 0 {

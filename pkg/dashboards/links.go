@@ -11,8 +11,15 @@ const (
 	// PluginID is the data source plugin's id.
 	PluginID = "spacetime-tickets-datasource"
 	// DatasourceUID is the uid of the provisioned data source
-	// (provisioning/datasources/datasources.yml).
+	// (provisioning/datasources/datasources.yml): the data source variable's default and the
+	// alert rules' data source.
 	DatasourceUID = "spacetime"
+	// DatasourceRef is the uid every panel, ad hoc filter and link of the dashboards names:
+	// the data source variable. A Spacetime data source added in Grafana's UI gets a uid of
+	// its own, and the variable offers every Spacetime data source, the provisioned one
+	// first if there is one, else whichever there is (scenes' DataSourceVariable picks the
+	// first option when its value is not among them).
+	DatasourceRef = "${" + VarDatasource + "}"
 	// OverviewUID and TicketUID are the dashboards' uids, which their URLs carry.
 	OverviewUID = "spacetime-overview"
 	TicketUID   = "spacetime-ticket"
@@ -22,6 +29,8 @@ const (
 
 // Variable names of the dashboards. A URL carries each as var-NAME.
 const (
+	// VarDatasource is the data source variable: which Spacetime data source the dashboard shows.
+	VarDatasource = "datasource"
 	// VarFilters is the ad hoc filter variable: every dimension filter, cumulative.
 	VarFilters = "filters"
 	// VarFilter is a text box holding a filter expression (unions, grouping, negation).
@@ -85,13 +94,15 @@ func NarrowURL(dashboardPath string) string {
 }
 
 // TicketURL is a data link to the Ticket dashboard for the ticket whose key keyRef
-// interpolates to, keeping the time range.
+// interpolates to, keeping the time range and the data source (the queryparam format
+// writes the variable as its URL parameter: formatRegistry.ts in grafana/scenes).
 func TicketURL(keyRef string) string {
-	return TicketPath + "?${__url_time_range}&var-" + VarTicket + "=" + keyRef
+	return TicketPath + "?${__url_time_range}&${" + VarDatasource + ":queryparam}&var-" + VarTicket + "=" + keyRef
 }
 
-// ExportPath is the backend resource that streams the tickets of a query as a file.
-const ExportPath = "/api/datasources/uid/" + DatasourceUID + "/resources/export"
+// ExportPath is the backend resource of the dashboard's data source that streams the
+// tickets of a query as a file.
+const ExportPath = "/api/datasources/uid/" + DatasourceRef + "/resources/export"
 
 // ExportURL is a link that downloads the tickets the overview's table shows, every one of
 // them rather than the table's limit, as format (tsv or csv): the time range (${__from}

@@ -128,6 +128,7 @@ func overviewVariables(s *schema.Schema, charts []Chart) []cog.Builder[dashboard
 		stack = charts[0].Field
 	}
 	return []cog.Builder[dashboard.VariableModel]{
+		datasourceVariable(),
 		dashboard.NewAdHocVariableBuilder(VarFilters).
 			Label("Filters").
 			Description("Dimension filters, all of them applied (=, !=, regex =~ and !~, one of =|, none of !=|). Clicking a slice, a bar or a table cell adds one.").
@@ -144,6 +145,21 @@ func overviewVariables(s *schema.Schema, charts []Chart) []cog.Builder[dashboard
 		customVariable(VarColumns, "Columns", "The ticket table's columns, in the schema's order by default.", columns, s.TableColumns(), true),
 		customVariable(VarChanged, "What changed, by", "The fields ranked by how far their values rose above the period before.", facets, changed, true),
 	}
+}
+
+// datasourceVariable picks the Spacetime data source the dashboard shows, the provisioned
+// one by default.
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder(VarDatasource).
+		Label("Data source").
+		Description("The Spacetime data source to show: the provisioned one, or one added in Grafana.").
+		Type(PluginID).
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: ptr("Spacetime")},
+			Value: dashboard.StringOrArrayOfString{String: ptr(DatasourceUID)},
+		}).
+		Multi(false).
+		IncludeAll(false)
 }
 
 // customVariable is a list variable of fixed values with its current selection.

@@ -52,8 +52,10 @@ func Ticket(opts Options) (dashboard.Dashboard, error) {
 			Type(dashboard.DashboardLinkTypeLink).
 			Url(OverviewPath).
 			Icon("dashboard").
-			Tooltip("Back to the overview, same time range").
-			KeepTime(true)).
+			Tooltip("Back to the overview, same time range and data source").
+			KeepTime(true).
+			IncludeVars(true)).
+		WithVariable(datasourceVariable()).
 		WithVariable(dashboard.NewTextBoxVariableBuilder(VarTicket).
 			Label(displayName(s, s.Key)).
 			Description("The ticket's key. The overview's table links here with it.").

@@ -170,6 +170,9 @@ func run() error {
 		return err
 	}
 	srv := &http.Server{Handler: newServer(host, dss), ReadHeaderTimeout: 10 * time.Second}
+	// One connection per request: a test runner's pooled idle connections would otherwise
+	// keep it from exiting when its tests are done.
+	srv.SetKeepAlivesEnabled(false)
 	go func() {
 		// The test runner holds stdin open; when it goes away, so does the bridge.
 		_, _ = io.Copy(io.Discard, os.Stdin)
