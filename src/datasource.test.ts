@@ -119,6 +119,15 @@ describe('applyTemplateVariables: variables', () => {
     expect(ds.applyTemplateVariables(query({ filter }), {}).filter).toBe(want);
   });
 
+  it('interpolates the viewer filter like the filter, and keeps whether it is checked', () => {
+    const out = ds.applyTemplateVariables(
+      query({ viewerFilter: 'service in ($services) and title = "$quoted"', checkViewerFilter: true }),
+      {}
+    );
+    expect(out.viewerFilter).toBe('service in ("checkout", "pay \\"now\\"") and title = "say \\"hi\\""');
+    expect(out.checkViewerFilter).toBe(true);
+  });
+
   it('joins a multi-value search with spaces', () => {
     expect(ds.applyTemplateVariables(query({ search: '$words' }), {}).search).toBe('database timeout');
   });

@@ -100,6 +100,9 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
     if (query.filter !== undefined) {
       out.filter = templateSrv.replace(query.filter, scopedVars, formatFilterVariable);
     }
+    if (query.viewerFilter !== undefined) {
+      out.viewerFilter = templateSrv.replace(query.viewerFilter, scopedVars, formatFilterVariable);
+    }
     if (query.search !== undefined) {
       out.search = templateSrv.replace(query.search, scopedVars, formatSearchVariable);
     }

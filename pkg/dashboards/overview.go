@@ -35,6 +35,11 @@ const (
 	panelDimensions = 20
 )
 
+// checkedPanel is the panel whose query checks the filter expression and fails with its
+// error: the first under the variables, "Tickets in range", which cannot count what it
+// cannot read.
+const checkedPanel = panelTotal
+
 // CountsPanelID is the overview's ticket count over time, which the alert rules link to.
 const CountsPanelID = panelCounts
 
@@ -45,11 +50,16 @@ const (
 	spikeBaseline = "24h"
 )
 
-// filterRef is the filter expression text box as a query's filter. The raw format keeps
-// the expression as typed: the frontend's own format (formatFilterVariable) escapes the
-// quotes of a single value, which is right for `service = "$var"` but would break a whole
-// expression. A format in the reference wins over the one the frontend passes
+// filterRef is the filter expression text box as a query's viewerFilter. The raw format
+// keeps the expression as typed: the frontend's own format (formatFilterVariable) escapes
+// the quotes of a single value, which is right for `service = "$var"` but would break a
+// whole expression. A format in the reference wins over the one the frontend passes
 // (sceneInterpolator: "const fmt = fmt2 || fmt3 || format").
+//
+// It is the viewer's filter, not the query's (query.Query.ViewerFilter): a typo in the box
+// would otherwise turn every panel into the same error. Now one panel checks it
+// (checkedPanel) and shows the error, where the viewer looks after typing, and the others
+// answer without it, with a short notice that does not repeat the error.
 var filterRef = "${" + VarFilter + ":raw}"
 
 // Overview builds the "Spacetime overview" dashboard for a schema.
@@ -75,7 +85,7 @@ func Overview(opts Options) (dashboard.Dashboard, error) {
 	}
 
 	b.WithRow(dashboard.NewRowBuilder("Charts").Id(panelChartsRow).Collapsed(false))
-	b.WithPanel(statPanel(panelTotal, "Tickets in range", "How many tickets match the filters in the time range.", []string{"total"}, 4))
+	b.WithPanel(statPanel(panelTotal, "Tickets in range", "How many tickets match the filters in the time range. A filter expression with an error shows its error here; the other panels answer without it.", []string{"total"}, 4))
 	b.WithPanel(statPanel(panelOpen, "Open now", "Of those, how many are still open (the schema's open filter).", []string{"open"}, 4))
 	b.WithPanel(statPanel(panelRate, "Tickets per minute, against the usual", "The rate in the time range, beside the usual rate: the day before the range.", []string{"rate", "baseline"}, 6).Decimals(1))
 	b.WithPanel(spikePanel())
@@ -204,7 +214,7 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		Title(title).
 		Description(description).
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Stats, Filter: filterRef, Baseline: spikeBaseline})).
+		WithTarget(target("A", query.Query{QueryType: query.Stats, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel, Baseline: spikeBaseline})).
 		WithTransformation(dashboard.DataTransformerConfig{
 			Id:      "filterFieldsByName",
 			Options: map[string]any{"include": map[string]any{"names": fields}},
@@ -228,7 +238,7 @@ func spikePanel() *timeseries.PanelBuilder {
 		Description("Tickets per minute over the last " + spikeWindow + " at each point, and the usual rate over the " + spikeBaseline + " before: what the Ticket spike alert compares.").
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", query.Query{
-			QueryType: query.Spike, Filter: filterRef,
+			QueryType: query.Spike, ViewerFilter: filterRef,
 			Window: spikeWindow, Baseline: spikeBaseline, Series: []string{frames.SpikeRate, frames.SpikeBaseline},
 		})).
 		DrawStyle(common.GraphDrawStyleLine).
@@ -251,7 +261,7 @@ func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
 		Title("Tickets over time, by ${" + VarStack + "}").
 		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Counts, Filter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Counts, ViewerFilter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
 		DrawStyle(common.GraphDrawStyleBars).
 		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
 		FillOpacity(80).
@@ -293,7 +303,7 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 	col, _ := s.Column(c.Field)
 	words := strings.ReplaceAll(c.Field, "_", " ")
 	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
-	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, Filter: filterRef, FilterField: true}
+	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, ViewerFilter: filterRef, FilterField: true}
 	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
 	// The filter field is the link's, not a series to draw or list.
 	hideFilter := []dashboard.DynamicConfigValue{{
@@ -356,7 +366,7 @@ func moversPanel() *table.PanelBuilder {
 		Title("What changed: ${"+VarChanged+"}").
 		Description("The values whose tickets rose most above the period before the range (as long as the range), ranked by how unlikely the rise is. Click a value to filter for it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, Filter: filterRef})).
+		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, ViewerFilter: filterRef})).
 		Repeat(VarChanged).
 		RepeatDirection(dashboard.PanelRepeatDirectionH).
 		MaxPerRow(4).
@@ -437,7 +447,7 @@ func ticketsPanel(s *schema.Schema) *table.PanelBuilder {
 		Description("The newest tickets that match the filters. Sort by a column header, filter a column from its header, hover a cell to filter for or out its value. With a search, matching tickets stand out and the rest are greyed. Download: the panel's links (every filtered ticket, TSV or CSV) or Inspect > Data (the rows shown).").
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", query.Query{
-			QueryType: query.Tickets, Filter: filterRef, Search: "$" + VarSearch,
+			QueryType: query.Tickets, ViewerFilter: filterRef, Search: "$" + VarSearch,
 			Columns: []string{"$" + VarColumns}, Limit: 500,
 		})).
 		Links([]cog.Builder[dashboard.DashboardLink]{
@@ -465,7 +475,7 @@ func feedPanel(s *schema.Schema) *logs.PanelBuilder {
 		Title("Ticket feed").
 		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Logs, Filter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Logs, ViewerFilter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
 		ShowTime(true).
 		WrapLogMessage(true).
 		EnableLogDetails(true).

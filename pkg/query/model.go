@@ -40,6 +40,15 @@ type Query struct {
 	QueryType Type `json:"queryType"`
 	// Filter is an expression in the filter language.
 	Filter string `json:"filter,omitempty"`
+	// ViewerFilter is a filter expression typed by whoever views the dashboard (the
+	// overview's "Filter expression" box), ANDed like Filter. It travels apart from Filter
+	// because a typo in it is the viewer's, not the dashboard's: when it does not parse or
+	// check, the query answers without it, with a notice, so that one typo does not turn
+	// every panel into the same error. The panel that sets CheckViewerFilter fails with the
+	// error instead, which is where the viewer reads it.
+	ViewerFilter string `json:"viewerFilter,omitempty"`
+	// CheckViewerFilter makes an error in ViewerFilter the query's error.
+	CheckViewerFilter bool `json:"checkViewerFilter,omitempty"`
 	// AdHocFilters are Grafana's ad hoc filters, copied into the query by the frontend.
 	AdHocFilters []filter.AdHocFilter `json:"adhocFilters,omitempty"`
 	// Search marks the rows that contain every word (tickets, logs); it removes none.

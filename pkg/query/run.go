@@ -55,6 +55,16 @@ func Decode(raw []byte) (Query, error) {
 // Run answers one query from the engine as data frames. Errors in the query wrap
 // ErrInvalid or engine.ErrBadRequest; other errors are the engine's or the store's.
 func Run(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Frames, error) {
+	frs, err := runQuery(ctx, eng, env, r)
+	if err == nil && !r.Query.CheckViewerFilter && env.ViewerFilterProblem(&r.Query) != nil {
+		for _, fr := range frs {
+			fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: ignoredViewerFilter})
+		}
+	}
+	return frs, err
+}
+
+func runQuery(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Frames, error) {
 	q := &r.Query
 	scope, err := env.scope(r)
 	if err != nil {
