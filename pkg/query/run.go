@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/frames"
 	"github.com/spacetime/tickets/pkg/schema"
 )
@@ -172,6 +173,9 @@ func runValues(ctx context.Context, eng *engine.Engine, env *Env, b frames.Build
 	if q.Field == "" {
 		return nil, invalidf("a values query needs a field")
 	}
+	// The values of an ad hoc filter's key, which may be a column's title, as the filter
+	// reads it.
+	q.Field = filter.FieldForKey(q.Field, env.Schema)
 	if err := env.requireType(q.Field, "field", "string", "text", "number", "bool"); err != nil {
 		return nil, err
 	}
