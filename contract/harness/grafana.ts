@@ -316,6 +316,12 @@ export function runRequest(ds: DataSourceApi, request: DataQueryRequest): Observ
   );
 }
 
+/** grafanaMajor is the major version of the @grafana/data that runs: 12 or 13. */
+export function grafanaMajor(): number {
+  const file = require.resolve('@grafana/data/package.json');
+  return Number((JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version.split('.')[0]);
+}
+
 /** pluginMeta is the plugin's meta as Grafana reads it from src/plugin.json. */
 export function pluginMeta(): DataSourcePluginMeta {
   const json = JSON.parse(readFileSync(path.join(REPO, 'src', 'plugin.json'), 'utf8')) as DataSourcePluginMeta;
@@ -383,7 +389,11 @@ export function installGrafana(ready: BridgeReady): Grafana {
         id: t.id,
         name: t.name,
         description: t.description,
-        transformation: t,
+        // Grafana 12 registers the transformation itself; Grafana 13 a function that resolves to
+        // it (TransformerRegistryItem.transformation in standardTransformersRegistry.ts, called
+        // by transformDataFrame.ts), its default options beside it.
+        transformation: grafanaMajor() >= 13 ? ((() => Promise.resolve(t)) as unknown as typeof t) : t,
+        ...{ defaultOptions: t.defaultOptions },
         editor: () => null,
         imageDark: '',
         imageLight: '',
