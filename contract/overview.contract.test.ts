@@ -353,6 +353,25 @@ describe.each(scenarios)('overview, $name', (sc) => {
     }
     const newest = tickets.filter(keep).reduce((a, b) => (b.created > a.created ? b : a));
     expect(t.rows[0][id]).toBe(newest.id);
+    // A dimension's cells offer "filter for value" and "filter out value" (field.config.filterable,
+    // which the table's cell actions read); a title or a time does not.
+    const filterable = t.frame.fields.filter((f) => f.config.filterable).map((f) => f.name);
+    const dimensions = ['id', 'severity', 'status', 'service', 'region', 'category', 'assignee_group'];
+    expect(filterable).toEqual(chosen.filter((c) => dimensions.includes(c)));
+  });
+
+  test('the tables sort by columns they show', () => {
+    for (const p of d.panels.filter((v) => v.json.type === 'table')) {
+      const sortBy = (p.json.options.sortBy ?? []) as Array<{ displayName: string }>;
+      expect(sortBy.length).toBeGreaterThan(0);
+      for (const k of sortBy) {
+        expect({ panel: p.title, sortBy: k.displayName, shown: table(p).columns.includes(k.displayName) }).toEqual({
+          panel: p.title,
+          sortBy: k.displayName,
+          shown: true,
+        });
+      }
+    }
   });
 
   test('the feed holds the newest tickets as log lines, the search words marked', () => {
