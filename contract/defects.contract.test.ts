@@ -120,6 +120,19 @@ describe('defects 2 and 3: clicking a pie slice narrows to exactly that slice', 
     ['"(none)", the tickets without a region', 1],
   ])('%s', async (_, row) => clickSlice(row));
 
+  // The "what changed" tables link their values too: the same values must arrive whole.
+  test.each(['other', '(none)', 'Paris, FR', 'a|b'])('"what changed" by region: %s', async (value) => {
+    const movers = d.panels.find((p) => p.repeatValue === 'region')!;
+    const t = table(movers);
+    const row = t.rows.findIndex((r) => r[0] === value);
+    expect(row).toBeGreaterThanOrEqual(0);
+    const links = t.links(row, t.columns[0]);
+    expect(links).toHaveLength(1);
+    await click(grafana, d, links[0].href, (next) => {
+      expect({ value, total: total(next) }).toEqual({ value, total: regions.find(([r]) => label(r) === value)![1] });
+    });
+  });
+
   test.each([
     ['"Paris, FR", a value with a comma (defect 3)', 2],
     ['"a|b", a value with a pipe (defect 3)', 3],

@@ -18,6 +18,7 @@ module.exports = {
   // jsdom (which @grafana/data needs at import) with node's fetch; nothing is rendered.
   testEnvironment: '<rootDir>/contract/environment.js',
   testMatch: ['<rootDir>/contract/**/*.contract.test.ts'],
+  setupFiles: ['<rootDir>/contract/setup.js'],
   globalSetup: '<rootDir>/contract/globalSetup.ts',
   globalTeardown: '<rootDir>/contract/globalTeardown.ts',
   testTimeout: 120000,

@@ -294,14 +294,14 @@ describe.each(scenarios)('overview, $name', (sc) => {
     }
   });
 
-  test('each "what changed" table lists values of its field with their counts, the baseline hidden', () => {
+  test('each "what changed" table lists values of its field with their counts, the baseline and filter hidden', () => {
     const movers = d.panels.filter((p) => p.json.repeat);
     const changed = ([] as string[]).concat(sc.values.changed ?? ['service', 'region', 'category']);
     expect(movers.map((p) => p.repeatValue)).toEqual(changed);
     for (const p of movers) {
       expect(p.title).toBe(`What changed: ${p.repeatValue}`);
       const t = table(p);
-      expect(t.hidden).toEqual(['Tickets before']);
+      expect(t.hidden).toEqual(['Tickets before', 'Ad hoc filter']);
       const truth = countBy(tickets, keep, (tk) => field(tk, p.repeatValue!));
       const current = t.columns.indexOf('Tickets now');
       expect(current).toBeGreaterThan(0);

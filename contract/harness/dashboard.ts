@@ -316,9 +316,13 @@ export async function openDashboard(
     const panel = (item as SceneFlexItem).state.body as ContractPanel;
     panels.push(panel);
     deactivate.push(panel.activate());
+    // A panel repeated across shares the row, at most maxPerRow to a row (DashboardGridItem).
+    const copies = layout.state.children.filter(
+      (c) => ((c as SceneFlexItem).state.body as ContractPanel).state.json.id === panel.state.json.id
+    ).length;
     const w =
       panel.state.repeatValue !== undefined && panel.state.json.repeatDirection === 'h'
-        ? 24 / Math.min(panel.state.json.maxPerRow ?? 4, 4)
+        ? 24 / Math.min(panel.state.json.maxPerRow ?? 4, copies)
         : panel.state.json.gridPos.w;
     panel.state.$data.setContainerWidth(Math.round((w / 24) * width));
   }

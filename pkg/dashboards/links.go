@@ -64,9 +64,9 @@ var (
 // what the URL holds: one var-filters=key|operator|value parameter per filter.
 const keepView = "${__url_time_range}&${__all_variables}"
 
-// AddFilterURL is a data link that reopens the overview with one more ad hoc filter,
-// key = the value that valueRef interpolates to, keeping the other filters, variables
-// and the time range. The "what changed" tables use it: their value cells are values.
+// NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
+// the clicked row of a breakdown or movers frame carries in its frames.AdHocFilterField
+// (query option filterField), keeping the other filters, variables and the time range.
 //
 // Grafana's scenes dashboards read ad hoc filters from the URL in
 // AdHocFiltersVariableUrlSyncHandler.updateFromUrl (grafana/scenes,
@@ -74,21 +74,12 @@ const keepView = "${__url_time_range}&${__all_variables}"
 // var-NAME parameter is one filter "key|operator|value", "|", "," and "#" inside a key or
 // value written as __gfp__, __gfc__ and __gfh__, and a repeated parameter gives several
 // filters. So appending one more var-filters parameter after ${__all_variables} adds a
-// filter and keeps the rest. valueRef should use the percentencode format: the default
-// format of a data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable
-// format writes the __gfp__, __gfc__ and __gfh__ escapes, so a value that holds "|", ","
-// or "#" arrives cut there: the charts use NarrowURL, which has the backend write the
-// filter.
-func AddFilterURL(dashboardPath, key, valueRef string) string {
-	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
-}
-
-// NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
-// the clicked breakdown row carries in its frames.AdHocFilterField (query option
-// filterField), keeping the other filters, variables and the time range. The backend
-// writes that filter in the URL's own format, so a value holding "|", "," or "#" arrives
-// whole, "(none)" narrows to the tickets without a value, and the rest ("other") narrows
-// to the values not shown (key !=| the top values).
+// filter and keeps the rest. No variable format writes those escapes, so a link cannot
+// write the filter from a clicked value; the backend writes it, in that format: a value
+// holding "|", "," or "#" arrives whole, "(none)" narrows to the tickets without a value,
+// and the rest ("other") to the values not shown (key !=| the top values). The
+// percentencode format keeps "&" and "#" of the field's text from cutting the URL (a data
+// link's default format, uriencode, is encodeURI, which leaves them).
 func NarrowURL(dashboardPath string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=${__data.fields." + frames.AdHocFilterField + ":percentencode}"
 }

@@ -366,20 +366,22 @@ func moversPanel() *table.PanelBuilder {
 		Title("What changed: ${"+VarChanged+"}").
 		Description("The values whose tickets rose most above the period before the range (as long as the range), ranked by how unlikely the rise is. Click a value to filter for it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, ViewerFilter: filterRef})).
+		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, ViewerFilter: filterRef, FilterField: true})).
 		Repeat(VarChanged).
 		RepeatDirection(dashboard.PanelRepeatDirectionH).
 		MaxPerRow(4).
 		CellHeight(common.TableCellHeightSm).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Score").Desc(true)}).
-		// The value field is the only string field of a movers frame.
+		// The string fields of a movers frame are the value field, which a viewer clicks, and the
+		// filter field, hidden, which the link reads (NarrowURL): the value arrives whole.
 		OverrideByFieldType("string", []dashboard.DynamicConfigValue{{
 			Id: "links",
 			Value: []dataLinkJSON{{
 				Title: "Add filter ${__field.name} = ${__value.text}",
-				URL:   AddFilterURL(OverviewPath, "${__field.name}", "${__value.text:percentencode}"),
+				URL:   NarrowURL(OverviewPath),
 			}},
 		}}).
+		OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
 		OverrideByName("baseline", []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
 		Height(8).
 		Span(8)

@@ -126,8 +126,8 @@ func bucketField(buckets []engine.Bucket) *data.Field {
 // CountField names the field of breakdowns and values that holds each row's tickets.
 const CountField = "count"
 
-// AdHocFilterField names the field of a breakdown (query option filterField) that holds,
-// for each row, the ad hoc filter narrowing to it, in the format of a var-NAME parameter
+// AdHocFilterField names the field of a breakdown or movers frame (query option
+// filterField) that holds, for each row, the ad hoc filter narrowing to it, in the format of a var-NAME parameter
 // of Grafana's dashboard URLs (filter.FormatURLFilter): "service|=|checkout" for a value,
 // "service|=|(none)" for the tickets without one, and for "other" the rest,
 // "service|!=__gfp__|checkout|search|...", not any of the values above it.
@@ -140,20 +140,28 @@ func adHocFilterField(res *engine.BreakdownResult) *data.Field {
 	filters := make([]string, len(res.Buckets))
 	var shown []string
 	for i, bk := range res.Buckets {
-		f := filter.AdHocFilter{Key: res.Field, Operator: "=", Value: label(bk.Value, bk.Null)}
-		switch {
-		case bk.Other:
+		f := valueFilter(res.Field, bk.Value, bk.Null)
+		if bk.Other {
 			f = filter.AdHocFilter{Key: res.Field, Operator: "!=|", Values: shown}
-		case !bk.Null && bk.Value == NullLabel:
-			// An ad hoc filter's value NullLabel means "no value" (filter.FromAdHoc): a real
-			// value spelled so is matched whole by a regular expression instead.
-			f = filter.AdHocFilter{Key: res.Field, Operator: "=~", Value: "^" + regexp.QuoteMeta(bk.Value) + "$"}
-			shown = append(shown, bk.Value)
-		default:
-			shown = append(shown, f.Value)
+		} else {
+			shown = append(shown, label(bk.Value, bk.Null))
 		}
 		filters[i] = filter.FormatURLFilter(f)
 	}
+	return filterField(filters)
+}
+
+// valueFilter is the ad hoc filter for one value of a field, or for no value.
+func valueFilter(field, value string, null bool) filter.AdHocFilter {
+	if !null && value == NullLabel {
+		// An ad hoc filter's value NullLabel means "no value" (filter.FromAdHoc): a real
+		// value spelled so is matched whole by a regular expression instead.
+		return filter.AdHocFilter{Key: field, Operator: "=~", Value: "^" + regexp.QuoteMeta(value) + "$"}
+	}
+	return filter.AdHocFilter{Key: field, Operator: "=", Value: label(value, null)}
+}
+
+func filterField(filters []string) *data.Field {
 	fd := data.NewField(AdHocFilterField, nil, filters)
 	fd.SetConfig(&data.FieldConfig{DisplayName: "Ad hoc filter"})
 	return fd

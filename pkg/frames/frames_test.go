@@ -139,7 +139,7 @@ func TestGoldenFrames(t *testing.T) {
 			Movers: []engine.Mover{
 				{Value: "checkout", Current: 50, Baseline: 5, Expected: 5, Ratio: 51.0 / 6, Score: 45 / math.Sqrt(6)},
 				{Null: true, Current: 1, Expected: 0, Ratio: 2, Score: 1},
-			}})},
+			}}, true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

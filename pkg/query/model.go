@@ -63,9 +63,9 @@ type Query struct {
 	SplitBy string `json:"splitBy,omitempty"`
 	// Top is the number of series or slices kept before "other", or of movers (default 10).
 	Top int `json:"top,omitempty"`
-	// FilterField adds to a breakdown the field adhocFilter: for each row, the ad hoc
-	// filter that narrows to it, written as Grafana's dashboard URL writes a filter, for a
-	// data link (frames.AdHocFilterField).
+	// FilterField adds to a breakdown or movers frame the field adhocFilter: for each row,
+	// the ad hoc filter that narrows to it, written as Grafana's dashboard URL writes a
+	// filter, for a data link (frames.AdHocFilterField).
 	FilterField bool `json:"filterField,omitempty"`
 	// Bucket is the counts bucket width, or the spacing of spike points, as a duration
 	// ("1m", "5m", "1h"); empty: the panel's interval, at least one minute... see Bucket

@@ -321,7 +321,7 @@ func runMovers(ctx context.Context, eng *engine.Engine, env *Env, b frames.Build
 	if err != nil {
 		return nil, fmt.Errorf("movers: %w", err)
 	}
-	return b.Movers(res), nil
+	return b.Movers(res, q.FilterField), nil
 }
 
 // durationOption reads a duration option of the query, def when it is empty.
