@@ -1,55 +1,36 @@
-// The backend the page's /api/... requests reach.
-//
-// INTERIM: until the bridge to the real plugin binary lands (branch contract,
-// pkg/pluginhost/bridge), editors are rendered against this stand-in, which answers the three
-// resources the editors call with a small schema in the backend's format. It is replaced by the
-// bridge before this suite is done; nothing about frames is faked here.
+// The backend the page's /api/... requests reach: the bridge (pkg/pluginhost/bridge), which
+// answers Grafana's HTTP API by calling the real plugin binary over gRPC as Grafana does.
+// globalSetup starts it once for the suite; each page forwards its /api/... requests to it.
 import type { Route } from 'playwright-core';
 
+import { BridgeDatasource, readReady } from '../../contract/harness/bridge';
+import type { TicketsOptions } from '../../src/types';
 import type { ApiHandler } from './harness';
 import type { DataSourceRef } from './page/spec';
 
-const SCHEMA = {
-  key: 'id',
-  time: 'created',
-  columns: [
-    { name: 'id', type: 'string', title: 'Ticket', table: true },
-    { name: 'severity', type: 'number', title: 'Sev', table: true, facet: true },
-    { name: 'title', type: 'text', title: 'Title', table: true },
-    { name: 'service', type: 'string', title: 'Service', table: true, facet: true },
-    { name: 'created', type: 'time', title: 'Created', table: true },
-  ],
-  table: { columns: ['id', 'severity', 'title', 'service', 'created'] },
-  defaults: { filter: 'status != "resolved"' },
-  facets: ['service', 'severity'],
-};
-
 export interface Backend {
   api: ApiHandler;
+  /** The provisioned Spacetime data source, as the page's DataSource instance sees it. */
   datasource: DataSourceRef;
-  close(): Promise<void>;
+  /** The same data source as the bridge reports it: its data set and where its tickets are. */
+  bridged: BridgeDatasource;
 }
 
-export async function startBackend(): Promise<Backend> {
+/** PROVISIONED_UID is the uid of provisioning/datasources: the one the dashboards are wired to. */
+export const PROVISIONED_UID = 'spacetime';
+
+export function bridgeBackend(): Backend {
+  const ready = readReady();
+  const bridged = ready.datasources.find((d) => d.uid === PROVISIONED_UID);
+  if (!bridged) {
+    throw new Error(`the bridge serves no data source ${PROVISIONED_UID}: ${ready.datasources.map((d) => d.uid)}`);
+  }
   const api: ApiHandler = {
     async handle(route: Route) {
       const url = new URL(route.request().url());
-      const json = (status: number, body: unknown) =>
-        route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
-      if (url.pathname.endsWith('/resources/schema')) {
-        return json(200, SCHEMA);
-      }
-      if (url.pathname.endsWith('/resources/values')) {
-        return json(200, { field: url.searchParams.get('field'), values: [{ value: 'checkout', count: 3 }] });
-      }
-      if (url.pathname.endsWith('/resources/validate-schema')) {
-        return json(200, { valid: true, columns: 12 });
-      }
-      if (url.pathname.endsWith('/resources/validate')) {
-        return json(200, { valid: true });
-      }
-      return json(404, { error: `the stand-in backend does not serve ${url.pathname}` });
+      const response = await route.fetch({ url: ready.url + url.pathname + url.search });
+      await route.fulfill({ response });
     },
   };
-  return { api, datasource: { uid: 'spacetime', jsonData: {} }, close: async () => {} };
+  return { api, datasource: { uid: bridged.uid, jsonData: bridged.jsonData as TicketsOptions }, bridged };
 }

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 
 import { SCHEMA_TEMPLATE } from '../../src/components/schemaTemplate';
 import { QUERY_TYPES, TicketsOptions, TicketsQuery } from '../../src/types';
-import { Backend, startBackend } from './backend';
+import { Backend, bridgeBackend } from './backend';
 import { launch, openPage, SCREENSHOT_DIR, SuitePage, WRITE_SCREENSHOTS } from './harness';
 import type { MountSpec, ThemeMode } from './page/spec';
 
@@ -28,6 +28,18 @@ const QUERIES: Record<(typeof QUERY_TYPES)[number], Omit<TicketsQuery, 'refId'>>
 };
 
 const FILTER = 'service = "checkout" and severity <= 2';
+
+/** The labels of the query type picker (QUERY_TYPE_OPTIONS in src/components/QueryEditor.tsx). */
+const QUERY_TYPE_LABELS: Record<(typeof QUERY_TYPES)[number], string> = {
+  counts: 'Counts',
+  breakdown: 'Breakdown',
+  tickets: 'Tickets',
+  stats: 'Stats',
+  values: 'Field values',
+  logs: 'Logs',
+  spike: 'Spike',
+  movers: 'Movers',
+};
 
 // The two stores' settings pages, filled in as a user setting each up would: the embedded
 // store with a schema written in the page (the YAML editor, checked by the backend) and the
@@ -68,14 +80,22 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 let browser: Browser;
 let backend: Backend;
+/** One page for every test: loading the page's bundle is the slow part of a new page. */
+let sp: SuitePage;
 
 beforeAll(async () => {
-  [browser, backend] = await Promise.all([launch(), startBackend()]);
+  backend = bridgeBackend();
+  browser = await launch();
+  sp = await openPage(browser, backend.api, { theme: 'light', reducedMotion: true });
 });
 
 afterAll(async () => {
+  await sp?.close();
   await browser?.close();
-  await backend?.close();
+});
+
+afterEach(() => {
+  expect(sp.takeProblems()).toEqual([]);
 });
 
 /** seriousViolations runs axe on the mounted view and keeps what it rates serious or critical. */
@@ -83,6 +103,8 @@ async function seriousViolations(sp: SuitePage): Promise<string[]> {
   const result = await new AxeBuilder({ page: sp.page })
     .include('[data-testid="view"]')
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    // Only violations are read: details of what passed would only cost time.
+    .options({ resultTypes: ['violations'] })
     .analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -126,58 +148,84 @@ function moving(sp: SuitePage): Promise<string[]> {
   }, Array.from(COLOUR_PROPERTIES));
 }
 
-async function screenshot(sp: SuitePage, name: string) {
+async function screenshot(sp: SuitePage, name: string, testId = 'view') {
   if (!WRITE_SCREENSHOTS) {
     return;
   }
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await sp.page.locator('[data-testid="view"]').screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+  await sp.page.getByTestId(testId).screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
 }
 
 /**
- * mountEditor mounts an editor and waits for its resource calls to be answered: the schema
- * (the time field's placeholder becomes the schema's time column) and, when the query has a
- * filter, its validation (sent once typing would have paused).
+ * mountQueryEditors mounts a QueryEditor per query and waits for their resource calls to be
+ * answered: the schema (each time field's placeholder becomes the schema's time column) and
+ * the validation of each filter (sent once typing would have paused).
  */
-async function mountEditor(sp: SuitePage, spec: MountSpec, validates: boolean) {
-  const validated = validates
-    ? sp.page.waitForResponse((r) => r.url().includes('/resources/validate'))
-    : Promise.resolve();
+async function mountQueryEditors(sp: SuitePage, spec: Extract<MountSpec, { view: 'query-editor' }>) {
+  let pending = spec.queries.filter((q) => q.filter).length;
+  const validated = new Promise<void>((resolve) => {
+    const onResponse = (r: { url(): string }) => {
+      if (r.url().includes('/resources/validate') && --pending === 0) {
+        sp.page.off('response', onResponse);
+        resolve();
+      }
+    };
+    if (pending === 0) {
+      resolve();
+    } else {
+      sp.page.on('response', onResponse);
+    }
+  });
   await sp.mount(spec);
-  await Promise.all([validated, sp.page.waitForSelector('input[placeholder="created"]')]);
+  await Promise.all([
+    validated,
+    sp.page.waitForFunction(
+      (n) => document.querySelectorAll('input[placeholder="created"]').length >= n,
+      spec.queries.length
+    ),
+  ]);
 }
 
 describe.each<ThemeMode>(['light', 'dark'])('editors, %s theme, reduced motion', (theme) => {
-  let sp: SuitePage;
   beforeAll(async () => {
-    sp = await openPage(browser, backend.api, { theme, reducedMotion: true });
-  });
-  afterAll(async () => {
-    await sp?.close();
-  });
-  afterEach(() => {
-    expect(sp.takeProblems()).toEqual([]);
+    await sp.page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
   });
 
   const spec = (s: DistributiveOmit<MountSpec, 'theme' | 'datasource'>) =>
     ({ ...s, theme, datasource: backend.datasource }) as MountSpec;
 
-  it.each(QUERY_TYPES)('QueryEditor for %s queries: no serious axe violation, nothing moves', async (type) => {
-    await mountEditor(
-      sp,
-      spec({ view: 'query-editor', query: { refId: 'A', filter: FILTER, ...QUERIES[type] } }),
-      true
-    );
-    const checked = sp.page.locator('input[type="radio"]:checked');
-    await expect(checked.count()).resolves.toBe(1);
+  // Every query type's editor at once, one under the other (refIds A, B, ...), so that axe and
+  // the motion check run once per theme.
+  it('QueryEditor for every query type: no serious axe violation, nothing moves', async () => {
+    const queries = QUERY_TYPES.map((type, i) => ({
+      refId: String.fromCharCode(65 + i),
+      filter: FILTER,
+      ...QUERIES[type],
+    }));
+    await mountQueryEditors(sp, { view: 'query-editor', theme, datasource: backend.datasource, queries });
+    for (const [i, type] of QUERY_TYPES.entries()) {
+      const section = sp.page.getByTestId(`query-editor-${queries[i].refId}`);
+      // Each editor shows its own type chosen.
+      await expect(section.locator('input[type="radio"]:checked + label').first().innerText()).resolves.toBe(
+        QUERY_TYPE_LABELS[type]
+      );
+    }
     expect(await seriousViolations(sp)).toEqual([]);
     expect(await moving(sp)).toEqual([]);
-    await screenshot(sp, `query-editor-${type}-${theme}`);
+    for (const [i, type] of QUERY_TYPES.entries()) {
+      await screenshot(sp, `query-editor-${type}-${theme}`, `query-editor-${queries[i].refId}`);
+    }
   });
 
   it('QueryEditor in an alert rule: the advice to ask for one series', async () => {
-    const query = { refId: 'A', ...QUERIES.spike, series: undefined };
-    await mountEditor(sp, spec({ view: 'query-editor', query, alerting: true }), false);
+    const queries = [{ refId: 'A', ...QUERIES.spike, series: undefined }];
+    await mountQueryEditors(sp, {
+      view: 'query-editor',
+      theme,
+      datasource: backend.datasource,
+      queries,
+      alerting: true,
+    });
     await expect(sp.page.getByText('Ask for one series').count()).resolves.toBe(1);
     expect(await seriousViolations(sp)).toEqual([]);
     expect(await moving(sp)).toEqual([]);
@@ -216,17 +264,28 @@ describe.each<ThemeMode>(['light', 'dark'])('editors, %s theme, reduced motion',
   });
 });
 
-// The control for the motion check above: the same editor without the emulated preference
-// has motion, so an empty list under reduced motion means the preference was honoured.
-describe('editors without reduced motion', () => {
+// The controls of the checks above: each finds what it looks for when it is there, so that
+// their empty lists mean something.
+describe('controls', () => {
+  it('axe reports a field without a label', async () => {
+    const queries = [{ refId: 'A', ...QUERIES.stats }];
+    await mountQueryEditors(sp, { view: 'query-editor', theme: 'dark', datasource: backend.datasource, queries });
+    await sp.page.evaluate(() => {
+      const input = document.createElement('input');
+      document.querySelector('[data-testid="view"]')?.appendChild(input);
+    });
+    expect((await seriousViolations(sp)).join('\n')).toMatch(/^label \((serious|critical)\)/m);
+  });
+
+  // The same editor without the emulated preference has motion.
   it('QueryEditor has motion when the user has not asked for less', async () => {
-    const sp = await openPage(browser, backend.api, { theme: 'dark', reducedMotion: false });
+    await sp.page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'no-preference' });
     try {
-      const query = { refId: 'A', ...QUERIES.tickets };
-      await mountEditor(sp, { view: 'query-editor', theme: 'dark', datasource: backend.datasource, query }, false);
+      const queries = [{ refId: 'A', ...QUERIES.tickets }];
+      await mountQueryEditors(sp, { view: 'query-editor', theme: 'dark', datasource: backend.datasource, queries });
       expect(await moving(sp)).not.toEqual([]);
     } finally {
-      await sp.close();
+      await sp.page.emulateMedia({ reducedMotion: 'reduce' });
     }
   });
 });

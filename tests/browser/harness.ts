@@ -103,7 +103,8 @@ async function serveFile(route: Route, file: string) {
 }
 
 /**
- * openPage opens the suite's page in a fresh context with the theme's colour scheme, and with
+ * openPage opens the suite's page in a fresh context, booted in the given theme (each mount
+ * then sets its own) with that colour scheme, and with
  * prefers-reduced-motion emulated when reducedMotion is set.
  */
 export async function openPage(

@@ -18,6 +18,7 @@ import {
   dateTime,
   FieldDisplay,
   getDisplayValueAlignmentFactors,
+  getFieldDisplayName,
   getFieldDisplayValues,
   GrafanaTheme2,
   LoadingState,
@@ -218,17 +219,21 @@ function TicketTable({
     cellHeight?: TableCellHeight;
     showHeader?: boolean;
   };
+  // A panel's body has a fixed size, which the table fills (its grid is 100% high) and
+  // within which it draws only the rows in view.
   return (
-    <TableNG
-      data={frame}
-      width={width}
-      height={height}
-      noHeader={options.showHeader === false}
-      resizable
-      initialSortBy={options.sortBy}
-      cellHeight={options.cellHeight}
-      fieldConfig={panel.fieldConfig}
-    />
+    <div style={{ width, height }}>
+      <TableNG
+        data={frame}
+        width={width}
+        height={height}
+        noHeader={options.showHeader === false}
+        resizable
+        initialSortBy={options.sortBy}
+        cellHeight={options.cellHeight}
+        fieldConfig={panel.fieldConfig}
+      />
+    </div>
   );
 }
 
@@ -354,7 +359,11 @@ async function mount(spec: MountSpec): Promise<MountResult> {
     case 'query-editor':
       view = (
         <DataSourcePluginContextProvider instanceSettings={instanceSettings(spec.datasource)}>
-          <QueryEditorView ds={ds} initial={spec.query} alerting={spec.alerting} />
+          {spec.queries.map((q) => (
+            <section key={q.refId} data-testid={`query-editor-${q.refId}`} style={{ marginBottom: 16 }}>
+              <QueryEditorView ds={ds} initial={q} alerting={spec.alerting} />
+            </section>
+          ))}
         </DataSourcePluginContextProvider>
       );
       break;
@@ -376,11 +385,18 @@ async function mount(spec: MountSpec): Promise<MountResult> {
       // The panels share one target (the overview's stat panels do), so the query runs once.
       const raw = await runQuery(ds, spec.query, spec.range);
       const drawn: React.ReactNode[] = [];
-      result.frames = [];
+      result.panels = [];
       for (const panel of spec.panels) {
         const frames = await panelFrames(panel, raw, theme);
-        result.frames.push(
-          ...frames.map((f) => ({ name: f.name, fields: f.fields.map((x) => x.name), rows: f.length }))
+        result.panels.push(
+          frames.map((f) => ({
+            name: f.name,
+            fields: f.fields.map((x) => ({
+              name: x.name,
+              displayName: getFieldDisplayName(x, f, frames),
+              values: Array.from(x.values),
+            })),
+          }))
         );
         drawn.push(
           panel.type === 'table' ? (

@@ -117,8 +117,11 @@ function register() {
     EDITOR_IDS.map((id): StandardEditorsRegistryItem => ({ id, name: id, editor: NoEditor }))
   );
   standardFieldConfigEditorRegistry.setInit(standardFieldConfigs);
+  // standardTransformers lists some transformers twice, under an old name too
+  // (seriesToColumns is joinByField): a registry holds each id once.
+  const transformers = new Map(Object.values(standardTransformers).map((t) => [t.id, t]));
   standardTransformersRegistry.setInit(() =>
-    Object.values(standardTransformers).map((transformation): TransformerRegistryItem => ({
+    Array.from(transformers.values()).map((transformation): TransformerRegistryItem => ({
       id: transformation.id,
       name: transformation.name,
       transformation,

@@ -31,7 +31,14 @@ export interface RangeSpec {
 }
 
 export type MountSpec =
-  | { view: 'query-editor'; theme: ThemeMode; datasource: DataSourceRef; query: TicketsQuery; alerting?: boolean }
+  | {
+      view: 'query-editor';
+      theme: ThemeMode;
+      datasource: DataSourceRef;
+      /** One editor per query, one under the other, each in a section named query-editor-REFID. */
+      queries: TicketsQuery[];
+      alerting?: boolean;
+    }
   | {
       view: 'config-editor';
       theme: ThemeMode;
@@ -55,9 +62,8 @@ export type MountSpec =
 
 /** What the page reports once a view has mounted: for a panel, what its query answered. */
 export interface MountResult {
-  /** Frames of the query's answer after the panel's transformations, by name and field names. */
-  frames?: Array<{ name?: string; fields: string[]; rows: number }>;
-  error?: string;
+  /** For each panel, in order, the frames it draws: its query's answer after its transformations and field config. */
+  panels?: Array<Array<{ name?: string; fields: Array<{ name: string; displayName: string; values: unknown[] }> }>>;
 }
 
 /** The page's entry point, as window.spacetime. */
