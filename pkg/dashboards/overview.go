@@ -381,8 +381,8 @@ func moversPanel() *table.PanelBuilder {
 				URL:   NarrowURL(OverviewPath),
 			}},
 		}}).
-		OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
-		OverrideByName("baseline", []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
+		OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{hideInTable}).
+		OverrideByName("baseline", []dashboard.DynamicConfigValue{hideInTable}).
 		Height(8).
 		Span(8)
 }
@@ -408,6 +408,15 @@ func panelLink(title, url string) cog.Builder[dashboard.DashboardLink] {
 	return linkBuilder{dashboard.DashboardLink{Title: title, Type: dashboard.DashboardLinkTypeLink, Url: ptr(url), TargetBlank: true, Tags: []string{}}}
 }
 
+// hideInTable hides a field from a table panel. Grafana 12's table (TableNG) hides the fields
+// whose custom.hideFrom.viz is set (getVisibleFields in
+// packages/grafana-ui/src/components/Table/TableNG/utils.ts) and knows nothing of the older
+// custom.hidden, which it rewrites to hideFrom.viz when it loads a panel (migrateHiddenFields
+// in public/app/plugins/panel/table/migrations.ts). Written in the current form, the panel
+// needs no migration, and what Grafana's published table draws from this JSON is what a
+// user sees (the browser suite, tests/browser/panels.test.ts, draws it so).
+var hideInTable = dashboard.DynamicConfigValue{Id: "custom.hideFrom.viz", Value: true}
+
 // matchColours grey out the rows that do not match the search: a hidden "match" field
 // whose colour, through a value mapping, paints the whole row. The table's
 // color-background cell type with applyToRow colours a row from any field of the frame,
@@ -417,7 +426,7 @@ func panelLink(title, url string) cog.Builder[dashboard.DashboardLink] {
 // "true" or "false" (getValueMappingResult, vm.options[value], in
 // packages/grafana-data/src/utils/valueMappings.ts).
 var matchOverride = []dashboard.DynamicConfigValue{
-	{Id: "custom.hidden", Value: true},
+	hideInTable,
 	{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic", "applyToRow": true}},
 	{Id: "mappings", Value: []any{map[string]any{
 		"type": "value",
@@ -428,8 +437,12 @@ var matchOverride = []dashboard.DynamicConfigValue{
 	}}},
 }
 
-// NoMatchColour is the row colour of a ticket that does not match the search.
-const NoMatchColour = "rgba(128, 128, 128, 0.35)"
+// NoMatchColour is the row colour of a ticket that does not match the search. Its alpha stays
+// under 0.3: below that the table writes on it in the theme's own text colour, above it in a
+// colour chosen from the tint's brightness alone (getTextColorForAlphaBackground in
+// packages/grafana-ui/src/utils/colors.ts), which for this grey is near-white and, in the
+// light theme, left the greyed rows unreadable (contrast 1.4; tests/browser/panels.test.ts).
+const NoMatchColour = "rgba(128, 128, 128, 0.25)"
 
 // ticketsPanel is the ticket table. Its columns are the columns variable (the schema's
 // table columns by default, in the schema's order); the backend sets each dimension field
