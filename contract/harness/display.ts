@@ -124,10 +124,20 @@ function hiddenFromViz(f: Field): boolean {
   return Boolean(hideFrom?.viz);
 }
 
+/**
+ * hiddenInTable says whether the table panel hides a field. Grafana 12's table (TableNG) reads
+ * custom.hideFrom.viz; a panel saved with the older custom.hidden is rewritten to it when the
+ * panel loads (migrateHiddenFields in public/app/plugins/panel/table/migrations.ts), which this
+ * harness does not run, so both count.
+ */
+function hiddenInTable(f: Field): boolean {
+  return hiddenFromViz(f) || Boolean(f.config.custom?.hidden);
+}
+
 export interface TableView {
   /** The headers of the columns shown, in order: the fields' display names. */
   columns: string[];
-  /** Fields the table hides (custom.hidden). */
+  /** Fields the table hides (custom.hideFrom.viz, or the older custom.hidden). */
   hidden: string[];
   /** Each row's cells as the table shows them (field.display, formattedValueToString). */
   rows: string[][];
@@ -145,7 +155,7 @@ export interface TableView {
  */
 export function table(view: PanelView, frameIndex = 0): TableView {
   const frame = frames(view)[frameIndex];
-  const shown = frame.fields.filter((f) => !f.config.custom?.hidden);
+  const shown = frame.fields.filter((f) => !hiddenInTable(f));
   const names = shown.map((f) => getFieldDisplayName(f, frame));
   const n = frame.length;
   const columnField = (column: string): Field => {
@@ -158,7 +168,7 @@ export function table(view: PanelView, frameIndex = 0): TableView {
   return {
     frame,
     columns: names,
-    hidden: frame.fields.filter((f) => f.config.custom?.hidden).map((f) => getFieldDisplayName(f, frame)),
+    hidden: frame.fields.filter(hiddenInTable).map((f) => getFieldDisplayName(f, frame)),
     rows: Array.from({ length: n }, (_, i) => shown.map((f) => formattedValueToString(f.display!(f.values[i])))),
     links: (row, column) => {
       const f = columnField(column);
