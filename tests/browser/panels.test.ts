@@ -47,6 +47,7 @@ function opened(target: TicketsQuery, search: string): TicketsQuery {
     ...target,
     datasource: undefined,
     filter: target.filter === undefined ? undefined : '',
+    viewerFilter: target.viewerFilter === undefined ? undefined : '',
     search: target.search === undefined ? undefined : search,
     columns: target.columns === undefined ? undefined : Array.isArray(columns) ? columns : [columns],
   };
