@@ -108,14 +108,18 @@ func decodeJSON(body []byte, v any) error {
 // A webhook with a secret signs each delivery with X-Hub-Signature-256: "sha256=" and the
 // hex of the HMAC-SHA256 of the body under the secret; compare it in constant time
 // (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries).
-// X-GitHub-Event names the event and X-GitHub-Delivery is a GUID that a redelivery keeps
-// (https://docs.github.com/en/webhooks/webhook-events-and-payloads, "Delivery headers").
+// X-GitHub-Event names the event and X-GitHub-Delivery is a GUID of the event, which a
+// redelivery keeps (https://docs.github.com/en/webhooks/webhook-events-and-payloads,
+// "Delivery headers"; github/docs issue 32822 made the docs say it is per event, not per
+// delivery).
 // GitHub signs no time, so no delivery of it is stale by its time: a replay is stopped by
 // its delivery id within MaxAge and after that by the store's version rule (the body's
 // issue carries its updated_at). The issues event's payload holds the issue as the REST
 // API gives it (https://docs.github.com/en/webhooks/webhook-events-and-payloads#issues),
 // which the preset maps; issue_comment carries the issue too, whose updated_at moves.
-// GitHub does not retry a failed delivery by itself; one is redelivered by hand.
+// GitHub does not retry a failed delivery by itself; one is redelivered by hand or by
+// the REST API, up to 3 days later (7 on GitHub Enterprise Server): past MaxAge, such a
+// redelivery is written again and the version rule finds it unchanged.
 type github struct{}
 
 func (github) title() string  { return "GitHub" }
