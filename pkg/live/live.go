@@ -80,6 +80,19 @@ func (m *Manager) Streams() int {
 	return len(m.streams)
 }
 
+// Subscribers is the number of RunStreams joined to the streams.
+func (m *Manager) Subscribers() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.streams {
+		s.mu.Lock()
+		n += len(s.subs)
+		s.mu.Unlock()
+	}
+	return n
+}
+
 // errForeign refuses a request for another data source.
 var errForeign = errors.New("the channel belongs to another data source")
 

@@ -124,13 +124,14 @@ func mustPath(t testing.TB, s live.Spec) string {
 	return p
 }
 
-// waitStreams waits until the manager runs n streams (RunStream starts asynchronously).
-func waitStreams(t testing.TB, m *live.Manager, n int) {
+// waitJoined waits until the manager runs streams streams with subs RunStreams joined
+// (RunStream starts asynchronously, and a write before it joins is not its to send).
+func waitJoined(t testing.TB, m *live.Manager, streams, subs int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for m.Streams() != n {
+	for m.Streams() != streams || m.Subscribers() != subs {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d streams, want %d", m.Streams(), n)
+			t.Fatalf("%d streams and %d subscribers, want %d and %d", m.Streams(), m.Subscribers(), streams, subs)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -202,8 +203,7 @@ func TestFeedStreamsTheWrittenTicketsToEverySubscriber(t *testing.T) {
 	path := mustPath(t, spec)
 	a, stopA := r.run(path, spec)
 	b, stopB := r.run(path, spec)
-	waitStreams(t, r.m, 1)
-	// Both RunStreams have joined once the one stream counts two; the stream is one.
+	waitJoined(t, r.m, 1, 2)
 	now := r.now
 	r.push(ticketAt("OUT-1", "web", 4, now.Add(-time.Minute), "open")) // severity 4: left out
 	r.push(ticketAt("OLD-1", "web", 1, now.Add(-2*time.Hour), "open")) // before the range
@@ -251,7 +251,7 @@ func TestCountsStreamsTheTouchedBuckets(t *testing.T) {
 	spec := live.Spec{Kind: live.Counts, Filter: `status != "resolved"`, Range: "1h", Bucket: "1m"}
 	rc, stop := r.run(mustPath(t, spec), spec)
 	defer stop()
-	waitStreams(t, r.m, 1)
+	waitJoined(t, r.m, 1, 1)
 	early := r.now.Add(-10 * time.Minute)
 	r.push(ticketAt("C-1", "web", 1, early, "open"), ticketAt("C-2", "web", 1, early.Add(time.Second), "open"),
 		ticketAt("C-3", "web", 1, r.now.Add(-time.Second), "open"))
@@ -289,7 +289,7 @@ func TestStatsAndTicketsStreams(t *testing.T) {
 	rows := live.Spec{Kind: live.Tickets, Range: "1h", Columns: []string{"id", "service"}, AdHocFilters: nil, Filter: `service = "db"`}
 	sr, stopS := r.run(mustPath(t, stats), stats)
 	tr, stopT := r.run(mustPath(t, rows), rows)
-	waitStreams(t, r.m, 2)
+	waitJoined(t, r.m, 2, 2)
 	r.push(ticketAt("S-1", "db", 1, r.now.Add(-time.Minute), "open"), ticketAt("S-2", "web", 1, r.now.Add(-time.Minute), "open"))
 	if total := fieldValues(sr.frame(t), "total"); fmt.Sprint(total) != "[2]" {
 		t.Errorf("stats total %v, want [2]", total)
@@ -318,7 +318,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		done <- r.m.RunStream(context.Background(), &backend.RunStreamRequest{Path: path, Data: raw}, backend.NewStreamSender(stuck))
 	}()
 	fast, stopFast := r.run(path, spec)
-	waitStreams(t, r.m, 1)
+	waitJoined(t, r.m, 1, 2)
 	for i := range 6 {
 		r.push(ticketAt(fmt.Sprintf("B-%d", i), "web", 1, r.now, "open"))
 		fast.frame(t)

@@ -132,7 +132,7 @@ func measure(t *testing.T, rate, subs int, shared bool) measurement {
 	if shared && subs > 0 {
 		want = 1
 	}
-	for m.Streams() != want {
+	for m.Streams() != want || m.Subscribers() != subs {
 		time.Sleep(time.Millisecond)
 	}
 	// Pushes of one ticket every 100 ms at 10 a second, of 10 tickets every 10 ms at
