@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
 	"github.com/spacetime/tickets/pkg/store/stores"
@@ -43,7 +44,7 @@ type DynamoDBSettings struct {
 	// endpoint.
 	Endpoint string `json:"endpoint,omitempty"`
 	// Follow is how often this server reads what the others wrote to the table, such as
-	// "10s" (the default, DefaultFollowEvery): a ticket one server stores is queryable on
+	// "10s" (the default, DefaultFollowEvery; duration.Parse: a Go duration or whole days): a ticket one server stores is queryable on
 	// the others at most this much later. Each read is a Query per index shard, a few
 	// read units when nothing changed.
 	Follow string `json:"follow,omitempty"`
@@ -57,9 +58,12 @@ func (set Settings) followEvery(fallback time.Duration) (time.Duration, error) {
 	if set.DynamoDB.Follow == "" {
 		return fallback, nil
 	}
-	d, err := time.ParseDuration(set.DynamoDB.Follow)
+	d, err := duration.Parse(set.DynamoDB.Follow)
 	if err != nil {
-		return 0, fmt.Errorf("jsonData.dynamodb.follow %q is not a duration such as 10s: %w", set.DynamoDB.Follow, err)
+		if duration.TooLong(err) {
+			return 0, fmt.Errorf("jsonData.dynamodb.follow %w", err)
+		}
+		return 0, fmt.Errorf("jsonData.dynamodb.follow %q is not a duration such as 10s or 1m", set.DynamoDB.Follow)
 	}
 	if d < minFollow {
 		return 0, fmt.Errorf("jsonData.dynamodb.follow %s is shorter than the shortest, %s", d, minFollow)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
 )
@@ -37,7 +38,7 @@ func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRe
 	s := d.env.Schema
 	held := fmt.Sprintf("%d tickets", ix.Engine.Len())
 	if w := d.target.Window; w > 0 {
-		held = fmt.Sprintf("%d tickets of the last %s (the window; %d versions of older tickets left out)", ix.Engine.Len(), windowText(w), ix.Engine.Outside())
+		held = fmt.Sprintf("%d tickets of the last %s (the window; %d versions of older tickets left out)", ix.Engine.Len(), duration.Format(w), ix.Engine.Outside())
 	}
 	msg := fmt.Sprintf("Spacetime is working: %s in the %s store at %s; the schema has %d columns and %d facets.",
 		held, info.Kind, info.Location, len(s.Columns), len(s.Facets()))
@@ -86,19 +87,6 @@ func (d *Datasource) waitFirstPoll(ctx context.Context) *source.Status {
 		st = d.sourceStatus()
 	}
 	return st
-}
-
-// windowText writes a window as the settings do: whole days as "30d", whole hours as
-// "36h", else a Go duration.
-func windowText(w time.Duration) string {
-	const day = 24 * time.Hour
-	switch {
-	case w%day == 0:
-		return fmt.Sprintf("%dd", w/day)
-	case w%time.Hour == 0:
-		return fmt.Sprintf("%dh", w/time.Hour)
-	}
-	return w.String()
 }
 
 // answerDetail is the start of what the ticket system answered to the failed poll (or to

@@ -9,6 +9,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store"
 )
@@ -42,7 +43,7 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := statusResponse{Tickets: ix.Engine.Len(), SourceType: d.settings.Source.Kind(), Source: d.sourceStatus()}
 	if w := d.target.Window; w > 0 {
-		resp.Window, resp.OutsideWindow = windowText(w), ix.Engine.Outside()
+		resp.Window, resp.OutsideWindow = duration.Format(w), ix.Engine.Outside()
 	}
 	if info, err := ix.Store.Info(r.Context()); err == nil {
 		resp.Store = &info

@@ -22,6 +22,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/pluginhost"
@@ -51,7 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	span, err := query.ParseDuration(*spanS)
+	span, err := duration.Parse(*spanS)
 	if err != nil {
 		return fmt.Errorf("%w: --span: %v", errUsage, err)
 	}

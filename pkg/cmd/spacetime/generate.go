@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/ingest"
-	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -49,7 +49,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *outages < 0 {
 		return fmt.Errorf("%w: --outages must not be negative", errUsage)
 	}
-	span, err := query.ParseDuration(*spanFlag)
+	span, err := duration.Parse(*spanFlag)
 	if err != nil {
 		return fmt.Errorf("%w: --span: %v", errUsage, err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
@@ -151,7 +152,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if set["from"] || set["to"] {
 			return fmt.Errorf("%w: use --last or --from/--to, not both", errUsage)
 		}
-		d, err := query.ParseDuration(*last)
+		d, err := duration.Parse(*last)
 		if err != nil {
 			return fmt.Errorf("%w: --last: %v", errUsage, err)
 		}
@@ -235,7 +236,7 @@ func parseTimeFlag(s string, now time.Time) (time.Time, error) {
 	case s == "now":
 		return now, nil
 	case strings.HasPrefix(s, "now-"):
-		d, err := query.ParseDuration(s[4:])
+		d, err := duration.Parse(s[4:])
 		if err != nil {
 			return time.Time{}, err
 		}
