@@ -86,14 +86,14 @@ func newLeaseKeeper(p *Poller) *leaseKeeper {
 func (k *leaseKeeper) held() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.p.opts.Now().Before(k.until)
+	return k.p.now().Before(k.until)
 }
 
 // try makes one attempt to take or renew the lease and reports whether it is held, and
 // the attempt's error (a lease held already stays held until it runs out).
 func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	opts := k.p.opts
-	start := opts.Now()
+	start := k.p.now()
 	l, err := opts.Lease.AcquireLease(ctx, k.name, opts.Holder, opts.LeaseTTL)
 	k.mu.Lock()
 	was := start.Before(k.until)
@@ -106,7 +106,7 @@ func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	default:
 		k.until = time.Time{}
 	}
-	now := opts.Now()
+	now := k.p.now()
 	is := now.Before(k.until)
 	cancelPoll := k.cancelPoll
 	k.mu.Unlock()
@@ -177,13 +177,13 @@ func (k *leaseKeeper) keep(ctx context.Context, delay time.Duration) (stop func(
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wait := time.NewTimer(delay)
+		wait := k.p.opts.Clock.NewTimer(delay)
 		defer wait.Stop()
 		for {
 			select {
 			case <-kctx.Done():
 				return
-			case <-wait.C:
+			case <-wait.C():
 			}
 			_, _, _ = k.try(kctx)
 			wait.Reset(k.p.opts.LeaseTTL / 3)
