@@ -71,8 +71,12 @@ type leaseKeeper struct {
 	name   string
 	gained chan struct{}
 
-	mu         sync.Mutex
-	until      time.Time
+	mu    sync.Mutex
+	until time.Time
+	// had is whether the lease was held after the last attempt: the lease runs out
+	// between attempts when renewals fail, and the attempt after that must still see
+	// that it was lost (a poll of ours may be running).
+	had        bool
 	cancelPoll context.CancelFunc
 }
 
@@ -96,7 +100,7 @@ func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	start := k.p.now()
 	l, err := opts.Lease.AcquireLease(ctx, k.name, opts.Holder, opts.LeaseTTL)
 	k.mu.Lock()
-	was := start.Before(k.until)
+	was := k.had
 	switch {
 	case err != nil:
 		// Keep what was held until it runs out: one failed renewal must not stop the
@@ -108,6 +112,7 @@ func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	}
 	now := k.p.now()
 	is := now.Before(k.until)
+	k.had = is
 	cancelPoll := k.cancelPoll
 	k.mu.Unlock()
 
@@ -218,7 +223,7 @@ func (k *leaseKeeper) pollContext(ctx context.Context) (context.Context, context
 // when it expires.
 func (k *leaseKeeper) release() {
 	k.mu.Lock()
-	k.until = time.Time{}
+	k.until, k.had = time.Time{}, false
 	k.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), leaseReleaseTimeout)
 	defer cancel()
