@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/spacetime/tickets/pkg/hub"
 )
 
 // ticketAPI is a ticket system over HTTP for the tests: a list of tickets it serves whole
@@ -62,7 +63,7 @@ func httpSource(url string) map[string]any {
 	return map[string]any{"type": "http", "interval": "1s", "http": map[string]any{"preset": "custom", "url": url + "/tickets?since={since}"}}
 }
 
-func newInstance(t *testing.T, h *Hub, uid, storePath string, src map[string]any) *Datasource {
+func newInstance(t *testing.T, h *testHub, uid, storePath string, src map[string]any) *Datasource {
 	t.Helper()
 	jd, err := json.Marshal(map[string]any{"storePath": storePath, "source": src})
 	if err != nil {
@@ -108,7 +109,7 @@ func TestInstancePollsItsSourceAndAnswersWhileItIsDown(t *testing.T) {
 	api.add(5, "checkout")
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), httpSource(srv.URL))
 	defer d.Dispose()
 
@@ -182,7 +183,7 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	defer srv.Close()
 	before := ourGoroutines()
 	baseline := runtime.NumGoroutine()
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), httpSource(srv.URL))
 	eventually(t, "two polls", func() bool { return api.calls.Load() >= 2 })
 	if len(ourGoroutines()) <= len(before) {
@@ -196,8 +197,8 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	if got := api.calls.Load(); got != calls {
 		t.Errorf("the source was called %d times after Dispose", got-calls)
 	}
-	if len(h.stores) != 0 || len(h.indexes) != 0 {
-		t.Errorf("the hub still holds %d stores and %d indexes", len(h.stores), len(h.indexes))
+	if stores, indexes := h.Held(); stores != 0 || indexes != 0 {
+		t.Errorf("the hub still holds %d stores and %d indexes", stores, indexes)
 	}
 }
 
@@ -209,7 +210,7 @@ func ourGoroutines() []string {
 	var out []string
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		s := string(g)
-		if strings.Contains(s, "spacetime/tickets/pkg/source") || strings.Contains(s, "spacetime/tickets/pkg/plugin.(*Hub)") {
+		if strings.Contains(s, "spacetime/tickets/pkg/source") || strings.Contains(s, "spacetime/tickets/pkg/hub.") {
 			if !strings.Contains(s, "testing.tRunner") {
 				out = append(out, strings.SplitN(s, "\n", 2)[0])
 			}
@@ -226,7 +227,7 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	oldSrv, newSrv := httptest.NewServer(old), httptest.NewServer(new)
 	defer oldSrv.Close()
 	defer newSrv.Close()
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	path := filepath.Join(t.TempDir(), "t.db")
 	a := newInstance(t, h, "ds", path, httpSource(oldSrv.URL))
 	eventually(t, "the old source is polled", func() bool { n, _ := statsTotal(t, a); return n == 2 })
@@ -268,7 +269,7 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHub(log.DefaultLogger)
+			h := newTestHub(hub.Options{})
 			jd, _ := json.Marshal(map[string]any{"storePath": filepath.Join(t.TempDir(), "t.db"), "source": tt.source})
 			d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
 			defer d.Dispose()
@@ -287,7 +288,7 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 }
 
 func TestPushResource(t *testing.T) {
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), nil)
 	defer d.Dispose()
 	now := time.Now().UTC().Format(time.RFC3339)

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -93,10 +92,7 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	// The write goes on if the caller hangs up: a batch is stored whole or not at all.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
-	defer cancel()
-	res, err := source.Push(ctx, ix.Store, d.env.Schema, items, ix.shared.syncIndexes)
+	res, err := ix.Push(r.Context(), items)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, store.ErrClosed) {

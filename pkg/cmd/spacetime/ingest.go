@@ -14,11 +14,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
-	"github.com/spacetime/tickets/pkg/store"
-	"github.com/spacetime/tickets/pkg/store/stores"
 )
 
 // ingestConfig is the YAML file of `spacetime ingest`: the store, the schema, and the same
@@ -89,48 +88,35 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
-	timing, err := cfg.Source.Timing()
+	// The same source and poller as the plugin's (package hub).
+	built, err := hub.Build(sch, hub.Source{Settings: cfg.Source, Secrets: secrets})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
-	red := secrets.Redactor(cfg.Source)
-	src, err := sources.Build(sch, cfg.Source, secrets, sources.Options{Redact: red})
-	if err != nil {
-		return fmt.Errorf("%s: %w", *configFile, err)
-	}
-	if src == nil {
+	if built == nil {
 		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
 	}
-	st, err := stores.Open(ctx, cfg.Store)
+	red := built.Redact
+	st, err := hub.Spec(cfg.Store).Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opts := source.Options{
-		Key:      cfg.Source.Key(),
-		Interval: timing.Interval,
-		Overlap:  timing.Overlap,
-		Logger:   &lineLogger{w: stderr},
-		LeaseTTL: timing.LeaseTTL,
-		Redact:   red,
-	}
 	// On a table that Grafana servers share, this process polls only when none of them
 	// (and no other ingest) does: the same lease as the plugin's.
-	if l, ok := st.(store.Leaser); ok {
-		opts.Lease = l
-	}
-	p := source.NewPoller(src, st, opts)
+	p := built.NewPoller(st, hub.PollerOptions{Logger: &lineLogger{w: stderr}})
+	desc, interval := built.Source.Describe(), time.Duration(p.Status().Interval)
 	if *once {
 		rep, err := p.PollOnce(ctx)
 		var standby *source.StandbyError
 		if errors.As(err, &standby) {
 			// Not a failure for a scheduled job: another process polls this source.
-			fmt.Fprintf(stdout, "%s: not polled: %s holds the polling lease until %s\n", src.Describe(),
+			fmt.Fprintf(stdout, "%s: not polled: %s holds the polling lease until %s\n", desc,
 				standby.Lease.Holder, standby.Lease.Expires.UTC().Format(time.RFC3339))
 			return nil
 		}
 		st := p.Status()
-		printPoll(stdout, src.Describe(), rep, st)
+		printPoll(stdout, desc, rep, st)
 		if err != nil {
 			// The poller's message, redacted, and what the ticket system answered: this
 			// command's user is the operator who holds the secrets.
@@ -141,7 +127,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	}
-	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", src.Describe(), cfg.Store, timing.Interval)
+	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", desc, cfg.Store, interval)
 	run := p.Start()
 	<-ctx.Done()
 	run.Stop()

@@ -1,4 +1,12 @@
-package plugin
+// Package hub owns what a long-running process keeps open over its stores: the open
+// stores, the engines loaded over them (shared and reference-counted), the background
+// work that keeps each engine current (its first load, following other processes'
+// writes, trimming to a window, writing its image), the pollers that write ticket sources
+// into each store, and the write path of pushed tickets. The plugin's data source
+// instances run on one Hub; `spacetime ingest` builds its poller the same way (Build).
+//
+// It knows nothing of Grafana: the plugin turns its settings into a Target and a Source.
+package hub
 
 import (
 	"context"
@@ -9,14 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
-
+	"github.com/spacetime/tickets/pkg/clock"
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/logval"
-	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store"
-	"github.com/spacetime/tickets/pkg/store/stores"
 )
 
 // DefaultTrimEvery is how often an engine with a window drops the tickets that have aged
@@ -32,61 +38,91 @@ const DefaultImageEvery = 30 * time.Minute
 // other processes wrote to it.
 const DefaultFollowEvery = 10 * time.Second
 
-// Hub shares open stores and loaded engines between data source instances. Grafana makes
-// a new instance whenever settings change and disposes of the old one later; an embedded
-// store file can be open only once, and reloading an engine of a million tickets costs a
-// second, so instances over the same store and schema share them, reference-counted.
+// Logger is the part of a logger the hub writes to; the SDK's log.Logger is one.
+type Logger interface {
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+}
+
+// Options configure a Hub. The zero value of each field means its default.
+type Options struct {
+	// Logger receives the hub's log lines and its pollers'; nil logs nothing.
+	Logger Logger
+	// Clock is the time the background work and the pollers wait on; nil means
+	// clock.Real.
+	Clock clock.Clock
+	// FollowEvery is how often engines over a shared store read the others' writes
+	// when the target does not say (DefaultFollowEvery).
+	FollowEvery time.Duration
+	// TrimEvery is how often engines with a window are trimmed (DefaultTrimEvery).
+	TrimEvery time.Duration
+	// ImageEvery is how often engines write their image again when they changed
+	// (DefaultImageEvery).
+	ImageEvery time.Duration
+}
+
+// Hub shares open stores and loaded engines between their users (the data source
+// instances). Grafana makes a new instance whenever settings change and disposes of the
+// old one later; an embedded store file can be open only once, and reloading an engine of
+// a million tickets costs a second, so users of the same store and schema share them,
+// reference-counted.
 type Hub struct {
+	opts Options
+
 	mu      sync.Mutex
 	stores  map[string]*sharedStore
 	indexes map[string]*Index
-	logger  log.Logger
-	// awsConfigs builds (and caches) the AWS configurations of DynamoDB stores.
-	awsConfigs awsauth.ConfigProvider
-	// followEvery is how often engines over a DynamoDB store read the others' writes.
-	followEvery time.Duration
-	// trimEvery is how often engines with a window are trimmed.
-	trimEvery time.Duration
-	// imageEvery is how often engines write their image again when they changed.
-	imageEvery time.Duration
 }
 
-// NewHub returns an empty hub. main makes one and hands it to the instance factory.
-func NewHub(logger log.Logger) *Hub {
-	return &Hub{
-		stores:      map[string]*sharedStore{},
-		indexes:     map[string]*Index{},
-		logger:      logger,
-		awsConfigs:  awsauth.NewConfigProvider(),
-		followEvery: DefaultFollowEvery,
-		trimEvery:   DefaultTrimEvery,
-		imageEvery:  DefaultImageEvery,
+// New returns an empty hub.
+func New(opts Options) *Hub {
+	if opts.Logger == nil {
+		opts.Logger = nopLogger{}
 	}
+	opts.Clock = clock.Or(opts.Clock)
+	if opts.FollowEvery <= 0 {
+		opts.FollowEvery = DefaultFollowEvery
+	}
+	if opts.TrimEvery <= 0 {
+		opts.TrimEvery = DefaultTrimEvery
+	}
+	if opts.ImageEvery <= 0 {
+		opts.ImageEvery = DefaultImageEvery
+	}
+	return &Hub{opts: opts, stores: map[string]*sharedStore{}, indexes: map[string]*Index{}}
 }
+
+type nopLogger struct{}
+
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Warn(string, ...any)  {}
+func (nopLogger) Error(string, ...any) {}
 
 type sharedStore struct {
 	st   store.Store
 	refs int
-	// poller is the store's one ticket poller, nil when no instance configured a source.
-	// It is replaced, not shared, when an instance brings other source settings: the
-	// newest settings are Grafana's truth. Guarded by Hub.mu.
-	poller *sharedPoller
-	// indexes are the engines over the store, which a poller brings up to date after
-	// each write. Guarded by its own lock, which a poller takes while Hub.mu may be held
-	// by someone waiting for that poller to stop.
+	// poller is the store's one ticket poller, nil when no user asked for one. It is
+	// replaced, not shared, when a user brings other source settings: the newest
+	// settings are Grafana's truth. Guarded by Hub.mu.
+	poller *Poller
+	// indexes are the engines over the store, which a poller or a push brings up to date
+	// after each write. Guarded by its own lock, which a poller takes while Hub.mu may be
+	// held by someone waiting for that poller to stop.
 	indexMu sync.Mutex
 	indexes []*Index
 }
 
-// Index is a loaded engine over a store, shared by instances with the same store and
-// schema.
+// Index is a loaded engine over a store, shared by the users of the same store, schema
+// and window.
 type Index struct {
 	Store  store.Store
 	Engine *engine.Engine
+	// Schema is the schema the engine was built with.
+	Schema *schema.Schema
 	// shared is the store the index reads, with the other indexes over it.
 	shared *sharedStore
-	// storeID is the store's identity in the hub: the file path, or
-	// dynamodb://TABLE@REGION/ENDPOINT#AUTH.
+	// storeID is the store's identity in the hub (Target.ID).
 	storeID string
 	key     string
 	refs    int
@@ -125,11 +161,20 @@ func (ix *Index) Loaded() bool {
 	}
 }
 
-// Acquire returns the index for the store target names and the environment's schema,
-// opening the store (through stores.Open) and loading the engine on first use. Call the
-// returned release once when done. ctx bounds the opening of the store only.
-func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (*Index, func(), error) {
-	fp, err := json.Marshal(env.Schema)
+// FromImage reports whether the engine's load began from its image (once loaded).
+func (ix *Index) FromImage() bool {
+	if !ix.Loaded() {
+		return false
+	}
+	return ix.imaged
+}
+
+// Acquire returns the index over the store that target names, with the engine built
+// with the schema sch and the open filter open (query.Env's), opening the store and
+// loading the engine on first use. Call the returned release once when done. ctx bounds
+// the opening of the store only.
+func (h *Hub) Acquire(ctx context.Context, target Target, sch *schema.Schema, open filter.Expr) (*Index, func(), error) {
+	fp, err := json.Marshal(sch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fingerprint the schema: %w", err)
 	}
@@ -142,7 +187,7 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	}
 	ss, ok := h.stores[target.ID]
 	if !ok {
-		st, err := stores.Open(ctx, target.Spec, target.Options...)
+		st, err := target.Open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -153,7 +198,8 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	loadCtx, cancel := context.WithCancel(context.Background())
 	ix := &Index{
 		Store:   ss.st,
-		Engine:  engine.New(env.Schema, ss.st, engine.Options{Open: env.Open, Window: target.Window}),
+		Engine:  engine.New(sch, ss.st, engine.Options{Open: open, Window: target.Window}),
+		Schema:  sch,
 		shared:  ss,
 		storeID: target.ID,
 		key:     key,
@@ -167,6 +213,13 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 	ss.indexMu.Lock()
 	ss.indexes = append(ss.indexes, ix)
 	ss.indexMu.Unlock()
+	follow := time.Duration(0)
+	if target.Shared {
+		follow = target.Follow
+		if follow <= 0 {
+			follow = h.opts.FollowEvery
+		}
+	}
 	go func() {
 		defer close(ix.done)
 		if !h.load(loadCtx, ix) {
@@ -176,13 +229,13 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 		if target.Window > 0 {
 			// An image holds the tickets that aged out of the window since it was
 			// written: drop them now rather than at the next hourly trim.
-			wg.Go(func() { h.trim(loadCtx, ix, h.trimEvery, ix.imaged) })
+			wg.Go(func() { h.trim(loadCtx, ix, h.opts.TrimEvery, ix.imaged) })
 		}
 		if ix.image != "" {
-			wg.Go(func() { h.keepImage(loadCtx, ix, h.imageEvery) })
+			wg.Go(func() { h.keepImage(loadCtx, ix, h.opts.ImageEvery) })
 		}
-		if target.Follow > 0 {
-			h.follow(loadCtx, ix, target.Follow)
+		if follow > 0 {
+			h.follow(loadCtx, ix, follow)
 		}
 		wg.Wait()
 	}()
@@ -194,52 +247,60 @@ func (h *Hub) Acquire(ctx context.Context, target storeTarget, env *query.Env) (
 // the store.
 func (h *Hub) load(ctx context.Context, ix *Index) bool {
 	defer close(ix.ready)
+	log := h.opts.Logger
 	start := time.Now()
 	if ix.image != "" {
 		info, err := ix.Engine.LoadImage(ctx, ix.image)
 		switch {
 		case err == nil:
 			ix.imaged = true
-			h.logger.Info("Tickets read from the engine image", "store", ix.storeID, "image", ix.image,
+			log.Info("Tickets read from the engine image", "store", ix.storeID, "image", ix.image,
 				"tickets", logval.Count(info.Tickets), "written", info.Saved, "took", logval.Duration(info.Took))
 		case errors.Is(err, engine.ErrNoImage):
 		default:
 			// Never trusted: the store has every ticket, at the price of a longer start.
-			h.logger.Warn("The engine image cannot be used; loading every ticket from the store", "store", ix.storeID, "error", err)
+			log.Warn("The engine image cannot be used; loading every ticket from the store", "store", ix.storeID, "error", err)
 		}
 	}
 	gen := ix.Engine.Generation()
 	n, err := ix.Engine.Sync(ctx)
 	if err != nil {
 		ix.err = fmt.Errorf("load the tickets from %s: %w", ix.storeID, err)
-		h.logger.Error("Loading tickets failed", "store", ix.storeID, "error", err)
+		log.Error("Loading tickets failed", "store", ix.storeID, "error", err)
 		return false
 	}
 	if ix.imaged && n == 0 {
 		ix.savedGen = gen
 	}
-	h.logger.Info("Tickets loaded", "store", ix.storeID, "tickets", logval.Count(ix.Engine.Len()), "fromStore", logval.Count(n),
+	log.Info("Tickets loaded", "store", ix.storeID, "tickets", logval.Count(ix.Engine.Len()), "fromStore", logval.Count(n),
 		"took", logval.Duration(time.Since(start)))
 	return true
+}
+
+// every calls fn every interval on the hub's clock until ctx ends; at once first when
+// now is set.
+func (h *Hub) every(ctx context.Context, interval time.Duration, now bool, fn func()) {
+	tick := h.opts.Clock.NewTimer(interval)
+	defer tick.Stop()
+	for {
+		if !now {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C():
+			}
+			tick.Reset(interval)
+		}
+		now = false
+		fn()
+	}
 }
 
 // keepImage writes the engine's image once it has loaded from the store, then every
 // interval when the tickets changed, until ctx ends (the index's release writes it a
 // last time).
-func (h *Hub) keepImage(ctx context.Context, ix *Index, every time.Duration) {
-	if !ix.imaged {
-		h.saveImage(ctx, ix)
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			h.saveImage(ctx, ix)
-		}
-	}
+func (h *Hub) keepImage(ctx context.Context, ix *Index, interval time.Duration) {
+	h.every(ctx, interval, !ix.imaged, func() { h.saveImage(ctx, ix) })
 }
 
 // saveImage writes the engine's image when the engine changed since the last one.
@@ -258,68 +319,49 @@ func (h *Hub) saveImage(ctx context.Context, ix *Index) {
 		return // stopping: the release writes it
 	}
 	if err != nil {
-		h.logger.Warn("Writing the engine image failed; the next start loads from the store", "store", ix.storeID, "error", err)
+		h.opts.Logger.Warn("Writing the engine image failed; the next start loads from the store", "store", ix.storeID, "error", err)
 		return
 	}
 	ix.savedGen = gen
-	h.logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", logval.Count(info.Tickets),
+	h.opts.Logger.Info("Engine image written", "store", ix.storeID, "image", ix.image, "tickets", logval.Count(info.Tickets),
 		"bytes", logval.Count(info.Bytes), "took", logval.Duration(info.Took))
 }
 
 // follow applies what other processes write to a shared store, every interval, until ctx
 // ends. A failed sync is logged and retried at the next tick: the engine resumes after
 // what it applied, and queries keep answering from what is loaded.
-func (h *Hub) follow(ctx context.Context, ix *Index, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+func (h *Hub) follow(ctx context.Context, ix *Index, interval time.Duration) {
 	failing := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	h.every(ctx, interval, false, func() {
 		_, err := ix.Engine.Sync(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return
 		case err != nil && !failing:
 			// Logged once per run of failures, not at every tick.
-			h.logger.Warn("Reading the store's changes failed; retrying", "store", ix.storeID, "error", err)
+			h.opts.Logger.Warn("Reading the store's changes failed; retrying", "store", ix.storeID, "error", err)
 			failing = true
 		case err == nil && failing:
-			h.logger.Info("Reading the store's changes works again", "store", ix.storeID)
+			h.opts.Logger.Info("Reading the store's changes works again", "store", ix.storeID)
 			failing = false
 		}
-	}
+	})
 }
 
 // trim drops the tickets that aged out of the engine's window, every interval (and at
 // once when now is set), until ctx ends.
-func (h *Hub) trim(ctx context.Context, ix *Index, every time.Duration, now bool) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if !now {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-		now = false
+func (h *Hub) trim(ctx context.Context, ix *Index, interval time.Duration, now bool) {
+	h.every(ctx, interval, now, func() {
 		start := time.Now()
 		n, err := ix.Engine.Trim(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return
 		case err != nil:
-			h.logger.Warn("Dropping the tickets older than the window failed", "store", ix.storeID, "error", err)
+			h.opts.Logger.Warn("Dropping the tickets older than the window failed", "store", ix.storeID, "error", err)
 		case n > 0:
-			h.logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", logval.Count(n),
+			h.opts.Logger.Info("Dropped the tickets older than the window", "store", ix.storeID, "dropped", logval.Count(n),
 				"held", logval.Count(ix.Engine.Len()), "took", logval.Duration(time.Since(start)))
 		}
-	}
+	})
 }
 
 func (h *Hub) releaser(ix *Index) func() {
@@ -353,10 +395,10 @@ func (h *Hub) release(ix *Index) {
 	ss.indexMu.Unlock()
 	ss.refs--
 	if ss.refs == 0 {
-		// Every instance released its poller before its index; dropStore stops a
-		// poller left behind all the same.
+		// Every user released its poller before its index; dropStore stops a poller
+		// left behind all the same.
 		if err := h.dropStore(ix.storeID, ss); err != nil {
-			h.logger.Warn("Closing the store failed", "store", ix.storeID, "error", err)
+			h.opts.Logger.Warn("Closing the store failed", "store", ix.storeID, "error", err)
 		}
 	}
 }
@@ -375,8 +417,15 @@ func (h *Hub) dropStore(id string, ss *sharedStore) error {
 	return nil
 }
 
-// Close stops every poller, giving its polling lease up so that another Grafana server
-// takes over at once, and closes every store. main calls it when Grafana shuts the
+// Held says how many stores are open and how many engines loaded.
+func (h *Hub) Held() (stores, indexes int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.stores), len(h.indexes)
+}
+
+// Close stops every poller, giving its polling lease up so that another process takes
+// over at once, and closes every store. The plugin's main calls it when Grafana shuts the
 // plugin down, which does not dispose of the instances first.
 func (h *Hub) Close() error {
 	h.mu.Lock()
@@ -397,6 +446,20 @@ func (h *Hub) Close() error {
 	for id, ss := range h.stores {
 		if err := h.dropStore(id, ss); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncIndexes brings every engine over the store up to date with its writes.
+func (ss *sharedStore) syncIndexes(ctx context.Context) error {
+	ss.indexMu.Lock()
+	list := append([]*Index(nil), ss.indexes...)
+	ss.indexMu.Unlock()
+	var errs []error
+	for _, ix := range list {
+		if _, err := ix.Engine.Sync(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("sync the index: %w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -13,6 +13,8 @@ import (
 	"github.com/spacetime/tickets/pkg/store/dynamo"
 )
 
+var _ backend.CheckHealthHandler = (*Datasource)(nil)
+
 // CheckHealth says whether the schema is valid, whether the store opens, and how many
 // tickets it holds, in words a user can act on ("Save & test").
 func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {

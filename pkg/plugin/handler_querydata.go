@@ -11,6 +11,8 @@ import (
 	"github.com/spacetime/tickets/pkg/query"
 )
 
+var _ backend.QueryDataHandler = (*Datasource)(nil)
+
 // QueryData answers each query of the request; see package query for the query types.
 // One query's error never fails the others.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
