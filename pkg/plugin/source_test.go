@@ -19,6 +19,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/clock"
 	"github.com/spacetime/tickets/pkg/hub"
 )
 
@@ -183,9 +184,12 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	defer srv.Close()
 	before := ourGoroutines()
 	baseline := runtime.NumGoroutine()
-	h := newTestHub(hub.Options{})
+	// The hub's pollers and loops wait on a clock the test moves: it proves that nothing
+	// polls after Dispose however much time passes, without sleeping.
+	fake := clock.NewFake(time.Now())
+	h := newTestHub(hub.Options{Clock: fake})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), httpSource(srv.URL))
-	eventually(t, "two polls", func() bool { return api.calls.Load() >= 2 })
+	eventually(t, "two polls", func() bool { fake.Advance(time.Second); return api.calls.Load() >= 2 })
 	if len(ourGoroutines()) <= len(before) {
 		t.Fatal("no poller goroutine is running; the test would prove nothing")
 	}
@@ -193,7 +197,10 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	calls := api.calls.Load()
 	eventually(t, "the poller's goroutines end", func() bool { return len(ourGoroutines()) == len(before) })
 	eventually(t, "the goroutine count is back", func() bool { return runtime.NumGoroutine() <= baseline })
-	time.Sleep(1500 * time.Millisecond) // more than an interval
+	if n := fake.Timers(); n != 0 {
+		t.Errorf("%d timers still wait after Dispose: something could still poll", n)
+	}
+	fake.Advance(time.Hour) // an hour of intervals
 	if got := api.calls.Load(); got != calls {
 		t.Errorf("the source was called %d times after Dispose", got-calls)
 	}
@@ -227,7 +234,10 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	oldSrv, newSrv := httptest.NewServer(old), httptest.NewServer(new)
 	defer oldSrv.Close()
 	defer newSrv.Close()
-	h := newTestHub(hub.Options{})
+	// The pollers wait on a clock the test moves (by the interval, 1s, at each check).
+	fake := clock.NewFake(time.Now())
+	tick := func() { fake.Advance(time.Second) }
+	h := newTestHub(hub.Options{Clock: fake})
 	path := filepath.Join(t.TempDir(), "t.db")
 	a := newInstance(t, h, "ds", path, httpSource(oldSrv.URL))
 	eventually(t, "the old source is polled", func() bool { n, _ := statsTotal(t, a); return n == 2 })
@@ -235,14 +245,18 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	// Grafana makes the instance of the new settings, then disposes of the old one.
 	b := newInstance(t, h, "ds", path, httpSource(newSrv.URL))
 	oldCalls := old.calls.Load()
+	// Replaced, the old poller was stopped before the new one started.
+	if st := a.sourceStatus(); st == nil || st.State != "stopped" {
+		t.Errorf("the replaced poller's status %+v, want stopped", st)
+	}
 	eventually(t, "the new source is polled", func() bool { n, _ := statsTotal(t, b); return n == 6 })
 	a.Dispose()
-	time.Sleep(1500 * time.Millisecond)
+	newCalls := new.calls.Load()
+	// Several of the new poller's intervals pass, and the old source is not called.
+	eventually(t, "the new poller goes on after the old instance is disposed", func() bool { tick(); return new.calls.Load() > newCalls+2 })
 	if got := old.calls.Load(); got != oldCalls {
 		t.Errorf("the replaced poller called its source %d more times", got-oldCalls)
 	}
-	newCalls := new.calls.Load()
-	eventually(t, "the new poller goes on after the old instance is disposed", func() bool { return new.calls.Load() > newCalls })
 	if st := b.sourceStatus(); st == nil || !strings.Contains(st.Source, newSrv.URL) {
 		t.Errorf("status of the new instance: %+v", st)
 	}
@@ -253,7 +267,7 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	quiet := newInstance(t, h, "other", path, nil)
 	quiet.Dispose()
 	before := new.calls.Load()
-	eventually(t, "polling goes on", func() bool { return new.calls.Load() > before })
+	eventually(t, "polling goes on", func() bool { tick(); return new.calls.Load() > before })
 	c.Dispose()
 }
 
