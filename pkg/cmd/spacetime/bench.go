@@ -38,8 +38,7 @@ import (
 // the plugin binary over gRPC; with the machine's load average before and after, since
 // the machines it runs on are shared.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench")
 	var (
 		n       = fs.Int("tickets", 1_000_000, "tickets to generate")
 		spanS   = fs.String("span", "30d", "the time the tickets span, ending now")
@@ -49,8 +48,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		plugin  = fs.String("plugin", "", "the plugin binary for the gRPC passes (default: build it from the source, if there)")
 		noGRPC  = fs.Bool("no-grpc", false, "skip the passes through the plugin binary")
 	)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	span, err := duration.Parse(*spanS)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,10 +39,9 @@ const importGCPercent = 400
 const shownRejects = 20
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("import")
 	var (
-		storeSpec  = fs.String("store", "", "the store: a file path, or dynamodb://TABLE?region=REGION (required)")
+		storeSpec  = fs.String("store", "", storeUsage+" (required)")
 		schemaFile = fs.String("schema", "", "the column schema file (default: the built-in schema)")
 		formatName = fs.String("format", "", "csv, tsv or jsonl (default: from each file's extension, .gz allowed)")
 		tz         = fs.String("tz", "UTC", "the time zone of times written without one: a zone name (Europe/Paris), Local, or an offset (+02:00)")
@@ -60,16 +58,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&renames, "map", "map a source column onto a schema column: SOURCE=COLUMN; SOURCE= drops it (repeatable)")
 	fs.Var(&layouts, "time-layout", "a Go time layout for times in another form, e.g. '2/1/2006 15:04' for 29/2/2016 01:16 (repeatable)")
 	fs.Var(&nulls, "null", "a value that means \"no value\", besides the schema's nulls (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime import --store PATH [flags] FILE...")
-		fmt.Fprintln(stderr, "\nReads CSV, TSV or JSONL ticket files (- is standard input) into the store, mapping")
-		fmt.Fprintln(stderr, "their columns onto the schema. A record with the key of a stored ticket replaces it")
-		fmt.Fprintln(stderr, "when its version is newer.")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	files := fs.Args()
 	switch {

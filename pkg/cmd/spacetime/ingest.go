@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -47,26 +46,14 @@ secrets:
   httpPassword: env:JIRA_API_TOKEN      # or file:/run/secrets/jira, or the value itself`
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("ingest")
 	var (
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
 		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
 			"on a shared DynamoDB table it does nothing, successfully, while another process holds the polling lease")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime ingest --config FILE [--once]")
-		fmt.Fprintln(stderr, "\nPolls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code")
-		fmt.Fprintln(stderr, "as the Grafana data source's poller: for a store that several Grafana servers share.")
-		fmt.Fprintln(stderr, "On a DynamoDB table, one process polls a source at a time, the holder of a lease in")
-		fmt.Fprintln(stderr, "the table (source.lease, default 30s); the others take over when it stops renewing.")
-		fmt.Fprintln(stderr, "The configuration:")
-		fmt.Fprintln(stderr, "\n"+ingestExample)
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *configFile == "" {
 		return fmt.Errorf("%w: --config is required", errUsage)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,11 +11,10 @@ import (
 
 // runSchema prints the default schema (a starting point to copy) or checks a schema file.
 func runSchema(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("schema", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("schema")
 	check := fs.String("check", "", "check this schema file and report every problem")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *check == "" {
 		_, err := stdout.Write(schema.DefaultText())
