@@ -44,6 +44,8 @@ func queryFlags() []queryFlag {
 	return []queryFlag{
 		{"type", "queryType", stringFlag, "the query `TYPE`: " + strings.Join(types, ", ") + " (default " + string(query.Counts) + "; see above)"},
 		{"filter", "filter", stringFlag, "a filter expression `EXPR`, e.g. 'service = \"checkout\" and severity <= 2'"},
+		{"viewer-filter", "viewerFilter", stringFlag, "a viewer's filter expression `EXPR`, ANDed; with an error it is left out, with a notice, unless -check-viewer-filter"},
+		{"check-viewer-filter", "checkViewerFilter", boolFlag, "make an error in -viewer-filter the query's error"},
 		{"adhoc", "adhocFilters", adhocFlagKind, "an ad hoc filter as a dashboard URL writes it, `KEY|OP|VALUE`, e.g. 'service|=|checkout' (repeatable; ANDed)"},
 		{"search", "search", stringFlag, "mark the rows that contain these `WORDS` (tickets, logs); it removes none"},
 		{"no-default-filter", "noDefaultFilter", boolFlag, "switch off the schema's default filter"},
@@ -51,7 +53,7 @@ func queryFlags() []queryFlag {
 		{"field", "field", stringFlag, "the `FIELD` of a breakdown, values or movers query"},
 		{"split-by", "splitBy", stringFlag, "split counts or spike series by this `FIELD`"},
 		{"top", "top", intFlag, "the `N` series, slices or movers kept, before \"other\" (default 10)"},
-		{"filter-field", "filterField", boolFlag, "add to a breakdown the field adhocFilter: each row's filter as a URL writes it (data links)"},
+		{"filter-field", "filterField", boolFlag, "add to a breakdown or movers frame the field adhocFilter: each row's filter as a URL writes it (data links)"},
 		{"bucket", "bucket", stringFlag, "the counts bucket width, or the spike step, a `DURATION` such as 5m, 1h, 1d (default: fit the range)"},
 		{"columns", "columns", listFlagKind, "the `COLUMNS` of a tickets query, or the fields a logs line shows, comma-separated"},
 		{"sort", "sort", sortFlagKind, "the sort `KEYS` of a tickets query, comma-separated; -field sorts descending"},
