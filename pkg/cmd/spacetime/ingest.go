@@ -17,6 +17,7 @@ import (
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 // ingestConfig is the YAML file of `spacetime ingest`: the store, the schema, and the same
@@ -24,7 +25,8 @@ import (
 type ingestConfig struct {
 	// Store is the store spec, as `spacetime import --store` takes it.
 	Store string `yaml:"store"`
-	// Schema is a schema file; empty means the built-in schema.
+	// Schema is a schema file; empty means the schema the store records, else the
+	// built-in one.
 	Schema string           `yaml:"schema"`
 	Source sources.Settings `yaml:"source"`
 	// Secrets are httpToken, httpPassword and httpHeaderValue: a literal value, env:NAME
@@ -33,7 +35,7 @@ type ingestConfig struct {
 }
 
 const ingestExample = `store: /var/lib/spacetime/tickets.db
-schema: /etc/spacetime/schema.yaml      # optional: the built-in schema
+schema: /etc/spacetime/schema.yaml      # optional: the store's, else the built-in one
 source:
   type: http                            # demo, http or files
   interval: 1m
@@ -65,15 +67,36 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	sch := schema.Default()
+	var given *schema.Schema
 	if cfg.Schema != "" {
-		if sch, err = schema.Load(cfg.Schema); err != nil {
+		if given, err = schema.Load(cfg.Schema); err != nil {
 			return err
 		}
 	}
 	secrets, err := resolveSecrets(cfg.Secrets, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	st, err := hub.Spec(cfg.Store).Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Without schema: in the configuration, the tickets are written with the schema the
+	// store records; the store records the schema they are written with.
+	stored, err := storeschema.Read(ctx, st)
+	if err != nil {
+		return err
+	}
+	sch := given
+	switch {
+	case sch == nil && stored != nil:
+		sch = stored.Schema
+	case sch == nil:
+		sch = schema.Default()
+	case stored != nil && stored.Hash != sch.Hash():
+		fmt.Fprintf(stderr, "spacetime ingest: warning: schema %s: %s; the store records this one from now on\n",
+			cfg.Schema, &storeschema.Mismatch{Stored: stored, Diff: schema.Compare(stored.Schema, sch)})
 	}
 	// The same source and poller as the plugin's (package hub).
 	built, err := hub.Build(sch, hub.Source{Settings: cfg.Source, Secrets: secrets})
@@ -83,12 +106,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if built == nil {
 		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
 	}
-	red := built.Redact
-	st, err := hub.Spec(cfg.Store).Open(ctx)
-	if err != nil {
-		return err
+	if stored == nil || stored.Hash != sch.Hash() {
+		if err := storeschema.Write(ctx, st, sch, "spacetime ingest", time.Now()); err != nil {
+			return err
+		}
 	}
-	defer st.Close()
+	red := built.Redact
 	// On a table that Grafana servers share, this process polls only when none of them
 	// (and no other ingest) does: the same lease as the plugin's.
 	p := built.NewPoller(st, hub.PollerOptions{Logger: &lineLogger{w: stderr}})

@@ -6,14 +6,15 @@
 //	spacetime ingest     --config FILE [--once]
 //	spacetime query      --store STORE [--schema FILE] [--type TYPE] [flags] [--json QUERY]
 //	spacetime generate   --tickets N [--out FILE] [flags]
-//	spacetime schema     [--check FILE]
+//	spacetime schema     [--check FILE] [--store STORE]
 //	spacetime dashboards [--schema FILE] [--out DIR] [--alerts DIR] [--charts FIELD:KIND,...] [--check]
 //	spacetime bench      [--tickets N] [--span DURATION] [flags]
 //	spacetime migrate    --store dynamodb://TABLE?region=REGION [--check]
 //	spacetime --version
 //
-// STORE is a file path (the embedded store) or dynamodb://TABLE?region=REGION. Each
-// command's -h says what it does and lists its flags.
+// STORE is a file path (the embedded store) or dynamodb://TABLE?region=REGION. A store
+// records the schema its tickets were imported with, which the commands use when not
+// given --schema. Each command's -h says what it does and lists its flags.
 package main
 
 import (
@@ -70,10 +71,12 @@ range is --last, or --from and --to; without them, every ticket.`,
 			synopsis: "spacetime generate --tickets N [--out FILE] [flags]",
 			about: `Writes a synthetic, deterministic ticket data set in the default schema's columns:
 Zipf-skewed services and regions, business-hours seasonality and outage spikes.`},
-		{name: "schema", summary: "print the default column schema, or check a schema file", run: runSchema,
-			synopsis: "spacetime schema [--check FILE]",
-			about: `Prints the built-in column schema, a starting point to copy and edit; with --check,
-reads a schema file and reports every problem it has.`},
+		{name: "schema", summary: "print the default column schema or a store's, or check a schema file", run: runSchema,
+			synopsis: "spacetime schema [--check FILE] [--store STORE]",
+			about: `Prints the built-in column schema, a starting point to copy and edit, or with --store
+the schema that store records (the one its tickets were imported with); with --check,
+reads a schema file and reports every problem it has, and with --store too, how it
+differs from the store's.`},
 		{name: "dashboards", summary: "write the provisioned dashboards and alert rules for a schema", run: runDashboards,
 			synopsis: "spacetime dashboards [--schema FILE] [--out DIR] [--alerts DIR] [--charts FIELD:KIND,...] [--check]",
 			about: `Writes the provisioned dashboards (JSON) and alert rules (YAML) built from a schema;

@@ -22,6 +22,7 @@ import (
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/stores"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 // listFlag collects a comma-separated or repeated flag.
@@ -41,7 +42,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("query")
 	var (
 		storeSpec  = fs.String("store", "", storeUsage+" (required)")
-		schemaFile = fs.String("schema", "", "the column schema `FILE` (default: the built-in schema)")
+		schemaFile = fs.String("schema", "", "the column schema `FILE` (default: the schema the store records, else the built-in one)")
 		jsonQuery  = fs.String("json", "", "the `QUERY` as JSON, as a panel sends it, or @FILE; the flags of its fields override them")
 		from       = fs.String("from", "", "the start of the range, a `TIME`: RFC 3339, YYYY-MM-DD, or now-DURATION (default: the oldest ticket)")
 		to         = fs.String("to", "", "the end of the range, a `TIME` in the same forms (default: just after the newest ticket)")
@@ -88,15 +89,11 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	sch := schema.Default()
+	var given *schema.Schema
 	if *schemaFile != "" {
-		if sch, err = schema.Load(*schemaFile); err != nil {
+		if given, err = schema.Load(*schemaFile); err != nil {
 			return err
 		}
-	}
-	env, err := query.NewEnv(sch)
-	if err != nil {
-		return err
 	}
 	st, err := stores.Open(ctx, *storeSpec, stores.MustExist())
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,6 +103,18 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	// Without --schema, the tickets are read with the schema they were written with.
+	sch, mismatch, err := storeschema.Choose(ctx, st, given)
+	if err != nil {
+		return err
+	}
+	if mismatch != nil {
+		fmt.Fprintf(stderr, "spacetime query: warning: --schema %s: %s; leave --schema out to read them with the store's\n", *schemaFile, mismatch)
+	}
+	env, err := query.NewEnv(sch)
+	if err != nil {
+		return err
+	}
 	eng := engine.New(sch, st, engine.Options{Open: env.Open})
 	if _, err := eng.Sync(ctx); err != nil {
 		return fmt.Errorf("load the tickets: %w", err)
