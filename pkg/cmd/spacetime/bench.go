@@ -22,10 +22,10 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -335,19 +335,19 @@ func inProcessPasses(ctx context.Context, out *report, storePath, imagePath stri
 
 func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, end time.Time, span time.Duration, spanName string, rounds int) error {
 	if bin == "" {
-		built, err := pluginhost.Build(ctx, dir)
+		built, err := binaryhost.Build(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("no --plugin, and building it failed: %w", err)
 		}
 		bin = built
 	}
 	start := time.Now()
-	host, err := pluginhost.Start(bin, dir, nil)
+	host, err := binaryhost.Start(bin, dir, nil)
 	if err != nil {
 		return err
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("bench", map[string]any{"storePath": storePath})
+	pc, err := binaryhost.Context("bench", map[string]any{"storePath": storePath})
 	if err != nil {
 		return err
 	}
@@ -415,7 +415,7 @@ func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, en
 	return nil
 }
 
-func statsTickets(ctx context.Context, host *pluginhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
+func statsTickets(ctx context.Context, host *binaryhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
 	resp, err := host.QueryData(ctx, &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{{
 		RefID: "A", JSON: []byte(`{"queryType":"stats"}`), TimeRange: backend.TimeRange{From: end.Add(-2 * span), To: end.Add(time.Hour)},
 	}}})
