@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -131,5 +132,19 @@ func TestDecodeChecksEachType(t *testing.T) {
 	out, err := Encode(&BreakdownQuery{Field: "service", Top: 5})
 	if err != nil || string(out) != `{"queryType":"breakdown","field":"service","top":5}` {
 		t.Errorf("Encode = %s, %v", out, err)
+	}
+}
+
+// TestDocsListEveryType: the query reference lists every registered type in its table of
+// what each type returns, so that a new type cannot ship undocumented.
+func TestDocsListEveryType(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/queries-and-filters.md")
+	if err != nil {
+		t.Fatalf("the query reference: %v", err)
+	}
+	for _, typ := range Types() {
+		if !strings.Contains(string(raw), "\n| `"+string(typ)+"` |") {
+			t.Errorf("docs/queries-and-filters.md has no row for the query type %s", typ)
+		}
 	}
 }
