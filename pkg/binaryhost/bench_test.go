@@ -2,7 +2,6 @@ package binaryhost_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/spacetime/tickets/pkg/bench"
 	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -84,7 +84,7 @@ func BenchmarkDrilldownGRPC(b *testing.B) {
 	var reqs []req
 	for _, rf := range refreshes {
 		for _, q := range rf.Queries {
-			raw, err := json.Marshal(q)
+			raw, err := query.Encode(q)
 			if err != nil {
 				b.Fatal(err)
 			}

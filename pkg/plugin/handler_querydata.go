@@ -47,7 +47,7 @@ func (d *Datasource) query(ctx context.Context, dq backend.DataQuery) backend.Da
 		}
 		return errorResponse(err, src)
 	}
-	if q.QueryType == query.Stats {
+	if q.Type() == query.Stats {
 		d.annotateStats(frames)
 	}
 	return backend.DataResponse{Frames: frames}

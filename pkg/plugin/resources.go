@@ -75,7 +75,7 @@ func (d *Datasource) handleValues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Query()
-	q := query.Query{QueryType: query.Values, Field: p.Get("field"), Prefix: p.Get("prefix"), Filter: p.Get("filter")}
+	q := &query.ValuesQuery{Common: query.Common{Filter: p.Get("filter")}, Field: p.Get("field"), Prefix: p.Get("prefix")}
 	var req query.Request
 	var perr error
 	if q.Limit, perr = intParam(p.Get("limit")); perr == nil {

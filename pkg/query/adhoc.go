@@ -36,23 +36,23 @@ func (env *Env) AdHocFilters(urlFilters []string, adhocJSON string) ([]filter.Ad
 // ExportQuery reads the tickets query of an export link's parameters: filter, search,
 // columns (comma-separated), the ad hoc filters as var-filters (repeated) and adhoc (see
 // AdHocFilters). Each error names the parameter it is about.
-func (env *Env) ExportQuery(p url.Values) (Query, error) {
-	q := Query{QueryType: Tickets, Filter: p.Get("filter"), Search: p.Get("search")}
+func (env *Env) ExportQuery(p url.Values) (*TicketsQuery, error) {
+	q := &TicketsQuery{Common: Common{QueryType: Tickets, Filter: p.Get("filter"), Search: p.Get("search")}}
 	if err := env.ValidateFilter(q.Filter); err != nil {
-		return q, invalidf("filter: %w", err)
+		return nil, invalidf("filter: %w", err)
 	}
 	for _, c := range strings.Split(p.Get("columns"), ",") {
 		if c = strings.TrimSpace(c); c == "" {
 			continue
 		}
 		if _, ok := env.Schema.Column(c); !ok {
-			return q, invalidf("columns: unknown column %q", c)
+			return nil, invalidf("columns: unknown column %q", c)
 		}
 		q.Columns = append(q.Columns, c)
 	}
 	adhoc, err := env.AdHocFilters(p["var-filters"], p.Get("adhoc"))
 	if err != nil {
-		return q, err
+		return nil, err
 	}
 	q.AdHocFilters = adhoc
 	return q, nil

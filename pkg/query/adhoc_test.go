@@ -30,10 +30,10 @@ func TestExportQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Query{QueryType: Tickets, Filter: "severity <= 2", Search: "disk", Columns: []string{"id", "title"}, AdHocFilters: []filter.AdHocFilter{
+	want := &TicketsQuery{Common: Common{QueryType: Tickets, Filter: "severity <= 2", Search: "disk", AdHocFilters: []filter.AdHocFilter{
 		{Key: "service", Operator: "=", Value: "a|b,c"}, {Key: "region", Operator: "!=", Value: "eu"},
 		{Key: "status", Operator: "=|", Values: []string{"open", "new"}},
-	}}
+	}}, Columns: []string{"id", "title"}}
 	if !reflect.DeepEqual(q, want) {
 		t.Errorf("query %+v\nwant %+v", q, want)
 	}

@@ -60,7 +60,7 @@ func TestRealOtherIsNotTheRest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q.AdHocFilters = adhoc
+		q.Base().AdHocFilters = adhoc
 		fs, err := Run(ctx, eng, env, Request{Query: q, From: t0.Add(-1), To: t0.Add(1)})
 		if err != nil {
 			t.Fatal(err)

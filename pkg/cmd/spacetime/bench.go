@@ -303,7 +303,7 @@ func inProcessPasses(ctx context.Context, out *report, storePath, imagePath stri
 			for _, rf := range refreshes {
 				for _, q := range rf.Queries {
 					if _, err := query.Run(ctx, eng, env, query.Request{Query: q, From: rf.From, To: rf.To, Interval: time.Minute, MaxDataPoints: 1000}); err != nil {
-						return 0, fmt.Errorf("refresh %q, %s query: %w", rf.Name, q.QueryType, err)
+						return 0, fmt.Errorf("refresh %q, %s query: %w", rf.Name, q.Type(), err)
 					}
 				}
 			}
@@ -377,7 +377,7 @@ func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, en
 		var times []backend.TimeRange
 		for _, rf := range bench.Drilldown(end.Add(time.Minute), w.window, service, region) {
 			for _, q := range rf.Queries {
-				raw, err := json.Marshal(q)
+				raw, err := query.Encode(q)
 				if err != nil {
 					return err
 				}
@@ -488,7 +488,7 @@ func cpuModel() string {
 func outageFocus(ctx context.Context, eng *engine.Engine, env *query.Env, end time.Time, span time.Duration) (service, regionRegex string) {
 	service, region := "unknown", "^eu-"
 	top := func(field string) string {
-		frames, err := query.Run(ctx, eng, env, query.Request{Query: query.Query{QueryType: query.Breakdown, Field: field, Top: 1}, From: end.Add(-span), To: end.Add(time.Minute)})
+		frames, err := query.Run(ctx, eng, env, query.Request{Query: &query.BreakdownQuery{Field: field, Top: 1}, From: end.Add(-span), To: end.Add(time.Minute)})
 		if err != nil || len(frames) == 0 || frames[0].Fields[0].Len() == 0 {
 			return ""
 		}

@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestQueryHelpListsTypesAndFields(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, typ := range query.Types {
+	for _, typ := range query.Types() {
 		if !regexp.MustCompile(`(?m)^  ` + string(typ) + ` +\S`).MatchString(help) {
 			t.Errorf("query -h does not list the type %s with what it answers", typ)
 		}
@@ -124,15 +125,26 @@ func TestQueryHelpListsTypesAndFields(t *testing.T) {
 	}
 }
 
-// queryJSONFields are the JSON names of the query model's fields.
+// queryJSONFields are the JSON names of the fields of every registered query type's
+// model, each once.
 func queryJSONFields() []string {
 	var out []string
-	typ := reflect.TypeOf(query.Query{})
-	for i := range typ.NumField() {
-		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out = append(out, name)
+	var walk func(reflect.Type)
+	walk = func(st reflect.Type) {
+		for i := range st.NumField() {
+			sf := st.Field(i)
+			if sf.Anonymous {
+				walk(sf.Type)
+				continue
+			}
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name != "" && name != "-" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
 		}
+	}
+	for _, d := range query.Definitions() {
+		walk(reflect.TypeOf(d.New()).Elem())
 	}
 	return out
 }

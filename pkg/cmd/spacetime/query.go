@@ -141,7 +141,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --to: %v", errUsage, err)
 		}
 		if req.From.IsZero() || req.To.IsZero() {
-			lo, hi, ok, err := extent(ctx, eng, sch, q.TimeField)
+			lo, hi, ok, err := extent(ctx, eng, sch, q.Base().TimeField)
 			if err != nil {
 				return err
 			}

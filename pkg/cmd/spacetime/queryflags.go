@@ -5,18 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
-	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/filter"
-	"github.com/spacetime/tickets/pkg/frames"
 	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/schema"
 )
 
-// queryFlag is a flag of `spacetime query` that sets one field of the query JSON. Every
-// field of the query model has one (help_test.go checks it), so that anything a panel
-// can ask, the command line can.
+// queryFlag is a flag of `spacetime query` that sets one field of the query JSON. The
+// flags are made from the query types' models (query.Fields): a field of any registered
+// type has one, so that anything a panel can ask, the command line can.
 type queryFlag struct {
 	name  string // the flag
 	field string // the query JSON field it sets
@@ -31,40 +31,58 @@ const (
 	intFlag
 	boolFlag
 	listFlagKind  // comma-separated or repeated: a JSON array of strings
-	sortFlagKind  // comma-separated keys, -field descending: a JSON array of sort keys
+	sortFlagKind  // comma-separated keys, -field sorts descending: a JSON array of sort keys
 	adhocFlagKind // repeated KEY|OP|VALUE, as Grafana's dashboard URLs: ad hoc filters
 )
 
-// queryFlags are the flags of the query's fields, in the order of the query model.
+var (
+	sortKeysType = reflect.TypeOf([]schema.SortKey(nil))
+	adhocType    = reflect.TypeOf([]filter.AdHocFilter(nil))
+)
+
+// queryFlags are the flags of the query's fields: every type's common fields first, then
+// each type's own, in the registry's order.
 func queryFlags() []queryFlag {
-	types := make([]string, len(query.Types))
-	for i, t := range query.Types {
-		types[i] = string(t)
+	var out []queryFlag
+	for _, f := range query.Fields() {
+		qf := queryFlag{name: f.Flag, field: f.Name, usage: f.Help}
+		switch {
+		case f.Go == sortKeysType:
+			qf.kind = sortFlagKind
+		case f.Go == adhocType:
+			qf.kind = adhocFlagKind
+		case f.Go.Kind() == reflect.Slice && f.Go.Elem().Kind() == reflect.String:
+			qf.kind = listFlagKind
+		case f.Go.Kind() == reflect.Int:
+			qf.kind = intFlag
+		case f.Go.Kind() == reflect.Bool:
+			qf.kind = boolFlag
+		case f.Go.Kind() == reflect.String:
+			qf.kind = stringFlag
+		default:
+			panic(fmt.Sprintf("the query field %s is a %s, which no flag kind reads", f.Name, f.Go))
+		}
+		if f.Name == "queryType" {
+			names := make([]string, 0, len(query.Types()))
+			for _, t := range query.Types() {
+				names = append(names, string(t))
+			}
+			qf.usage += ": " + strings.Join(names, ", ")
+		}
+		// flag.UnquoteUsage names the flag's value after the word in backquotes.
+		if f.Arg != "" {
+			qf.usage = strings.Replace(qf.usage, f.Arg, "`"+f.Arg+"`", 1)
+		}
+		if len(f.Types) > 0 {
+			names := make([]string, len(f.Types))
+			for i, t := range f.Types {
+				names[i] = string(t)
+			}
+			qf.usage += " [" + strings.Join(names, ", ") + "]"
+		}
+		out = append(out, qf)
 	}
-	return []queryFlag{
-		{"type", "queryType", stringFlag, "the query `TYPE`: " + strings.Join(types, ", ") + " (default " + string(query.Counts) + "; see above)"},
-		{"filter", "filter", stringFlag, "a filter expression `EXPR`, e.g. 'service = \"checkout\" and severity <= 2'"},
-		{"viewer-filter", "viewerFilter", stringFlag, "a viewer's filter expression `EXPR`, ANDed; with an error it is left out, with a notice, unless -check-viewer-filter"},
-		{"check-viewer-filter", "checkViewerFilter", boolFlag, "make an error in -viewer-filter the query's error"},
-		{"adhoc", "adhocFilters", adhocFlagKind, "an ad hoc filter as a dashboard URL writes it, `KEY|OP|VALUE`, e.g. 'service|=|checkout' (repeatable; ANDed)"},
-		{"search", "search", stringFlag, "mark the rows that contain these `WORDS` (tickets, logs); it removes none"},
-		{"no-default-filter", "noDefaultFilter", boolFlag, "switch off the schema's default filter"},
-		{"time-field", "timeField", stringFlag, "the time `FIELD` the range applies to (default: the schema's)"},
-		{"field", "field", stringFlag, "the `FIELD` of a breakdown, values or movers query"},
-		{"split-by", "splitBy", stringFlag, "split counts or spike series by this `FIELD`"},
-		{"top", "top", intFlag, "the `N` series, slices or movers kept, before \"other\" (default 10)"},
-		{"filter-field", "filterField", boolFlag, "add to a breakdown or movers frame the field adhocFilter: each row's filter as a URL writes it (data links)"},
-		{"bucket", "bucket", stringFlag, "the counts bucket width, or the spike step, a `DURATION` such as 5m, 1h, 1d (default: fit the range)"},
-		{"columns", "columns", listFlagKind, "the `COLUMNS` of a tickets query, or the fields a logs line shows, comma-separated"},
-		{"sort", "sort", sortFlagKind, "the sort `KEYS` of a tickets query, comma-separated; -field sorts descending"},
-		{"limit", "limit", intFlag, "the `N` rows (tickets, logs) or values (values) to return"},
-		{"prefix", "prefix", stringFlag, "keep the values starting with `PREFIX` (values)"},
-		{"window", "window", stringFlag, "the recent period of a spike query, a `DURATION` (default " + duration.Format(query.DefaultSpikeWindow) + ")"},
-		{"baseline", "baseline", stringFlag, "the period, a `DURATION`, before that a spike (default " + duration.Format(query.DefaultSpikeBaseline) +
-			"), movers or stats query (default: as long as the range) compares with"},
-		{"series", "series", listFlagKind, "the `MEASURES` of a spike query, comma-separated: " + strings.Join(frames.SpikeMeasures, ", ") + " (default: all)"},
-		{"level-field", "levelField", stringFlag, "the column, a `FIELD`, that a logs query maps onto each line's level (default: one named severity, sev, priority or level)"},
-	}
+	return out
 }
 
 // queryFlagValues defines the query flags on fs and returns a function that gives the
@@ -134,14 +152,15 @@ func overlay(raw []byte, values map[string]any) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-// queryHelp writes the query types, from package query's list, and the flags that set
-// the query's fields, in the order of the query model, for `query -h`.
+// queryHelp writes the query types, from package query's registry, and the flags that
+// set the query's fields, for `query -h`.
 func queryHelp(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "Query types:")
-	for _, t := range query.Types {
-		fmt.Fprintf(w, "  %-10s %s\n", t, query.About[t])
+	for _, d := range query.Definitions() {
+		fmt.Fprintf(w, "  %-10s %s\n", d.Type, d.About)
 	}
-	fmt.Fprintln(w, "\nQuery fields (each flag sets the field of the query JSON named in parentheses):")
+	fmt.Fprintln(w, "\nQuery fields (each flag sets the field of the query JSON named in parentheses; in")
+	fmt.Fprintln(w, "brackets, the query types that have it, when not all):")
 	for _, qf := range queryFlags() {
 		printFlag(w, fs.Lookup(qf.name), "("+qf.field+")")
 	}

@@ -105,3 +105,32 @@ func TestImportTypoCreatesNoStore(t *testing.T) {
 		t.Errorf("the store was created: %v", err)
 	}
 }
+
+// TestIngestRecordsSchema: `spacetime ingest` records the schema it writes with; without
+// schema: in its file it uses the store's, and with another one it says how it differs.
+func TestIngestRecordsSchema(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	plain := writeTemp(t, dir, "plain.yaml", "store: "+db+"\nsource: {type: demo, demo: {backfill: 1h}}\n")
+	if code, stdout, stderr := runCmd(t, "ingest", "--config", plain, "--once"); code != 0 || strings.Contains(stderr, "warning") {
+		t.Fatalf("ingest: exit %d: %s %s", code, stdout, stderr)
+	}
+	_, printed, _ := runCmd(t, "schema", "--store", db)
+	if s, err := schema.Parse([]byte(printed)); err != nil || s.Hash() != schema.Default().Hash() {
+		t.Fatalf("after an ingest with the built-in schema the store records %q (%v)", printed, err)
+	}
+	w := schema.Default()
+	w.Columns = append(w.Columns, schema.Column{Name: "team", Type: schema.String})
+	wider := writeTemp(t, dir, "wider.json", string(w.Canonical()))
+	withSchema := writeTemp(t, dir, "with.yaml", "store: "+db+"\nschema: "+wider+"\nsource: {type: demo, demo: {backfill: 1h}}\n")
+	if code, _, stderr := runCmd(t, "ingest", "--config", withSchema, "--once"); code != 0 || !strings.Contains(stderr, `adds the column(s) "team"`) {
+		t.Fatalf("ingest with another schema: exit %d, stderr %q; want a warning", code, stderr)
+	}
+	// Without schema: the store's (the wider one) is used: no warning, and it stays.
+	if code, _, stderr := runCmd(t, "ingest", "--config", plain, "--once"); code != 0 || strings.Contains(stderr, "warning") {
+		t.Fatalf("ingest without schema: exit %d, stderr %q", code, stderr)
+	}
+	if _, printed, _ := runCmd(t, "schema", "--store", db); !strings.Contains(printed, `"team"`) {
+		t.Errorf("the store records %s; want the wider schema still", printed)
+	}
+}
