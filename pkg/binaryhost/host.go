@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,16 @@ type Options struct {
 
 // StartWith is Start with all the options.
 func StartWith(binary string, opts Options) (*Host, error) {
+	// The plugin runs in WorkDir, and exec resolves a relative path that has a slash
+	// against the command's directory: bin/gpx_tickets, typed from the repository,
+	// would be looked for inside WorkDir.
+	if strings.ContainsRune(binary, filepath.Separator) && !filepath.IsAbs(binary) {
+		abs, err := filepath.Abs(binary)
+		if err != nil {
+			return nil, fmt.Errorf("plugin binary %q: %w", binary, err)
+		}
+		binary = abs
+	}
 	cmd := exec.Command(binary)
 	cmd.Dir = opts.WorkDir
 	cmd.Env = append(os.Environ(), "GF_VERSION=12.4.0", "GF_EDITION=oss")

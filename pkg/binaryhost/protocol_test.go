@@ -517,3 +517,32 @@ func fieldList(fr *data.Frame) string {
 	}
 	return "[" + strings.Join(parts, " ") + "]"
 }
+
+// TestStartsABinaryGivenRelatively: a path such as bin/gpx_tickets, typed from the
+// repository (spacetime bench --plugin), names the binary from where it was typed, not
+// from the plugin's working directory.
+func TestStartsABinaryGivenRelatively(t *testing.T) {
+	if built.err != nil {
+		t.Skip(built.err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, built.bin)
+	if err != nil || !strings.ContainsRune(rel, filepath.Separator) {
+		t.Skipf("no relative path with a directory from %s to %s (%v)", wd, built.bin, err)
+	}
+	host, err := binaryhost.Start(rel, t.TempDir(), nil)
+	if err != nil {
+		t.Fatalf("Start(%q) from %s: %v", rel, wd, err)
+	}
+	defer host.Stop()
+	pc, err := binaryhost.Context("relative", map[string]any{"storePath": filepath.Join(t.TempDir(), "r.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := host.CheckHealth(context.Background(), pc); err != nil || res.Status != backend.HealthStatusOk {
+		t.Fatalf("health: %v %v", res, err)
+	}
+}
