@@ -221,7 +221,10 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		}).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Values(false).Calcs([]string{"lastNotNull"})).
 		GraphMode(common.BigValueGraphModeNone).
-		ColorMode(common.BigValueColorModeValue).
+		// The value in the text's colour: these counts have no level that is good or bad
+		// in itself, and "value" colour mode would paint them by Grafana's default
+		// thresholds (red from 80), so 128 tickets would look alarming and 79 fine.
+		ColorMode(common.BigValueColorModeNone).
 		TextMode(common.BigValueTextModeValueAndName).
 		Orientation(common.VizOrientationAuto).
 		Unit("short").

@@ -268,6 +268,14 @@ describe.each<ThemeMode>(['light', 'dark'])('overview panels, %s theme', (theme)
     }
     const totalText = await sp.page.getByTestId(`stat-${statPanels[totalPanel].id}`).innerText();
     expect(totalText).toContain(String(truth));
+    // A count is drawn in the theme's text colour, not by Grafana's default thresholds (red
+    // from 80): BigValueLayout.getValueStyles gives colorMode "none" theme.colors.text.primary,
+    // which is also the body's colour (GlobalStyles, themes/GlobalStyles/elements.ts).
+    const [valueColour, bodyColour] = await sp.page
+      .getByTestId(`stat-${statPanels[totalPanel].id}`)
+      .getByText(String(truth), { exact: true })
+      .evaluate((el) => [getComputedStyle(el).color, getComputedStyle(document.body).color]);
+    expect(parseColour(valueColour).slice(0, 3)).toEqual(parseColour(bodyColour).slice(0, 3));
     await screenshot(sp, `stats-${theme}`);
   });
 });
