@@ -19,6 +19,7 @@ import (
 
 	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/frames"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/stores"
@@ -338,13 +339,18 @@ func (p *printer) print(frames data.Frames) error {
 				return fmt.Errorf("write %s: %w", p.format, err)
 			}
 		default:
+			shown := shownFields(fr, rows)
 			tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.Join(headers, "\t"))
-			vals := make([]string, len(fr.Fields))
+			names := make([]string, len(shown))
+			for j, i := range shown {
+				names[j] = headers[i]
+			}
+			fmt.Fprintln(tw, strings.Join(names, "\t"))
+			vals := make([]string, len(shown))
 			for r := range rows {
-				for i, f := range fr.Fields {
-					s, _ := cell(f, r)
-					vals[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
+				for j, i := range shown {
+					s, _ := cell(fr.Fields[i], r)
+					vals[j] = strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
 				}
 				fmt.Fprintln(tw, strings.Join(vals, "\t"))
 			}
@@ -359,4 +365,26 @@ func (p *printer) print(frames data.Frames) error {
 		}
 	}
 	return nil
+}
+
+// shownFields lists the fields a table for people shows: all but a tickets frame's search
+// match when every row matches (no search was given), where the column says nothing.
+func shownFields(fr *data.Frame, rows int) []int {
+	shown := make([]int, 0, len(fr.Fields))
+	for i, f := range fr.Fields {
+		if f.Name == frames.MatchField && f.Type() == data.FieldTypeBool {
+			all := true
+			for r := range rows {
+				if v, ok := f.At(r).(bool); !ok || !v {
+					all = false
+					break
+				}
+			}
+			if all {
+				continue
+			}
+		}
+		shown = append(shown, i)
+	}
+	return shown
 }
