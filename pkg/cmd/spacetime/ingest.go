@@ -54,7 +54,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
 		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
 			"on a shared DynamoDB table it does nothing, successfully, while another process holds the polling lease")
-	listen = fs.String("listen", "", "also serve the ticket systems' webhooks at this address (host:port), at\n"+
+		listen = fs.String("listen", "", "also serve the ticket systems' webhooks at this address (host:port), at\n"+
 			"POST /webhooks/github, /webhooks/pagerduty, /webhooks/jira and /webhooks/servicenow;\n"+
 			"needs secrets.webhookSecret. Polling stays on: a missed webhook is picked up by the next poll")
 	)
