@@ -214,7 +214,8 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		Title(title).
 		Description(description).
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Stats, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel, Baseline: spikeBaseline})).
+		WithTarget(target("A", query.Query{QueryType: query.Stats, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel, Baseline: spikeBaseline,
+			Live: true})).
 		WithTransformation(dashboard.DataTransformerConfig{
 			Id:      "filterFieldsByName",
 			Options: map[string]any{"include": map[string]any{"names": fields}},
@@ -261,7 +262,8 @@ func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
 		Title("Tickets over time, by ${" + VarStack + "}").
 		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Counts, ViewerFilter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Counts, ViewerFilter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time,
+			Live: true})).
 		DrawStyle(common.GraphDrawStyleBars).
 		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
 		FillOpacity(80).
@@ -490,7 +492,8 @@ func feedPanel(s *schema.Schema) *logs.PanelBuilder {
 		Title("Ticket feed").
 		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Logs, ViewerFilter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Logs, ViewerFilter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time,
+			Live: true})).
 		ShowTime(true).
 		WrapLogMessage(true).
 		EnableLogDetails(true).

@@ -30,6 +30,7 @@ import (
 //	POST validate-schema         {"schema": "..."}: every problem of a schema text, with lines
 //	GET  status                  the store and the ticket source's polling (see status.go)
 //	POST push                    a batch of tickets, with each ticket's outcome (Editor or Admin)
+//	POST live                    a live query (live.Spec): its channel path (live_route.go)
 //	POST webhooks/SENDER         a ticket system's signed delivery (webhooks.go; SENDER is
 //	                             github, pagerduty, jira or servicenow)
 //	GET  export?format=tsv|csv&from=MS&to=MS&filter=EXPR&search=S&columns=a,b
@@ -39,6 +40,7 @@ func (d *Datasource) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status", d.handleStatus)
 	mux.HandleFunc("POST /push", d.handlePush)
 	mux.HandleFunc(webhook.Route, d.handleWebhook)
+	mux.HandleFunc("POST /live", d.handleLive)
 	mux.HandleFunc("GET /schema", d.handleSchema)
 	mux.HandleFunc("GET /values", d.handleValues)
 	mux.HandleFunc("POST /validate", d.handleValidate)

@@ -260,3 +260,32 @@ func TestStreamsOfTheDatasource(t *testing.T) {
 		t.Fatal("RunStream goes on after Dispose")
 	}
 }
+
+// POST live gives the frontend the channel path of a live query, the one SubscribeStream
+// then accepts, or says why the query cannot stream.
+func TestLiveRouteGivesTheChannelPath(t *testing.T) {
+	d := webhookInstance(t, "route", nil, nil)
+	t.Cleanup(d.Dispose)
+	spec := live.Spec{Kind: live.Counts, Filter: `severity <= 2`, Range: "6h", Bucket: "1m"}
+	want, _ := live.Path(spec)
+	// Members in another order and spacing, as a browser may send them: the same path.
+	body := []byte(`{"range": "6h", "bucket": "1m", "kind": "counts",  "filter": "severity <= 2"}`)
+	status, out := callResourceAs(t, d, &backend.User{Login: "v", Role: "Viewer"}, http.MethodPost, "live", body, nil)
+	var res struct{ Path string }
+	if status != http.StatusOK || json.Unmarshal(out, &res) != nil || res.Path != want {
+		t.Fatalf("%d %s, want path %s", status, out, want)
+	}
+	for _, tt := range []struct{ body, want string }{
+		{`{"kind": "counts", "range": "6h"}`, "bucket"},
+		{`{"kind": "logs", "range": "6h", "filter": "severity <="}`, "expected"},
+		{`{"kind": "logs", "range": "30d"}`, "range"},
+		{`{"kind": "breakdown", "range": "1h"}`, "not a live query"},
+		{`{"kind": "logs", "range": "1h", "splitBy": "service"}`, "splitBy"},
+		{``, "empty"},
+	} {
+		status, out := callResourceAs(t, d, nil, http.MethodPost, "live", []byte(tt.body), nil)
+		if status != http.StatusBadRequest || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%s: %d %s, want 400 saying %q", tt.body, status, out, tt.want)
+		}
+	}
+}

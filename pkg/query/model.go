@@ -90,4 +90,8 @@ type Query struct {
 	// LevelField is the column a logs query maps onto each line's level; empty: a
 	// column named severity, sev, priority or level, when the schema has one.
 	LevelField string `json:"levelField,omitempty"`
+	// Live asks the frontend to keep the panel current through a Grafana Live channel
+	// (logs, tickets, counts and stats over a range that ends now). The backend ignores
+	// it: the frontend subscribes with the live query it derives (package live).
+	Live bool `json:"live,omitempty"`
 }
