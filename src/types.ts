@@ -81,6 +81,11 @@ export interface TicketsQuery extends DataQuery {
   series?: SpikeSeries[];
   /** The column a logs query maps onto each line's level; empty: one named like a severity. */
   levelField?: string;
+  /**
+   * Keep the panel current through a Grafana Live channel as tickets are written (logs,
+   * tickets, counts and stats, over a range that ends now; see live.ts).
+   */
+  live?: boolean;
 }
 
 export const DEFAULT_QUERY: Partial<TicketsQuery> = {
