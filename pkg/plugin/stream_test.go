@@ -275,6 +275,11 @@ func TestLiveRouteGivesTheChannelPath(t *testing.T) {
 	if status != http.StatusOK || json.Unmarshal(out, &res) != nil || res.Path != want {
 		t.Fatalf("%d %s, want path %s", status, out, want)
 	}
+	// The frontend's form (live.ts liveSpec): durations in seconds.
+	fromBrowser := `{"kind": "counts", "range": "21600s", "bucket": "60s", "filter": "(severity <= 2) and (service = \"db\")"}`
+	if status, out := callResourceAs(t, d, nil, http.MethodPost, "live", []byte(fromBrowser), nil); status != http.StatusOK {
+		t.Errorf("the frontend's live query: %d %s", status, out)
+	}
 	for _, tt := range []struct{ body, want string }{
 		{`{"kind": "counts", "range": "6h"}`, "bucket"},
 		{`{"kind": "logs", "range": "6h", "filter": "severity <="}`, "expected"},

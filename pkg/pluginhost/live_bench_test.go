@@ -39,7 +39,8 @@ import (
 //	go test -run '^$' -bench LiveEndToEnd -benchtime 1x -timeout 30m ./pkg/pluginhost
 //
 // SPACETIME_LIVE_SECONDS (default 3) is each run's length; SPACETIME_LIVE_SUBS (default
-// 1,10,100) and SPACETIME_LIVE_RATES (default 10,1000) choose the runs.
+// 1,10,100), SPACETIME_LIVE_RATES (default 10,1000) and SPACETIME_LIVE_WRITES (default
+// webhook,push) choose the runs.
 func BenchmarkLiveEndToEnd(b *testing.B) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		b.Skip("needs /proc for the plugin's CPU time")
@@ -54,7 +55,14 @@ func BenchmarkLiveEndToEnd(b *testing.B) {
 	rates := benchInts(b, "SPACETIME_LIVE_RATES", []int{10, 1000})
 	fmt.Printf("%-8s %-6s %-8s %-6s %9s %8s %9s %9s %9s %11s %12s\n", "write", "rate/s", "channels", "subs", "achieved", "write", "median", "p99", "max", "cpu ms/s", "cpu/sub ms/s")
 	run := 0
-	for _, mode := range []string{"webhook", "push"} {
+	modes := []string{"webhook", "push"}
+	if s := os.Getenv("SPACETIME_LIVE_WRITES"); s != "" {
+		modes = strings.Split(s, ",")
+	}
+	for _, mode := range modes {
+		if mode != "webhook" && mode != "push" {
+			b.Fatalf("SPACETIME_LIVE_WRITES=%q: want webhook, push or both", os.Getenv("SPACETIME_LIVE_WRITES"))
+		}
 		for _, rate := range rates {
 			run++
 			base := measureLive(b, host, run, mode, rate, 0, false, secs)
