@@ -167,6 +167,8 @@ export interface TicketsSecureJsonData extends AwsAuthDataSourceSecureJsonData {
   httpToken?: string;
   httpPassword?: string;
   httpHeaderValue?: string;
+  /** The secret webhook deliveries are signed with (pkg/plugin/webhooks.go). */
+  webhookSecret?: string;
 }
 
 // ---- Backend resources (pkg/plugin/resources.go) ----

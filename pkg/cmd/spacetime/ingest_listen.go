@@ -55,9 +55,8 @@ func listenAndPoll(ctx context.Context, addr string, st store.Store, sch *schema
 		SecretSetting: "secrets.webhookSecret",
 		PollPreset:    preset,
 		PollMapping:   mapping,
-		Push: func(ctx context.Context, items []any) (source.PushResult, error) {
-			return source.Push(ctx, st, sch, items, nil)
-		},
+		// Concurrent deliveries share a store write (source.Combiner).
+		Push:   source.NewCombiner(st, sch, nil).Push,
 		Log:    logger.Warn,
 		Redact: red,
 	})
