@@ -127,11 +127,11 @@ type Index struct {
 	storeID string
 	// pushes writes the pushes to the store (Push).
 	pushes *source.Combiner
-	key     string
-	refs    int
-	ready   chan struct{}
-	err     error // set before ready closes
-	cancel  context.CancelFunc
+	key    string
+	refs   int
+	ready  chan struct{}
+	err    error // set before ready closes
+	cancel context.CancelFunc
 	// done closes when the loading (and following) goroutine has returned.
 	done chan struct{}
 

@@ -11,12 +11,14 @@ import (
 	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 var _ backend.CheckHealthHandler = (*Datasource)(nil)
 
-// CheckHealth says whether the schema is valid, whether the store opens, and how many
-// tickets it holds, in words a user can act on ("Save & test").
+// CheckHealth says whether the schema is valid, whether the store opens, how many tickets
+// it holds, and whether the schema is the one the store records, in words a user can act
+// on ("Save & test").
 func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	a, err := d.attached(ctx)
 	if err != nil {
@@ -54,6 +56,19 @@ func (d *Datasource) CheckHealth(ctx context.Context, req *backend.CheckHealthRe
 		msg += " " + h.Message + "."
 	}
 	status := backend.HealthStatusOk
+	// The store records the schema its tickets were imported with: one that reads them
+	// otherwise answers zeros, or "unknown field", without another sign.
+	switch m, err := storeschema.Check(ctx, ix.Store, s); {
+	case err != nil:
+		status = backend.HealthStatusError
+		msg += fmt.Sprintf(" The schema the store records cannot be read: %v.", err)
+	case m != nil && m.Breaking():
+		status = backend.HealthStatusError
+		msg += fmt.Sprintf(" The configured schema (jsonData.schema or schemaPath) reads the stored tickets wrongly: %s. "+
+			"Configure the store's schema, which `spacetime schema --store STORE` prints.", m)
+	case m != nil:
+		msg += fmt.Sprintf(" Note: %s.", m)
+	}
 	switch st := d.waitFirstPoll(wait); {
 	case a.sourceErr != nil:
 		status = backend.HealthStatusError

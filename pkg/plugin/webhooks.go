@@ -11,7 +11,6 @@ import (
 
 	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/source"
-	"github.com/spacetime/tickets/pkg/source/httpjson"
 	"github.com/spacetime/tickets/pkg/source/webhook"
 )
 
@@ -27,13 +26,9 @@ const (
 // poller's own mapping lines for the sender of the polled preset.
 func (d *Datasource) buildWebhooks() {
 	secure := d.instance.DecryptedSecureJSONData
-	var mapping httpjson.Mapping
-	var preset string
+	var preset, mapping string
 	if d.settings.sourceErr == nil && d.settings.Source.Kind() == "http" {
-		preset = d.settings.Source.HTTP.Preset
-		if m, err := httpjson.ParseMapping(d.settings.Source.HTTP.Mapping); err == nil {
-			mapping = m
-		}
+		preset, mapping = d.settings.Source.HTTP.Preset, d.settings.Source.HTTP.Mapping
 	}
 	var others []string
 	for _, v := range secure {

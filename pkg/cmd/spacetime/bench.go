@@ -22,10 +22,10 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -38,8 +38,7 @@ import (
 // the plugin binary over gRPC; with the machine's load average before and after, since
 // the machines it runs on are shared.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench")
 	var (
 		n       = fs.Int("tickets", 1_000_000, "tickets to generate")
 		spanS   = fs.String("span", "30d", "the time the tickets span, ending now")
@@ -49,8 +48,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		plugin  = fs.String("plugin", "", "the plugin binary for the gRPC passes (default: build it from the source, if there)")
 		noGRPC  = fs.Bool("no-grpc", false, "skip the passes through the plugin binary")
 	)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	span, err := duration.Parse(*spanS)
 	if err != nil {
@@ -336,19 +335,19 @@ func inProcessPasses(ctx context.Context, out *report, storePath, imagePath stri
 
 func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, end time.Time, span time.Duration, spanName string, rounds int) error {
 	if bin == "" {
-		built, err := pluginhost.Build(ctx, dir)
+		built, err := binaryhost.Build(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("no --plugin, and building it failed: %w", err)
 		}
 		bin = built
 	}
 	start := time.Now()
-	host, err := pluginhost.Start(bin, dir, nil)
+	host, err := binaryhost.Start(bin, dir, nil)
 	if err != nil {
 		return err
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("bench", map[string]any{"storePath": storePath})
+	pc, err := binaryhost.Context("bench", map[string]any{"storePath": storePath})
 	if err != nil {
 		return err
 	}
@@ -416,7 +415,7 @@ func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, en
 	return nil
 }
 
-func statsTickets(ctx context.Context, host *pluginhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
+func statsTickets(ctx context.Context, host *binaryhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
 	resp, err := host.QueryData(ctx, &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{{
 		RefID: "A", JSON: []byte(`{"queryType":"stats"}`), TimeRange: backend.TimeRange{From: end.Add(-2 * span), To: end.Add(time.Hour)},
 	}}})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 // ingestConfig is the YAML file of `spacetime ingest`: the store, the schema, and the same
@@ -25,7 +25,8 @@ import (
 type ingestConfig struct {
 	// Store is the store spec, as `spacetime import --store` takes it.
 	Store string `yaml:"store"`
-	// Schema is a schema file; empty means the built-in schema.
+	// Schema is a schema file; empty means the schema the store records, else the
+	// built-in one.
 	Schema string           `yaml:"schema"`
 	Source sources.Settings `yaml:"source"`
 	// Secrets are httpToken, httpPassword and httpHeaderValue: a literal value, env:NAME
@@ -34,7 +35,7 @@ type ingestConfig struct {
 }
 
 const ingestExample = `store: /var/lib/spacetime/tickets.db
-schema: /etc/spacetime/schema.yaml      # optional: the built-in schema
+schema: /etc/spacetime/schema.yaml      # optional: the store's, else the built-in one
 source:
   type: http                            # demo, http or files
   interval: 1m
@@ -48,8 +49,7 @@ secrets:
   webhookSecret: env:SPACETIME_WEBHOOK_SECRET   # for --listen: what the webhooks are signed with`
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("ingest")
 	var (
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
 		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
@@ -58,19 +58,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"POST /webhooks/github, /webhooks/pagerduty, /webhooks/jira and /webhooks/servicenow;\n"+
 			"needs secrets.webhookSecret. Polling stays on: a missed webhook is picked up by the next poll")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime ingest --config FILE [--once | --listen ADDR]")
-		fmt.Fprintln(stderr, "\nPolls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code")
-		fmt.Fprintln(stderr, "as the Grafana data source's poller: for a store that several Grafana servers share.")
-		fmt.Fprintln(stderr, "On a DynamoDB table, one process polls a source at a time, the holder of a lease in")
-		fmt.Fprintln(stderr, "the table (source.lease, default 30s); the others take over when it stops renewing.")
-		fmt.Fprintln(stderr, "The configuration:")
-		fmt.Fprintln(stderr, "\n"+ingestExample)
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *configFile == "" {
 		return fmt.Errorf("%w: --config is required", errUsage)
@@ -85,9 +74,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	sch := schema.Default()
+	var given *schema.Schema
 	if cfg.Schema != "" {
-		if sch, err = schema.Load(cfg.Schema); err != nil {
+		if given, err = schema.Load(cfg.Schema); err != nil {
 			return err
 		}
 	}
@@ -98,6 +87,27 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *listen != "" && len(hookSecrets) == 0 {
 		return fmt.Errorf("%s: --listen needs secrets.webhookSecret: unsigned deliveries are refused", *configFile)
 	}
+	st, err := hub.Spec(cfg.Store).Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// Without schema: in the configuration, the tickets are written with the schema the
+	// store records; the store records the schema they are written with.
+	stored, err := storeschema.Read(ctx, st)
+	if err != nil {
+		return err
+	}
+	sch := given
+	switch {
+	case sch == nil && stored != nil:
+		sch = stored.Schema
+	case sch == nil:
+		sch = schema.Default()
+	case stored != nil && stored.Hash != sch.Hash():
+		fmt.Fprintf(stderr, "spacetime ingest: warning: schema %s: %s; the store records this one from now on\n",
+			cfg.Schema, &storeschema.Mismatch{Stored: stored, Diff: schema.Compare(stored.Schema, sch)})
+	}
 	// The same source and poller as the plugin's (package hub).
 	built, err := hub.Build(sch, hub.Source{Settings: cfg.Source, Secrets: secrets})
 	if err != nil {
@@ -106,11 +116,11 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if built == nil && *listen == "" {
 		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
 	}
-	st, err := hub.Spec(cfg.Store).Open(ctx)
-	if err != nil {
-		return err
+	if stored == nil || stored.Hash != sch.Hash() {
+		if err := storeschema.Write(ctx, st, sch, "spacetime ingest", time.Now()); err != nil {
+			return err
+		}
 	}
-	defer st.Close()
 	if *listen != "" {
 		return listenAndPoll(ctx, *listen, st, sch, cfg, built, hookSecrets, stderr)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
-	"github.com/spacetime/tickets/pkg/source/httpjson"
 	"github.com/spacetime/tickets/pkg/source/webhook"
 	"github.com/spacetime/tickets/pkg/store"
 )
@@ -36,15 +35,9 @@ const (
 func listenAndPoll(ctx context.Context, addr string, st store.Store, sch *schema.Schema, cfg ingestConfig,
 	built *hub.Polled, hookSecrets []string, stderr io.Writer) error {
 	logger := &lineLogger{w: stderr}
-	var preset string
-	var mapping httpjson.Mapping
+	var preset, mapping string
 	if cfg.Source.Kind() == "http" {
-		preset = cfg.Source.HTTP.Preset
-		m, err := httpjson.ParseMapping(cfg.Source.HTTP.Mapping)
-		if err != nil {
-			return fmt.Errorf("source.http.mapping: %w", err)
-		}
-		mapping = m
+		preset, mapping = cfg.Source.HTTP.Preset, cfg.Source.HTTP.Mapping
 	}
 	var red *redact.Redactor
 	if built != nil {

@@ -145,6 +145,11 @@ secrets: {webhookSecret: env:TEST_WEBHOOK_SECRET}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
+	defer func() {
+		if t.Failed() {
+			t.Logf("the command's log:\n%s", stderr.String())
+		}
+	}()
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"ingest", "--config", config, "--listen", addr}, &stdout, &stderr) }()
 	url := "http://" + addr

@@ -35,11 +35,12 @@ type SetConfig struct {
 	// ("secureJsonData.webhookSecret", "webhook.secret").
 	SecretSetting string
 	// PollPreset is the preset the poller of the same store uses, and PollMapping the
-	// user's mapping lines laid over it: the receiver of that sender takes the same lines,
-	// so that its tickets are mapped exactly as a poll maps them. The other senders use
-	// their preset's lines alone.
+	// user's mapping lines laid over it, as its settings write them (YAML; see
+	// httpjson.ParseMapping): the receiver of that sender takes the same lines, so that
+	// its tickets are mapped exactly as a poll maps them. The other senders use their
+	// preset's lines alone.
 	PollPreset  string
-	PollMapping httpjson.Mapping
+	PollMapping string
 	// Push, Log and Redact are those of every Config.
 	Push   PushFunc
 	Log    func(msg string, keyvals ...any)
@@ -76,8 +77,13 @@ func NewSet(s *schema.Schema, cfg SetConfig) *Set {
 	}
 	for _, name := range Senders() {
 		var mapping httpjson.Mapping
-		if name == cfg.PollPreset {
-			mapping = cfg.PollMapping
+		if name == cfg.PollPreset && cfg.PollMapping != "" {
+			m, err := httpjson.ParseMapping(cfg.PollMapping)
+			if err != nil {
+				set.errs[name] = fmt.Errorf("the mapping lines of the %s source: %w", name, err)
+				continue
+			}
+			mapping = m
 		}
 		c := cfg.Base
 		c.Preset, c.Secrets, c.Mapping, c.Push, c.Log, c.Redact = name, secrets, mapping, cfg.Push, cfg.Log, cfg.Redact

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -22,7 +22,7 @@ import (
 // binary over gRPC, one request per panel as Grafana sends them. The data set has
 // SPACETIME_BENCH_TICKETS tickets (default 100 000) over 30 days; the window is 24 h.
 //
-//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench DrilldownGRPC -benchtime 20x ./pkg/pluginhost
+//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench DrilldownGRPC -benchtime 20x ./pkg/binaryhost
 func BenchmarkDrilldownGRPC(b *testing.B) {
 	n := benchTickets(b)
 	ctx := context.Background()
@@ -54,12 +54,12 @@ func BenchmarkDrilldownGRPC(b *testing.B) {
 	}
 
 	bin := built.bin
-	host, err := pluginhost.Start(bin, b.TempDir(), nil)
+	host, err := binaryhost.Start(bin, b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("bench", map[string]any{"storePath": path})
+	pc, err := binaryhost.Context("bench", map[string]any{"storePath": path})
 	if err != nil {
 		b.Fatal(err)
 	}

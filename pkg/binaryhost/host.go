@@ -1,9 +1,9 @@
-// Package pluginhost starts the built plugin binary the way Grafana does and talks to it
+// Package binaryhost starts the built plugin binary the way Grafana does and talks to it
 // over the plugin protocol, for tests and benchmarks that must exercise the real thing:
 // hashicorp/go-plugin with the SDK's handshake, gRPC only, no arguments, a working
 // directory that is not the plugin's own, and GF_* settings in the environment (see
 // toolchain.md, "How Grafana 12 launches a backend plugin").
-package pluginhost
+package binaryhost
 
 import (
 	"context"
@@ -35,7 +35,7 @@ const PluginID = "spacetime-tickets-datasource"
 func Build(ctx context.Context, dir string) (string, error) {
 	_, here, _, ok := runtime.Caller(0)
 	if !ok {
-		return "", errors.New("pluginhost: cannot locate the module root")
+		return "", errors.New("binaryhost: cannot locate the module root")
 	}
 	root := filepath.Join(filepath.Dir(here), "..", "..")
 	bin := filepath.Join(dir, "gpx_tickets")

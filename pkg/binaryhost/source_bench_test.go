@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 )
 
 // BenchmarkSourceToQuery measures the delay from a ticket appearing at a ticket system to
@@ -25,8 +25,8 @@ import (
 // poll interval is SPACETIME_BENCH_INTERVAL (default 5s); each operation is one ticket,
 // so the run takes about b.N intervals.
 //
-//	go test -run '^$' -bench SourceToQuery -benchtime 20x ./pkg/pluginhost
-//	SPACETIME_BENCH_INTERVAL=1m go test -run '^$' -bench SourceToQuery -benchtime 6x -timeout 30m ./pkg/pluginhost
+//	go test -run '^$' -bench SourceToQuery -benchtime 20x ./pkg/binaryhost
+//	SPACETIME_BENCH_INTERVAL=1m go test -run '^$' -bench SourceToQuery -benchtime 6x -timeout 30m ./pkg/binaryhost
 func BenchmarkSourceToQuery(b *testing.B) {
 	interval := os.Getenv("SPACETIME_BENCH_INTERVAL")
 	if interval == "" {
@@ -44,12 +44,12 @@ func BenchmarkSourceToQuery(b *testing.B) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"items": tickets})
 	}))
 	defer srv.Close()
-	host, err := pluginhost.Start(built.bin, b.TempDir(), nil)
+	host, err := binaryhost.Start(built.bin, b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("latency", map[string]any{
+	pc, err := binaryhost.Context("latency", map[string]any{
 		"storePath": filepath.Join(b.TempDir(), "latency.db"),
 		"source":    map[string]any{"type": "http", "interval": interval, "http": map[string]any{"url": srv.URL + "/t?since={since}"}},
 	})

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 )
 
 // syncBuffer is a log output that the test reads while the plugin writes.
@@ -63,7 +63,7 @@ func logField(t *testing.T, line, key string) string {
 // here is built the same way, so what it prints is what Grafana's log shows.
 func TestLogLinesWriteDurationsAndWholeCounts(t *testing.T) {
 	var logs syncBuffer
-	host, err := pluginhost.StartWith(built.bin, pluginhost.Options{WorkDir: t.TempDir(), Log: &logs,
+	host, err := binaryhost.StartWith(built.bin, binaryhost.Options{WorkDir: t.TempDir(), Log: &logs,
 		Env: []string{"GF_PATHS_DATA=" + filepath.Join(t.TempDir(), "grafana-data")}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
@@ -27,7 +27,7 @@ type replicaStatus struct {
 	Summary string         `json:"summary"`
 }
 
-func statusOf(t *testing.T, h *pluginhost.Host, pc backend.PluginContext) replicaStatus {
+func statusOf(t *testing.T, h *binaryhost.Host, pc backend.PluginContext) replicaStatus {
 	t.Helper()
 	code, body, err := h.CallResource(context.Background(), pc, http.MethodGet, "status", nil, nil)
 	if err != nil {
@@ -76,8 +76,8 @@ func TestTwoReplicasShareATable(t *testing.T) {
 			"http": map[string]any{"preset": "github", "url": srv.URL + "/repos/acme/payments"}},
 	})
 	t.Setenv("AWS_CA_BUNDLE", "") // see TestDynamoDBThroughTheProtocol
-	start := func() *pluginhost.Host {
-		h, err := pluginhost.Start(built.bin, t.TempDir(), nil)
+	start := func() *binaryhost.Host {
+		h, err := binaryhost.Start(built.bin, t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestTwoReplicasShareATable(t *testing.T) {
 }
 
 // ticketKeys lists the keys of the tickets a replica's table panel shows, sorted.
-func ticketKeys(t *testing.T, h *pluginhost.Host, pc backend.PluginContext) []string {
+func ticketKeys(t *testing.T, h *binaryhost.Host, pc backend.PluginContext) []string {
 	t.Helper()
 	now := time.Now()
 	resp := (&fixture{host: h}).query(t, pc, now.Add(-24*time.Hour), now.Add(time.Hour), map[string]any{"queryType": "tickets", "limit": 100})

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/live"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 )
 
 // BenchmarkLiveEndToEnd measures, through the plugin binary over gRPC as Grafana drives
@@ -36,7 +36,7 @@ import (
 // achieved, and the plugin process's CPU (from /proc) per second of wall time, per
 // subscriber over the same load without one. It asserts no timing.
 //
-//	go test -run '^$' -bench LiveEndToEnd -benchtime 1x -timeout 30m ./pkg/pluginhost
+//	go test -run '^$' -bench LiveEndToEnd -benchtime 1x -timeout 30m ./pkg/binaryhost
 //
 // SPACETIME_LIVE_SECONDS (default 3) is each run's length; SPACETIME_LIVE_SUBS (default
 // 1,10,100), SPACETIME_LIVE_RATES (default 10,1000) and SPACETIME_LIVE_WRITES (default
@@ -45,7 +45,7 @@ func BenchmarkLiveEndToEnd(b *testing.B) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		b.Skip("needs /proc for the plugin's CPU time")
 	}
-	host, err := pluginhost.Start(built.bin, b.TempDir(), []string{"GF_PATHS_DATA=" + b.TempDir()})
+	host, err := binaryhost.Start(built.bin, b.TempDir(), []string{"GF_PATHS_DATA=" + b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,12 +124,12 @@ type arrival struct {
 	data []byte
 }
 
-func measureLive(b *testing.B, host *pluginhost.Host, run int, mode string, rate, subs int, shared bool, dur time.Duration) liveRun {
+func measureLive(b *testing.B, host *binaryhost.Host, run int, mode string, rate, subs int, shared bool, dur time.Duration) liveRun {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	uid := fmt.Sprintf("live-%d", run)
-	pc, err := pluginhost.Context(uid, map[string]any{"storePath": filepath.Join(b.TempDir(), "live.db")})
+	pc, err := binaryhost.Context(uid, map[string]any{"storePath": filepath.Join(b.TempDir(), "live.db")})
 	if err != nil {
 		b.Fatal(err)
 	}

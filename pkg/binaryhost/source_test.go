@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 )
 
 // githubAPI answers the GitHub issues listing the way the GitHub preset reads it: an array
@@ -58,7 +58,7 @@ func (g *githubAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // decrypted secret, as Grafana sends it.
 func sourceContext(t *testing.T, uid string, jsonData map[string]any, secure map[string]string) backend.PluginContext {
 	t.Helper()
-	pc, err := pluginhost.Context(uid, jsonData)
+	pc, err := binaryhost.Context(uid, jsonData)
 	if err != nil {
 		t.Fatal(err)
 	}

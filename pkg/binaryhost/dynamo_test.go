@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
@@ -43,7 +43,7 @@ func dynamoContextWith(t testing.TB, uid, table, endpoint string, extra map[stri
 	}
 	return backend.PluginContext{
 		OrgID:    1,
-		PluginID: pluginhost.PluginID,
+		PluginID: binaryhost.PluginID,
 		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
 			ID: 2, UID: uid, Name: "Spacetime on DynamoDB", JSONData: raw, Updated: time.Unix(1700000000, 0),
 			DecryptedSecureJSONData: map[string]string{"accessKey": "AKIDPROTOCOL", "secretKey": "protocol-secret"},
@@ -78,7 +78,7 @@ func TestDynamoDBThroughTheProtocol(t *testing.T) {
 	// client. go-plugin hands the plugin this process's environment last, so it is
 	// cleared here rather than in Start's list.
 	t.Setenv("AWS_CA_BUNDLE", "")
-	host, err := pluginhost.Start(built.bin, t.TempDir(), nil)
+	host, err := binaryhost.Start(built.bin, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 )
 
 // bodyMarker starts every answer of the echo server: no viewer-visible message, nor the
@@ -82,7 +82,7 @@ func TestUpstreamBodiesAndSecretsStayOutOfMessages(t *testing.T) {
 	defer failing.Close()
 
 	var logs syncBuffer
-	host, err := pluginhost.StartWith(built.bin, pluginhost.Options{WorkDir: t.TempDir(), Log: &logs,
+	host, err := binaryhost.StartWith(built.bin, binaryhost.Options{WorkDir: t.TempDir(), Log: &logs,
 		Env: []string{"GF_PATHS_DATA=" + filepath.Join(t.TempDir(), "grafana-data")}})
 	if err != nil {
 		t.Fatal(err)

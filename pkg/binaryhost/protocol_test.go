@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -37,7 +37,7 @@ var (
 
 // fixture is a store filled from a CSV file, the rows of that file, and a running plugin.
 type fixture struct {
-	host    *pluginhost.Host
+	host    *binaryhost.Host
 	rows    []row
 	store   string
 	dataDir string
@@ -80,7 +80,7 @@ func TestMain(m *testing.M) {
 func prepare(dir string) error {
 	ctx := context.Background()
 	var err error
-	if built.bin, err = pluginhost.Build(ctx, dir); err != nil {
+	if built.bin, err = binaryhost.Build(ctx, dir); err != nil {
 		return err
 	}
 	cli := filepath.Join(dir, "spacetime")
@@ -108,7 +108,7 @@ func setup(t *testing.T) *fixture {
 	f := &fixture{rows: built.rows, store: built.store, dataDir: filepath.Join(t.TempDir(), "grafana-data")}
 	var err error
 	// Grafana starts plugins in its own working directory; use an unrelated one.
-	f.host, err = pluginhost.Start(built.bin, t.TempDir(), []string{"GF_PATHS_DATA=" + f.dataDir})
+	f.host, err = binaryhost.Start(built.bin, t.TempDir(), []string{"GF_PATHS_DATA=" + f.dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func readCSV(path string) ([]row, error) {
 
 func (f *fixture) context(t *testing.T, uid string, jsonData map[string]any) backend.PluginContext {
 	t.Helper()
-	pc, err := pluginhost.Context(uid, jsonData)
+	pc, err := binaryhost.Context(uid, jsonData)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Command bridge is Grafana's HTTP API for the plugin, without Grafana: it answers the
 // routes Spacetime's frontend calls (POST /api/ds/query, /api/datasources/uid/UID/resources/...,
 // /api/datasources/uid/UID/health) by calling the real plugin binary over gRPC as Grafana
-// does (package pluginhost starts it), for the TypeScript contract suite (contract/), which
+// does (package binaryhost starts it), for the TypeScript contract suite (contract/), which
 // runs the frontend's own src/datasource.ts against it. Tests only: it is not shipped.
 //
 // The data sources it serves are the provisioned ones (provisioning/datasources, those of
@@ -16,7 +16,7 @@
 // Once it listens it prints one JSON line on stdout (Ready) and serves until stdin closes
 // or it gets SIGINT or SIGTERM, so that a test runner that dies takes it along.
 //
-//	go run ./pkg/pluginhost/bridge -dir /tmp/x
+//	go run ./pkg/binaryhost/bridge -dir /tmp/x
 package main
 
 import (
@@ -44,9 +44,9 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/ingest"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/stores"
 )
@@ -154,12 +154,12 @@ func run() error {
 
 	bin := *binary
 	if bin == "" {
-		if bin, err = pluginhost.Build(ctx, work); err != nil {
+		if bin, err = binaryhost.Build(ctx, work); err != nil {
 			return err
 		}
 	}
 	// Grafana starts a plugin in its own working directory, not the plugin's.
-	host, err := pluginhost.Start(bin, work, []string{"GF_PATHS_DATA=" + filepath.Join(work, "grafana-data")})
+	host, err := binaryhost.Start(bin, work, []string{"GF_PATHS_DATA=" + filepath.Join(work, "grafana-data")})
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func provisioned(dir string) ([]Datasource, error) {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		for _, d := range file.Datasources {
-			if d.Type != pluginhost.PluginID {
+			if d.Type != binaryhost.PluginID {
 				continue
 			}
 			if d.UID == "" {
@@ -246,7 +246,7 @@ func provisioned(dir string) ([]Datasource, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no data source of type %s is provisioned in %s", pluginhost.PluginID, dir)
+		return nil, fmt.Errorf("no data source of type %s is provisioned in %s", binaryhost.PluginID, dir)
 	}
 	return out, nil
 }
@@ -311,12 +311,12 @@ func (ds *Datasource) prepare(ctx context.Context, dir string, span time.Duratio
 
 // server answers Grafana's API routes for the data sources.
 type server struct {
-	host *pluginhost.Host
+	host *binaryhost.Host
 	dss  map[string]*Datasource
 	mux  *http.ServeMux
 }
 
-func newServer(host *pluginhost.Host, dss []Datasource) *server {
+func newServer(host *binaryhost.Host, dss []Datasource) *server {
 	s := &server{host: host, dss: map[string]*Datasource{}, mux: http.NewServeMux()}
 	for i := range dss {
 		s.dss[dss[i].UID] = &dss[i]

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/pluginhost"
+	"github.com/spacetime/tickets/pkg/binaryhost"
 )
 
 // requestLogs is a log output that go-plugin's relay writes and the test reads.
@@ -44,11 +44,11 @@ func TestRequestLogsOnlyWhenAsked(t *testing.T) {
 			env = append(env, "GF_PLUGIN_LOG_REQUESTS=true")
 		}
 		logs := &requestLogs{}
-		host, err := pluginhost.StartWith(built.bin, pluginhost.Options{WorkDir: t.TempDir(), Env: env, Log: logs})
+		host, err := binaryhost.StartWith(built.bin, binaryhost.Options{WorkDir: t.TempDir(), Env: env, Log: logs})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, err := pluginhost.Context("logs", map[string]any{"storePath": built.store})
+		pc, err := binaryhost.Context("logs", map[string]any{"storePath": built.store})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -31,19 +31,19 @@ import (
 // phase lasts SPACETIME_LOAD_SECONDS (default 10), and heavy queries are what any
 // dashboard user may send.
 //
-//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench UnderLoad -benchtime 1x -timeout 30m ./pkg/pluginhost
+//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench UnderLoad -benchtime 1x -timeout 30m ./pkg/binaryhost
 func BenchmarkUnderLoad(b *testing.B) {
 	n := benchTickets(b)
 	ctx := context.Background()
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	path := filepath.Join(b.TempDir(), "load.db")
 	writeBenchStore(b, path, n, end)
-	host, err := pluginhost.Start(built.bin, b.TempDir(), nil)
+	host, err := binaryhost.Start(built.bin, b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("load", map[string]any{"storePath": path})
+	pc, err := binaryhost.Context("load", map[string]any{"storePath": path})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/binaryhost"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -21,7 +21,7 @@ import (
 // reports the seconds to that answer and the read units the load consumed (from GET
 // status), per start and per million tickets.
 //
-//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench ReplicaStart -benchtime 1x -timeout 60m ./pkg/pluginhost
+//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench ReplicaStart -benchtime 1x -timeout 60m ./pkg/binaryhost
 func BenchmarkReplicaStart(b *testing.B) {
 	n := benchTickets(b)
 	ctx := context.Background()
@@ -58,7 +58,7 @@ func BenchmarkReplicaStart(b *testing.B) {
 	for b.Loop() {
 		pc := dynamoContextWith(b, "start-"+strconv.Itoa(starts), table, cfg.Endpoint, nil)
 		starts++
-		h, err := pluginhost.Start(built.bin, b.TempDir(), nil)
+		h, err := binaryhost.Start(built.bin, b.TempDir(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

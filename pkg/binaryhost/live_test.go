@@ -1,4 +1,4 @@
-package pluginhost_test
+package binaryhost_test
 
 import (
 	"context"
