@@ -1,15 +1,21 @@
 import {
   AdHocVariableFilter,
   CoreApp,
+  DataFrameJSON,
+  DataQueryRequest,
+  DataQueryResponse,
   DataSourceGetTagKeysOptions,
   DataSourceGetTagValuesOptions,
   DataSourceInstanceSettings,
   GetTagResponse,
+  isLiveChannelMessageEvent,
+  LiveChannelScope,
   MetricFindValue,
   ScopedVars,
   TimeRange,
 } from '@grafana/data';
-import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv } from '@grafana/runtime';
+import { filter, map, Observable } from 'rxjs';
 
 import {
   adHocFiltersToExpression,
@@ -18,6 +24,7 @@ import {
   formatSearchVariable,
   formatSingleVariable,
 } from './filterLanguage';
+import { canBeLive, keepLive, LiveSpec, LiveTarget, liveRange } from './live';
 import { errorMessage, QUIET } from './resources';
 import {
   AdHocFilter,
@@ -69,6 +76,64 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
 
   getDefaultQuery(_: CoreApp): Partial<TicketsQuery> {
     return DEFAULT_QUERY;
+  }
+
+  /**
+   * query answers through the backend, then keeps the targets with `live` set current
+   * through their Grafana Live channels (live.ts) while the range ends now.
+   */
+  query(request: DataQueryRequest<TicketsQuery>): Observable<DataQueryResponse> {
+    const base$ = super.query(request);
+    const range = liveRange(request.range);
+    const targets: LiveTarget[] = [];
+    if (range) {
+      for (const t of request.targets) {
+        if (t.live && !t.hide && canBeLive(t) && this.filterQuery(t)) {
+          const q = this.applyTemplateVariables(t, request.scopedVars, request.filters);
+          targets.push({
+            refId: t.refId,
+            query: q,
+            refresh: (q.queryType ?? 'counts') === 'counts' && Boolean(q.splitBy),
+          });
+        }
+      }
+    }
+    if (!range || targets.length === 0) {
+      return base$;
+    }
+    return keepLive(base$, targets, {
+      range,
+      intervalMs: request.intervalMs,
+      now: () => Date.now(),
+      path: (spec) => this.livePath(spec),
+      key: async () => (await this.getSchema()).key,
+      stream: (path, spec) => this.liveStream(path, spec),
+      rerun: (refId) => super.query({ ...request, targets: request.targets.filter((t) => t.refId === refId) }),
+    });
+  }
+
+  private livePaths = new Map<string, Promise<string>>();
+
+  /** livePath asks the plugin for a live query's channel path, once per distinct query. */
+  livePath(spec: LiveSpec): Promise<string> {
+    const key = JSON.stringify(spec);
+    let p = this.livePaths.get(key);
+    if (!p) {
+      p = this.postResource<{ path: string }>('live', spec, QUIET).then((r) => r.path);
+      p.catch(() => this.livePaths.delete(key));
+      this.livePaths.set(key, p);
+    }
+    return p;
+  }
+
+  /** liveStream is the frames of a channel of this data source, with the live query as its data. */
+  liveStream(path: string, spec: LiveSpec): Observable<DataFrameJSON> {
+    return getGrafanaLiveSrv()
+      .getStream<DataFrameJSON>({ scope: LiveChannelScope.DataSource, stream: this.uid, path, data: spec })
+      .pipe(
+        filter(isLiveChannelMessageEvent),
+        map((evt) => evt.message)
+      );
   }
 
   /**

@@ -81,6 +81,11 @@ export interface TicketsQuery extends DataQuery {
   series?: SpikeSeries[];
   /** The column a logs query maps onto each line's level; empty: one named like a severity. */
   levelField?: string;
+  /**
+   * Keep the panel current through a Grafana Live channel as tickets are written (logs,
+   * tickets, counts and stats, over a range that ends now; see live.ts).
+   */
+  live?: boolean;
 }
 
 export const DEFAULT_QUERY: Partial<TicketsQuery> = {
@@ -162,6 +167,8 @@ export interface TicketsSecureJsonData extends AwsAuthDataSourceSecureJsonData {
   httpToken?: string;
   httpPassword?: string;
   httpHeaderValue?: string;
+  /** The secret webhook deliveries are signed with (pkg/plugin/webhooks.go). */
+  webhookSecret?: string;
 }
 
 // ---- Backend resources (pkg/plugin/resources.go) ----

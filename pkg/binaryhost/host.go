@@ -55,6 +55,7 @@ type Host struct {
 	data        grpcplugin.DataClient
 	diagnostics grpcplugin.DiagnosticsClient
 	resource    grpcplugin.ResourceClient
+	stream      grpcplugin.StreamClient
 	once        sync.Once
 }
 
@@ -108,6 +109,7 @@ func StartWith(binary string, opts Options) (*Host, error) {
 				"data":        &grpcplugin.DataGRPCPlugin{},
 				"diagnostics": &grpcplugin.DiagnosticsGRPCPlugin{},
 				"resource":    &grpcplugin.ResourceGRPCPlugin{},
+				"stream":      &grpcplugin.StreamGRPCPlugin{},
 			},
 		},
 		Cmd:              cmd,
@@ -121,7 +123,7 @@ func StartWith(binary string, opts Options) (*Host, error) {
 		return nil, fmt.Errorf("start the plugin: %w", err)
 	}
 	h := &Host{client: client}
-	for name, dst := range map[string]any{"data": &h.data, "diagnostics": &h.diagnostics, "resource": &h.resource} {
+	for name, dst := range map[string]any{"data": &h.data, "diagnostics": &h.diagnostics, "resource": &h.resource, "stream": &h.stream} {
 		raw, err := rpc.Dispense(name)
 		if err != nil {
 			client.Kill()
@@ -134,6 +136,8 @@ func StartWith(binary string, opts Options) (*Host, error) {
 			*d = raw.(grpcplugin.DiagnosticsClient)
 		case *grpcplugin.ResourceClient:
 			*d = raw.(grpcplugin.ResourceClient)
+		case *grpcplugin.StreamClient:
+			*d = raw.(grpcplugin.StreamClient)
 		}
 	}
 	return h, nil
@@ -176,7 +180,7 @@ func (h *Host) PID() int {
 func (h *Host) Exited() bool { return h.client.Exited() }
 
 // Context is the plugin context Grafana sends with each call: which data source, with
-// which settings.
+// which settings, and the signed-in user (an Editor here; set User for another role).
 func Context(uid string, jsonData any) (backend.PluginContext, error) {
 	raw, err := json.Marshal(jsonData)
 	if err != nil {
@@ -185,6 +189,7 @@ func Context(uid string, jsonData any) (backend.PluginContext, error) {
 	return backend.PluginContext{
 		OrgID:    1,
 		PluginID: PluginID,
+		User:     &backend.User{Login: "editor", Role: "Editor"},
 		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
 			ID: 1, UID: uid, Name: "Spacetime", JSONData: raw, Updated: time.Unix(1700000000, 0),
 		},

@@ -214,7 +214,7 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		Title(title).
 		Description(description).
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", &query.StatsQuery{Common: query.Common{ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel}, Baseline: spikeBaseline})).
+		WithTarget(target("A", &query.StatsQuery{Common: query.Common{Live: true, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel}, Baseline: spikeBaseline})).
 		WithTransformation(dashboard.DataTransformerConfig{
 			Id:      "filterFieldsByName",
 			Options: map[string]any{"include": map[string]any{"names": fields}},
@@ -264,7 +264,7 @@ func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
 		Title("Tickets over time, by ${" + VarStack + "}").
 		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", &query.CountsQuery{Common: query.Common{ViewerFilter: filterRef, TimeField: s.Time}, SplitBy: "$" + VarStack, Top: 10})).
+		WithTarget(target("A", &query.CountsQuery{Common: query.Common{Live: true, ViewerFilter: filterRef, TimeField: s.Time}, SplitBy: "$" + VarStack, Top: 10})).
 		DrawStyle(common.GraphDrawStyleBars).
 		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
 		FillOpacity(80).
@@ -493,7 +493,7 @@ func feedPanel(s *schema.Schema) *logs.PanelBuilder {
 		Title("Ticket feed").
 		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", &query.LogsQuery{Common: query.Common{ViewerFilter: filterRef, Search: "$" + VarSearch, TimeField: s.Time}, Limit: 200})).
+		WithTarget(target("A", &query.LogsQuery{Common: query.Common{Live: true, ViewerFilter: filterRef, Search: "$" + VarSearch, TimeField: s.Time}, Limit: 200})).
 		ShowTime(true).
 		WrapLogMessage(true).
 		EnableLogDetails(true).

@@ -22,6 +22,7 @@ import (
 	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store"
 )
 
@@ -124,11 +125,13 @@ type Index struct {
 	shared *sharedStore
 	// storeID is the store's identity in the hub (Target.ID).
 	storeID string
-	key     string
-	refs    int
-	ready   chan struct{}
-	err     error // set before ready closes
-	cancel  context.CancelFunc
+	// pushes writes the pushes to the store (Push).
+	pushes *source.Combiner
+	key    string
+	refs   int
+	ready  chan struct{}
+	err    error // set before ready closes
+	cancel context.CancelFunc
 	// done closes when the loading (and following) goroutine has returned.
 	done chan struct{}
 
@@ -209,6 +212,7 @@ func (h *Hub) Acquire(ctx context.Context, target Target, sch *schema.Schema, op
 		done:    make(chan struct{}),
 		image:   target.Image,
 	}
+	ix.pushes = source.NewCombiner(ss.st, sch, ss.syncIndexes)
 	h.indexes[key] = ix
 	ss.indexMu.Lock()
 	ss.indexes = append(ss.indexes, ix)

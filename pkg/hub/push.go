@@ -12,10 +12,12 @@ const pushTimeout = time.Minute
 
 // Push maps pushed tickets (source.DecodePush's items) onto the index's schema, writes
 // them to its store and brings every engine over the store up to date, reporting each
-// ticket's outcome (source.Push). The write goes on if the caller hangs up: a batch is
-// stored whole or not at all.
+// ticket's outcome (source.Push). Pushes that arrive while one is written go together in
+// the next write (source.Combiner): concurrent webhook deliveries share a store
+// transaction and a sync. The write goes on if the caller hangs up: a batch is stored
+// whole or not at all.
 func (ix *Index) Push(ctx context.Context, items []any) (source.PushResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
 	defer cancel()
-	return source.Push(ctx, ix.Store, ix.Schema, items, ix.shared.syncIndexes)
+	return ix.pushes.Push(ctx, items)
 }

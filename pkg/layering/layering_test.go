@@ -60,7 +60,7 @@ var layers = map[string]layer{
 	"hub": {"the runtime the plugin and `spacetime ingest` share: stores, engines, load/follow/trim, pollers",
 		[]string{"clock", "engine", "filter", "live", "logval", "redact", "schema", "source", "source/sources", "store", "store/bolt", "store/dynamo", "store/stores", "storeschema"}},
 	"plugin": {"the SDK glue: settings, and one file per SDK handler",
-		[]string{"duration", "engine", "filter", "frames", "hub", "live", "logval", "query", "redact", "schema", "source", "source/sources", "store", "store/bolt", "store/dynamo", "storeschema"}},
+		[]string{"duration", "engine", "filter", "frames", "hub", "live", "logval", "query", "redact", "schema", "source", "source/sources", "source/webhook", "store", "store/bolt", "store/dynamo", "storeschema"}},
 	"": {"the plugin binary's main", []string{"hub", "plugin"}},
 
 	"dashboards":        {"the provisioned dashboards and alert rules, built from a schema", []string{"filter", "frames", "query", "schema"}},

@@ -310,7 +310,7 @@ func (s *stream) compute(ctx context.Context, ch engine.Changes) (data.Frames, e
 		return s.counts(ctx, ch, scope, now, b)
 	case Stats:
 		scope.To = now
-		res, err := eng.Stats(ctx, engine.StatsRequest{Scope: scope})
+		res, err := eng.Stats(ctx, engine.StatsRequest{Scope: scope, Baseline: p.baseline})
 		if err != nil {
 			return nil, err
 		}

@@ -346,3 +346,33 @@ func (b *blocking) Send(*backend.StreamPacket) error {
 	b.once.Do(func() { <-b.release })
 	return nil
 }
+
+// A stats stream with a baseline gives the usual rate the stats query with that baseline
+// gives, so that a live stat panel keeps showing its query's figure.
+func TestStatsStreamKeepsTheQueryBaseline(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	r := newRig(t, live.Options{})
+	for i := range 6 {
+		r.push(ticketAt(fmt.Sprintf("OLD-%d", i), "db", 1, r.now.Add(-time.Duration(2+i)*time.Hour), "open"))
+	}
+	spec := live.Spec{Kind: live.Stats, Range: "1h", Baseline: "24h"}
+	sr, stop := r.run(mustPath(t, spec), spec)
+	waitJoined(t, r.m, 1, 1)
+	r.push(ticketAt("NEW-1", "db", 1, r.now.Add(-time.Minute), "open"))
+	got := fieldValues(sr.frame(t), "baseline")
+	frs, err := query.Run(context.Background(), r.eng, r.env, query.Request{From: r.now.Add(-time.Hour), To: r.now,
+		Query: &query.StatsQuery{Common: query.Common{QueryType: query.Stats}, Baseline: "24h"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := frs[0].FieldByName("baseline")
+	if w, _ := want.ConcreteAt(0); len(got) != 1 || got[0] != w || w == 0.0 {
+		t.Errorf("the stream's usual rate %v, the query's %v (not 0)", got, w)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.Check(r.env, []byte(`{"kind": "logs", "range": "1h", "baseline": "24h"}`)); err == nil {
+		t.Error("a logs query with a baseline is accepted")
+	}
+}

@@ -54,6 +54,9 @@ type Spec struct {
 	Limit int `json:"limit,omitempty"`
 	// LevelField is the logs level column, as in the query.
 	LevelField string `json:"levelField,omitempty"`
+	// Baseline is the stats query's baseline ("24h"): the period before the range whose
+	// rate is the usual rate; empty: as long as the range.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Limits of a channel.
@@ -121,6 +124,8 @@ type plan struct {
 	bucket time.Duration
 	limit  int
 	level  string
+	// baseline is the stats' baseline, 0 for as long as the range.
+	baseline time.Duration
 }
 
 // check validates a Spec against the data source's schema and filters, as a query of its
@@ -172,6 +177,17 @@ func check(env *query.Env, s Spec) (*plan, error) {
 	case Logs:
 		if p.level, err = levelField(env, s.LevelField); err != nil {
 			return nil, err
+		}
+	}
+	if s.Baseline != "" {
+		if s.Kind != Stats {
+			return nil, errors.New("baseline: only a live stats query has one")
+		}
+		if p.baseline, err = query.ParseDuration(s.Baseline); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		if p.baseline <= 0 || p.baseline > MaxRange {
+			return nil, fmt.Errorf("baseline: %s is not between 0 and %s", s.Baseline, MaxRange)
 		}
 	}
 	return p, nil

@@ -23,9 +23,11 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 
 	"github.com/spacetime/tickets/pkg/hub"
+	"github.com/spacetime/tickets/pkg/live"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
+	"github.com/spacetime/tickets/pkg/source/webhook"
 )
 
 var _ instancemgmt.InstanceDisposer = (*Datasource)(nil)
@@ -54,6 +56,14 @@ type Datasource struct {
 	openErr  error
 	nextOpen time.Time
 	disposed bool
+
+	// webhooks are the ticket systems' receivers (webhooks.go), nil when the settings
+	// cannot work.
+	webhooks *webhook.Set
+	// streams ends when the instance is disposed of, and with it every RunStream that
+	// runs on it (handler_stream.go).
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // reopenEvery spaces the attempts to open a store that failed to open: each may wait
@@ -71,6 +81,8 @@ type attachment struct {
 	// sourceErr is why the source settings give no poller. Queries still answer from
 	// the store; the health check says what to fix.
 	sourceErr error
+	// live serves the live channels over the index's engine.
+	live *live.Manager
 }
 
 // Factory makes the data source instances, all over one hub.
@@ -95,6 +107,7 @@ func (f *Factory) NewInstance(ctx context.Context, s backend.DataSourceInstanceS
 // carries Grafana's configuration, which says which AWS authentication is allowed.
 func (f *Factory) newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
 	d := &Datasource{hub: f.hub, instance: s}
+	d.streams, d.stopStreams = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	d.routes(mux)
 	d.resources = httpadapter.New(mux)
@@ -118,6 +131,7 @@ func (f *Factory) newDatasource(ctx context.Context, s backend.DataSourceInstanc
 		d.setupErr = err
 		return d
 	}
+	d.buildWebhooks()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.openLocked(ctx)
@@ -136,7 +150,8 @@ func (d *Datasource) openLocked(ctx context.Context) {
 		log.DefaultLogger.Info("The store opens again", "store", d.target.ID)
 	}
 	d.openErr = nil
-	d.att = &attachment{index: ix, release: release}
+	d.att = &attachment{index: ix, release: release,
+		live: live.New(ix.Engine, d.env, live.Options{DatasourceUID: d.instance.UID, Log: log.DefaultLogger.Warn})}
 	d.startSource(d.att)
 }
 
@@ -189,6 +204,7 @@ func (d *Datasource) startSource(a *attachment) {
 // Dispose stops the instance's poller (when it is the last to use it; a batch being
 // written is finished first) and releases its share of the store and engine.
 func (d *Datasource) Dispose() {
+	d.stopStreams()
 	d.mu.Lock()
 	a := d.att
 	d.att, d.disposed = nil, true

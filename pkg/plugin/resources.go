@@ -17,6 +17,7 @@ import (
 	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/source/webhook"
 )
 
 // The resources the editors call, under /api/datasources/uid/UID/resources/:
@@ -27,13 +28,18 @@ import (
 //	POST validate                {"filter": "..."}: the parse or check error with its position
 //	POST validate-schema         {"schema": "..."}: every problem of a schema text, with lines
 //	GET  status                  the store and the ticket source's polling (see status.go)
-//	POST push                    a batch of tickets (webhooks), with each ticket's outcome
+//	POST push                    a batch of tickets, with each ticket's outcome (Editor or Admin)
+//	POST live                    a live query (live.Spec): its channel path (live_route.go)
+//	POST webhooks/SENDER         a ticket system's signed delivery (webhooks.go; SENDER is
+//	                             github, pagerduty, jira or servicenow)
 //	GET  export?format=tsv|csv&from=MS&to=MS&filter=EXPR&search=S&columns=a,b
 //	     &var-filters=KEY|OP|VALUE...&adhoc=JSON
 //	                             every ticket of the filters as a file (the dashboards' links)
 func (d *Datasource) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status", d.handleStatus)
 	mux.HandleFunc("POST /push", d.handlePush)
+	mux.HandleFunc(webhook.Route, d.handleWebhook)
+	mux.HandleFunc("POST /live", d.handleLive)
 	mux.HandleFunc("GET /schema", d.handleSchema)
 	mux.HandleFunc("GET /values", d.handleValues)
 	mux.HandleFunc("POST /validate", d.handleValidate)

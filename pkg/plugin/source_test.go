@@ -347,11 +347,20 @@ func TestPushResource(t *testing.T) {
 	}
 }
 
+// callResource calls a route as an Editor: Grafana sends the signed-in user with each call.
 func callResource(t *testing.T, d *Datasource, method, path string, body []byte) (int, []byte) {
+	t.Helper()
+	return callResourceAs(t, d, &backend.User{Login: "editor", Role: "Editor"}, method, path, body, nil)
+}
+
+// callResourceAs calls a route as user (nil: none, as a call without a signed-in user),
+// with the headers given.
+func callResourceAs(t *testing.T, d *Datasource, user *backend.User, method, path string, body []byte, headers http.Header) (int, []byte) {
 	t.Helper()
 	var status int
 	var out []byte
-	err := d.CallResource(context.Background(), &backend.CallResourceRequest{Method: method, Path: path, URL: path, Body: body},
+	err := d.CallResource(context.Background(), &backend.CallResourceRequest{Method: method, Path: path, URL: path, Body: body,
+		Headers: headers, PluginContext: backend.PluginContext{User: user}},
 		backend.CallResourceResponseSenderFunc(func(r *backend.CallResourceResponse) error {
 			status = r.Status
 			out = append(out, r.Body...)

@@ -77,6 +77,9 @@ const MaxRequestMessage = 2 * maxPushBytes
 // ticket was rejected (422), 400 for a body that is not tickets, 413 for one over
 // maxPushBytes.
 func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
+	if !requireWriter(w, r) {
+		return
+	}
 	ix, err := d.ready(r.Context())
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, err)

@@ -62,6 +62,10 @@ type Common struct {
 	NoDefaultFilter bool `json:"noDefaultFilter,omitempty" help:"switch off the schema's default filter"`
 	// TimeField is the time column the range applies to; empty: the schema's time column.
 	TimeField string `json:"timeField,omitempty" arg:"FIELD" help:"the time FIELD the range applies to (default: the schema's)"`
+	// Live asks the frontend to keep the panel current through a Grafana Live channel
+	// (logs, tickets, counts and stats over a range that ends now). The backend ignores
+	// it: the frontend subscribes with the live query it derives (package live).
+	Live bool `json:"live,omitempty" help:"keep the panel current through Grafana Live (the frontend's option; the answer is the same)"`
 }
 
 // Base returns c: every model has it through Common.

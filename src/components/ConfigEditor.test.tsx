@@ -433,6 +433,13 @@ describe('ConfigEditor: ticket source', () => {
     expect(screen.getByLabelText('Token')).toBeEnabled();
   });
 
+  it('keeps the webhook secret only in secureJsonData, whatever the source', async () => {
+    const { user, last } = setup();
+    await user.type(screen.getByLabelText('Webhook secret'), 'whsec-0123456789abcdef');
+    expect(last().secureJsonData?.webhookSecret).toBe('whsec-0123456789abcdef');
+    expect(JSON.stringify(last().jsonData)).not.toContain('whsec');
+  });
+
   it('offers the ticket system presets', async () => {
     const { user, last } = setup(settings({ source: { type: 'http' } }));
     await user.click(screen.getByRole('combobox', { name: /Preset/ }));

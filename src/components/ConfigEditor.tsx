@@ -22,7 +22,7 @@ import { SCHEMA_TEMPLATE } from './schemaTemplate';
 
 type Props = DataSourcePluginOptionsEditorProps<TicketsOptions, TicketsSecureJsonData>;
 type Settings = DataSourceSettings<TicketsOptions, TicketsSecureJsonData>;
-type SecretKey = 'httpToken' | 'httpPassword' | 'httpHeaderValue';
+type SecretKey = 'httpToken' | 'httpPassword' | 'httpHeaderValue' | 'webhookSecret';
 type SchemaSource = 'default' | 'inline' | 'file';
 
 const STORE_OPTIONS: Array<SelectableValue<StoreKind>> = [
@@ -439,6 +439,15 @@ export function ConfigEditor(props: Props) {
             </Field>
           </ConfigSubSection>
         )}
+      </ConfigSection>
+
+      <Divider />
+
+      <ConfigSection
+        title="Webhooks"
+        description="Tickets the ticket system posts as they change (GitHub, PagerDuty, Jira, ServiceNow), at this data source's resources webhooks/github, webhooks/pagerduty, webhooks/jira and webhooks/servicenow. Deliveries must be signed with this secret (ServiceNow: basic authentication, user spacetime). Empty: webhooks are off."
+      >
+        <Secret {...props} secret="webhookSecret" label="Webhook secret" placeholder="at least 16 random characters" />
       </ConfigSection>
     </>
   );

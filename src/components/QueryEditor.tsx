@@ -21,6 +21,7 @@ import { durationMs, isDuration } from '../duration';
 import { QueryType, SchemaResponse, SortKey, SpikeSeries, TicketsOptions, TicketsQuery } from '../types';
 import { fieldOptions } from './fieldOptions';
 import { FilterField } from './FilterField';
+import { LiveField } from './LiveField';
 import { useSchema } from './hooks';
 
 type Props = QueryEditorProps<DataSource, TicketsQuery, TicketsOptions>;
@@ -309,6 +310,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, app }: Pr
                 onChange={(e) => change({ noDefaultFilter: e.currentTarget.checked ? undefined : true }, true)}
               />
             </EditorField>
+            <LiveField id={id('live')} query={query} onChange={(on) => change({ live: on ? true : undefined }, true)} />
           </EditorFieldGroup>
         </Stack>
       </EditorRow>

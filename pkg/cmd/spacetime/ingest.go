@@ -45,7 +45,8 @@ source:
     auth: basic
     username: ops@example.com
 secrets:
-  httpPassword: env:JIRA_API_TOKEN      # or file:/run/secrets/jira, or the value itself`
+  httpPassword: env:JIRA_API_TOKEN      # or file:/run/secrets/jira, or the value itself
+  webhookSecret: env:SPACETIME_WEBHOOK_SECRET   # for --listen: what the webhooks are signed with`
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ingest")
@@ -53,6 +54,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
 		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
 			"on a shared DynamoDB table it does nothing, successfully, while another process holds the polling lease")
+		listen = fs.String("listen", "", "also serve the ticket systems' webhooks at this address (host:port), at\n"+
+			"POST /webhooks/github, /webhooks/pagerduty, /webhooks/jira and /webhooks/servicenow;\n"+
+			"needs secrets.webhookSecret. Polling stays on: a missed webhook is picked up by the next poll")
 	)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -62,6 +66,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if *once && *listen != "" {
+		return fmt.Errorf("%w: --once polls once and exits; --listen serves webhooks until stopped: choose one", errUsage)
 	}
 	cfg, err := loadIngestConfig(*configFile)
 	if err != nil {
@@ -73,9 +80,12 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	secrets, err := resolveSecrets(cfg.Secrets, os.Getenv)
+	secrets, hookSecrets, err := resolveSecrets(cfg.Secrets, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	if *listen != "" && len(hookSecrets) == 0 {
+		return fmt.Errorf("%s: --listen needs secrets.webhookSecret: unsigned deliveries are refused", *configFile)
 	}
 	st, err := hub.Spec(cfg.Store).Open(ctx)
 	if err != nil {
@@ -103,13 +113,16 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
-	if built == nil {
+	if built == nil && *listen == "" {
 		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
 	}
 	if stored == nil || stored.Hash != sch.Hash() {
 		if err := storeschema.Write(ctx, st, sch, "spacetime ingest", time.Now()); err != nil {
 			return err
 		}
+	}
+	if *listen != "" {
+		return listenAndPoll(ctx, *listen, st, sch, cfg, built, hookSecrets, stderr)
 	}
 	red := built.Redact
 	// On a table that Grafana servers share, this process polls only when none of them
@@ -167,9 +180,12 @@ func loadIngestConfig(path string) (ingestConfig, error) {
 	return cfg, nil
 }
 
-// resolveSecrets reads the secrets: literal values, env:NAME, or file:PATH.
-func resolveSecrets(in map[string]string, getenv func(string) string) (sources.Secrets, error) {
+// resolveSecrets reads the secrets: literal values, env:NAME, or file:PATH. The webhook
+// secrets (webhookSecret, and webhookSecretPrevious during a rotation: the names of the
+// data source's secure settings) come back apart, the current one first.
+func resolveSecrets(in map[string]string, getenv func(string) string) (sources.Secrets, []string, error) {
 	var out sources.Secrets
+	var hook, hookPrevious string
 	for name, ref := range in {
 		var dst *string
 		switch name {
@@ -179,20 +195,24 @@ func resolveSecrets(in map[string]string, getenv func(string) string) (sources.S
 			dst = &out.HTTPPassword
 		case "httpHeaderValue":
 			dst = &out.HTTPHeaderValue
+		case "webhookSecret":
+			dst = &hook
+		case "webhookSecretPrevious":
+			dst = &hookPrevious
 		default:
-			return out, fmt.Errorf("secrets.%s: unknown secret (want httpToken, httpPassword or httpHeaderValue)", name)
+			return out, nil, fmt.Errorf("secrets.%s: unknown secret (want httpToken, httpPassword, httpHeaderValue, webhookSecret or webhookSecretPrevious)", name)
 		}
 		switch {
 		case strings.HasPrefix(ref, "env:"):
 			v := getenv(strings.TrimPrefix(ref, "env:"))
 			if v == "" {
-				return out, fmt.Errorf("secrets.%s: the environment variable %s is empty or not set", name, strings.TrimPrefix(ref, "env:"))
+				return out, nil, fmt.Errorf("secrets.%s: the environment variable %s is empty or not set", name, strings.TrimPrefix(ref, "env:"))
 			}
 			*dst = v
 		case strings.HasPrefix(ref, "file:"):
 			b, err := os.ReadFile(strings.TrimPrefix(ref, "file:"))
 			if err != nil {
-				return out, fmt.Errorf("secrets.%s: %w", name, err)
+				return out, nil, fmt.Errorf("secrets.%s: %w", name, err)
 			}
 			first, _, _ := strings.Cut(string(b), "\n")
 			*dst = strings.TrimSpace(first)
@@ -200,7 +220,13 @@ func resolveSecrets(in map[string]string, getenv func(string) string) (sources.S
 			*dst = ref
 		}
 	}
-	return out, nil
+	var hooks []string
+	for _, h := range []string{hook, hookPrevious} {
+		if h != "" {
+			hooks = append(hooks, h)
+		}
+	}
+	return out, hooks, nil
 }
 
 func printPoll(w io.Writer, desc string, rep source.Report, st source.Status) {

@@ -3,7 +3,7 @@
 // with the same code that the Grafana plugin runs.
 //
 //	spacetime import     --store STORE [--schema FILE] [flags] FILE...
-//	spacetime ingest     --config FILE [--once]
+//	spacetime ingest     --config FILE [--once | --listen ADDR]
 //	spacetime query      --store STORE [--schema FILE] [--type TYPE] [flags] [--json QUERY]
 //	spacetime generate   --tickets N [--out FILE] [flags]
 //	spacetime schema     [--check FILE] [--store STORE]
@@ -53,12 +53,14 @@ func commands() []command {
 			about: `Reads CSV, TSV or JSONL ticket files (- is standard input) into the store, mapping
 their columns onto the schema. A record with the key of a stored ticket replaces it
 when its version is newer.`},
-		{name: "ingest", summary: "poll a ticket source (demo, HTTP API, files) into a store", run: runIngest,
-			synopsis: "spacetime ingest --config FILE [--once]",
+		{name: "ingest", summary: "poll a ticket source (demo, HTTP API, files) into a store, and take its webhooks", run: runIngest,
+			synopsis: "spacetime ingest --config FILE [--once | --listen ADDR]",
 			about: `Polls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code
 as the Grafana data source's poller: for a store that several Grafana servers share.
 On a DynamoDB table, one process polls a source at a time, the holder of a lease in
-the table (source.lease, default 30s); the others take over when it stops renewing.`,
+the table (source.lease, default 30s); the others take over when it stops renewing.
+With --listen it also takes the ticket systems' signed webhooks (POST /webhooks/github,
+pagerduty, jira, servicenow) into the store; polling stays on as the safety net.`,
 			more: func(w io.Writer, _ *flag.FlagSet) { fmt.Fprintln(w, "The configuration:\n\n"+ingestExample) }},
 		{name: "query", summary: "run a query against a store and print the result", run: runQuery,
 			synopsis: "spacetime query --store STORE [--schema FILE] [--type TYPE] [flags] [--json QUERY]",
