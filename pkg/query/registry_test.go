@@ -38,8 +38,9 @@ func TestRegistry(t *testing.T) {
 }
 
 // flatFields are the query JSON's fields when one flat model served every type, in its
-// order. The JSON that dashboards hold and the frontend sends must keep reading the same.
-var flatFields = []string{"queryType", "filter", "viewerFilter", "checkViewerFilter", "adhocFilters", "search", "noDefaultFilter", "timeField",
+// order, and "live", which the frontend and the dashboards learned with Grafana Live. The
+// JSON that dashboards hold and the frontend sends must keep reading the same.
+var flatFields = []string{"queryType", "filter", "viewerFilter", "checkViewerFilter", "adhocFilters", "search", "noDefaultFilter", "timeField", "live",
 	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField"}
 
 // TestJSONStaysCompatible: each model's fields are fields of the old flat model, in its
