@@ -37,6 +37,10 @@ function backend({ schema = { data: SCHEMA }, validate = () => ({ data: { valid:
   return validated;
 }
 
+// Every test here renders the whole editor and reads the schema through the data source:
+// the slowest of the suite on a loaded machine (see jest.config.js).
+jest.setTimeout(120000);
+
 beforeAll(prepareDom);
 
 beforeEach(() => {
