@@ -3,7 +3,7 @@ import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
 import { Input } from '@grafana/ui';
 
 import { TypeEditorProps } from './definition';
-import { LimitField, QueryFieldPicker } from './fields';
+import { LimitField, QueryFieldPicker, VALUE_TYPES } from './fields';
 
 /** ValuesEditor: the distinct values of a field (text fields too), with their counts. */
 export function ValuesEditor({ query, schema, id, onChange, onRunQuery }: TypeEditorProps) {
@@ -14,7 +14,7 @@ export function ValuesEditor({ query, schema, id, onChange, onRunQuery }: TypeEd
           id={id('field')}
           label="Field"
           schema={schema}
-          types={['string', 'text', 'number', 'bool']}
+          types={VALUE_TYPES}
           value={query.field}
           onChange={(field) => onChange({ field }, true)}
         />

@@ -3,7 +3,7 @@ import { EditorField } from '@grafana/plugin-ui';
 import { Combobox, Input, MultiCombobox } from '@grafana/ui';
 
 import { isDuration } from '../../duration';
-import { SchemaResponse } from '../../types';
+import { ColumnType, SchemaResponse } from '../../types';
 import { fieldOptions } from '../fieldOptions';
 
 // The controls that several query types' editors share. Each keeps the look and the ids the
@@ -23,6 +23,12 @@ export const FIELD_NEEDED = 'Choose a field: the query runs once it has one.';
 export function isValidDurationOption(text: string): boolean {
   return text === '' || text.includes('$') || isDuration(text);
 }
+
+/** The column types a chart can group or split by: no free text, no times. */
+export const CHARTABLE_TYPES: ColumnType[] = ['string', 'number', 'bool'];
+
+/** The column types whose values a values query lists: free text too. */
+export const VALUE_TYPES: ColumnType[] = ['string', 'text', 'number', 'bool'];
 
 /** parseCount reads a count typed in a number box: empty, negative or not a number is no count. */
 export function parseCount(raw: string): number | undefined {
@@ -141,7 +147,7 @@ export function SplitByField(props: {
 }) {
   const { schema, value } = props;
   const options = useMemo(
-    () => fieldOptions(schema, { types: ['string', 'number', 'bool'], facetsFirst: true, current: value }),
+    () => fieldOptions(schema, { types: CHARTABLE_TYPES, facetsFirst: true, current: value }),
     [schema, value]
   );
   return (
@@ -168,17 +174,16 @@ export function QueryFieldPicker(props: {
   id: string;
   label: string;
   schema?: SchemaResponse;
-  /** The column types offered; the chartable ones unless said otherwise. */
-  types?: Array<'string' | 'text' | 'number' | 'bool'>;
+  /** The column types offered (a constant, not a new array each render); CHARTABLE_TYPES by default. */
+  types?: ColumnType[];
   tooltip?: string;
   value?: string;
   onChange: (v: string) => void;
 }) {
-  const { schema, value, types = ['string', 'number', 'bool'] } = props;
-  const typesKey = types.join(',');
+  const { schema, value, types = CHARTABLE_TYPES } = props;
   const options = useMemo(
-    () => fieldOptions(schema, { types: typesKey.split(',') as typeof types, facetsFirst: true, current: value }),
-    [schema, value, typesKey]
+    () => fieldOptions(schema, { types, facetsFirst: true, current: value }),
+    [schema, value, types]
   );
   const needed = !value;
   return (
