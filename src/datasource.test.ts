@@ -1,10 +1,9 @@
-import { AdHocVariableFilter, dateTime, DataQueryRequest, DataQueryResponse, Field, TimeRange } from '@grafana/data';
-import { lastValueFrom } from 'rxjs';
+import { AdHocVariableFilter, dateTime, TimeRange } from '@grafana/data';
 
 import { DataSource, TAG_VALUES_LIMIT, toWireFilters } from './datasource';
 import { FakeRoute, FakeTemplateSrv, instanceSettings, resourcePath, SCHEMA, serveBackend } from './testing/fakes';
-import { TicketsQuery, VariableQuery } from './types';
-import { TicketsVariableSupport, VARIABLE_VALUES_LIMIT } from './variables';
+import { TicketsQuery } from './types';
+import { TicketsVariableSupport } from './variables';
 
 let mockTemplateSrv = new FakeTemplateSrv();
 
@@ -339,82 +338,8 @@ describe('validateFilter', () => {
 });
 
 describe('variable support', () => {
-  function request(target: VariableQuery | string): DataQueryRequest<VariableQuery> {
-    return {
-      targets: [target as VariableQuery],
-      range,
-      scopedVars: {},
-      requestId: 'v',
-      interval: '1m',
-      intervalMs: 60000,
-      timezone: 'utc',
-      app: 'dashboard',
-      startTime: 0,
-    };
-  }
-
-  function strings(res: DataQueryResponse, name: string): string[] {
-    const field = res.data[0].fields.find((f: Field) => f.name === name);
-    return field ? [...field.values] : [];
-  }
-
-  it('lists the values of the field as text and value', async () => {
-    mockTemplateSrv = new FakeTemplateSrv([{ name: 'svc', value: ['checkout', 'payments'], multi: true }]);
-    const seen: Array<Record<string, unknown>> = [];
-    serve((req) => {
-      seen.push((req.params ?? {}) as Record<string, unknown>);
-      return {
-        data: {
-          field: 'region',
-          values: [
-            { value: 'eu-west-1', count: 9 },
-            { value: 'us-east-1', count: 3 },
-          ],
-        },
-      };
-    });
+  it('is the values of a field, read through this data source', () => {
     const ds = new DataSource(instanceSettings());
     expect(ds.variables).toBeInstanceOf(TicketsVariableSupport);
-    const vs = ds.variables as TicketsVariableSupport;
-    const res = await lastValueFrom(
-      vs.query(request({ refId: 'v', field: 'region', filter: 'service in ($svc)', prefix: 'eu' }))
-    );
-    expect(strings(res, 'text')).toEqual(['eu-west-1', 'us-east-1']);
-    expect(strings(res, 'value')).toEqual(['eu-west-1', 'us-east-1']);
-    expect(seen[0]).toMatchObject({
-      field: 'region',
-      prefix: 'eu',
-      filter: 'service in ("checkout", "payments")',
-      limit: VARIABLE_VALUES_LIMIT,
-      from: range.from.valueOf(),
-    });
-  });
-
-  it('shows counts in the text when asked, never in the value', async () => {
-    serve(() => ({ data: { field: 'region', values: [{ value: 'eu', count: 9 }] } }));
-    const vs = new DataSource(instanceSettings()).variables as TicketsVariableSupport;
-    const res = await lastValueFrom(vs.query(request({ refId: 'v', field: 'region', showCounts: true, limit: 5 })));
-    expect(strings(res, 'text')).toEqual(['eu (9)']);
-    expect(strings(res, 'value')).toEqual(['eu']);
-  });
-
-  it('accepts a bare field name, as hand-written dashboards have it', async () => {
-    const seen: Array<Record<string, unknown>> = [];
-    serve((req) => {
-      seen.push((req.params ?? {}) as Record<string, unknown>);
-      return { data: { field: 'status', values: [] } };
-    });
-    const vs = new DataSource(instanceSettings()).variables as TicketsVariableSupport;
-    await lastValueFrom(vs.query(request('status')));
-    expect(seen[0].field).toBe('status');
-  });
-
-  it('asks nothing without a field', async () => {
-    serve(() => {
-      throw new Error('no request expected');
-    });
-    const vs = new DataSource(instanceSettings()).variables as TicketsVariableSupport;
-    const res = await lastValueFrom(vs.query(request({ refId: 'v' })));
-    expect(res.data).toEqual([]);
   });
 });

@@ -12,7 +12,6 @@ import {
   LiveChannelScope,
   MetricFindValue,
   ScopedVars,
-  TimeRange,
 } from '@grafana/data';
 import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv } from '@grafana/runtime';
 import { filter, map, Observable } from 'rxjs';
@@ -24,17 +23,20 @@ import {
   formatSearchVariable,
   formatSingleVariable,
 } from './filterLanguage';
+import { queryTypeDefinition } from './components/queryTypes/registry';
 import { canBeLive, keepLive, LiveSpec, LiveTarget, liveRange } from './live';
 import { errorMessage, QUIET } from './resources';
+import { tagKeys } from './schema';
 import {
   AdHocFilter,
   DEFAULT_QUERY,
-  SchemaColumn,
   SchemaResponse,
+  TicketsApi,
   TicketsOptions,
   TicketsQuery,
   ValidateResponse,
   ValueCount,
+  ValuesRequest,
   ValuesResponse,
 } from './types';
 import { TicketsVariableSupport } from './variables';
@@ -57,16 +59,7 @@ const SINGLE_VALUE_OPTIONS = [
   'levelField',
 ] as const;
 
-export interface ValuesRequest {
-  field: string;
-  prefix?: string;
-  limit?: number;
-  /** A filter expression that narrows the tickets whose values are counted. */
-  filter?: string;
-  range?: TimeRange;
-}
-
-export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptions> {
+export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptions> implements TicketsApi {
   private schemaRequest?: Promise<SchemaResponse>;
 
   constructor(instanceSettings: DataSourceInstanceSettings<TicketsOptions>) {
@@ -137,18 +130,15 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
   }
 
   /**
-   * filterQuery keeps hidden queries and queries that cannot run yet (a breakdown, values or
-   * movers query without its field) from reaching the backend, which would only answer with
-   * an error.
+   * filterQuery keeps hidden queries and queries that cannot run yet (each query type's
+   * canRun in the registry: a breakdown, values or movers query without its field) from
+   * reaching the backend, which would only answer with an error.
    */
   filterQuery(query: TicketsQuery): boolean {
     if (query.hide) {
       return false;
     }
-    if (query.queryType === 'breakdown' || query.queryType === 'values' || query.queryType === 'movers') {
-      return Boolean(query.field && query.field.trim() !== '');
-    }
-    return true;
+    return queryTypeDefinition(query.queryType)?.canRun?.(query) ?? true;
   }
 
   /**
@@ -294,29 +284,6 @@ function toMetricFindValue(v: ValueCount): MetricFindValue {
   // The count rides along in properties: putting it in the text would make it part of the
   // label that Grafana stores with the filter (and in the URL), where it goes stale.
   return { text: v.value, value: v.value, properties: { count: String(v.count) } };
-}
-
-/**
- * tagKeys orders the columns an ad hoc filter offers: facets in the schema's facet order, then
- * the rest, without detail and time columns.
- */
-export function tagKeys(schema: SchemaResponse): SchemaColumn[] {
-  const byName = new Map(schema.columns.map((c) => [c.name, c]));
-  const offered = (c: SchemaColumn) => !c.detail && c.type !== 'time';
-  const facets = (schema.facets ?? [])
-    .map((n) => byName.get(n))
-    .filter((c): c is SchemaColumn => c !== undefined && offered(c));
-  const facetNames = new Set(facets.map((c) => c.name));
-  const rest = orderedColumns(schema).filter((c) => !facetNames.has(c.name) && offered(c));
-  return [...facets, ...rest];
-}
-
-/** orderedColumns sorts by the schema's order, ties kept in schema order (as pkg/schema does). */
-export function orderedColumns(schema: SchemaResponse): SchemaColumn[] {
-  return schema.columns
-    .map((c, i) => ({ c, i }))
-    .sort((a, b) => (a.c.order ?? 0) - (b.c.order ?? 0) || a.i - b.i)
-    .map(({ c }) => c);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DataSourceApi, TimeRange } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
 import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData } from '@grafana/aws-sdk';
 
@@ -5,19 +6,14 @@ import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData } from '@gra
 // the two in step. Every field but queryType is optional, and the backend ignores the ones
 // that do not apply to the query type.
 
-export type QueryType = 'counts' | 'breakdown' | 'tickets' | 'stats' | 'values' | 'logs' | 'spike' | 'movers';
+/**
+ * The query types in the backend's documentation order (pkg/query Types). Each has its label,
+ * defaults and editor in src/components/queryTypes/registry.ts: adding a name here makes the
+ * compiler ask for that entry.
+ */
+export const QUERY_TYPES = ['counts', 'breakdown', 'tickets', 'stats', 'values', 'logs', 'spike', 'movers'] as const;
 
-/** The query types in the backend's documentation order (pkg/query Types). */
-export const QUERY_TYPES: QueryType[] = [
-  'counts',
-  'breakdown',
-  'tickets',
-  'stats',
-  'values',
-  'logs',
-  'spike',
-  'movers',
-];
+export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** A measure of a spike query (pkg/frames SpikeMeasures). */
 export type SpikeSeries = 'rate' | 'baseline' | 'ratio';
@@ -236,3 +232,34 @@ export interface ValidateSchemaResponse {
   columns?: number;
   problems?: SchemaProblem[];
 }
+
+// ---- What the editors and the variable support ask of the data source ----
+
+export interface ValuesRequest {
+  field: string;
+  prefix?: string;
+  limit?: number;
+  /** A filter expression that narrows the tickets whose values are counted. */
+  filter?: string;
+  range?: TimeRange;
+}
+
+/**
+ * TicketsApi is the part of the data source (src/datasource.ts) that the editors, their hooks
+ * and the variable support call. They depend on this interface rather than on the DataSource
+ * class, so that the data source can build its variable support and pick editors without an
+ * import cycle (datasource -> variables -> editors -> datasource), which `npm run lint` refuses.
+ */
+export interface TicketsApi {
+  /** The column schema, read once per data source instance. */
+  getSchema(): Promise<SchemaResponse>;
+  /** The most frequent values of a field, with their counts. */
+  getValues(req: ValuesRequest): Promise<ValueCount[]>;
+  /** Whether a filter (variables already replaced) parses and fits the schema. */
+  validateFilter(filter: string): Promise<ValidateResponse>;
+  /** A filter with its variables replaced, as a query would send it. */
+  interpolateFilter(filter: string): string;
+}
+
+/** The data source as the editors see it: Grafana's DataSourceApi plus TicketsApi. */
+export type TicketsDataSourceApi = DataSourceApi<TicketsQuery, TicketsOptions> & TicketsApi;

@@ -3,9 +3,8 @@ import { getTemplateSrv } from '@grafana/runtime';
 import { from, Observable } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import type { DataSource } from './datasource';
 import { formatFilterVariable, formatSingleVariable } from './filterLanguage';
-import { VariableQuery } from './types';
+import { TicketsApi, TicketsDataSourceApi, TicketsOptions, TicketsQuery, VariableQuery } from './types';
 
 /** How many values a variable lists when its query sets no limit. */
 export const VARIABLE_VALUES_LIMIT = 1000;
@@ -27,8 +26,15 @@ export function normalizeVariableQuery(query: VariableQuery | string | undefined
  * CHVariableSupport, it answers with a frame of string "text" and "value" fields, which is
  * what Grafana turns into variable options.
  */
-export class TicketsVariableSupport extends CustomVariableSupport<DataSource, VariableQuery> {
-  constructor(private readonly datasource: DataSource) {
+export class TicketsVariableSupport extends CustomVariableSupport<
+  TicketsDataSourceApi,
+  VariableQuery,
+  TicketsQuery,
+  TicketsOptions
+> {
+  // The values come through TicketsApi, not the DataSource class, which builds this support:
+  // importing it here would close an import cycle.
+  constructor(private readonly datasource: TicketsApi) {
     super();
   }
 

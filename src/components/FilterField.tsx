@@ -3,13 +3,13 @@ import { css } from '@emotion/css';
 import { GrafanaTheme2 } from '@grafana/data';
 import { Button, Icon, Stack, TextArea, useStyles2 } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { byteOffsetToIndex } from '../filterLanguage';
+import { TicketsApi } from '../types';
 import { FilterHelpButton } from './FilterHelp';
 import { useFilterValidation, ValidationState } from './hooks';
 
 interface Props {
-  datasource: DataSource;
+  datasource: TicketsApi;
   id: string;
   label?: string;
   value: string;

@@ -3,13 +3,12 @@ import { QueryEditorProps } from '@grafana/data';
 import { EditorField, EditorFieldGroup, EditorRow, EditorRows } from '@grafana/plugin-ui';
 import { Alert, Combobox, Input, Switch } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
-import { TicketsOptions, TicketsQuery, VariableQuery } from '../types';
+import { TicketsDataSourceApi, TicketsOptions, TicketsQuery, VariableQuery } from '../types';
 import { fieldOptions } from './fieldOptions';
 import { FilterField } from './FilterField';
 import { useSchema } from './hooks';
 
-type Props = QueryEditorProps<DataSource, TicketsQuery, TicketsOptions, VariableQuery>;
+type Props = QueryEditorProps<TicketsDataSourceApi, TicketsQuery, TicketsOptions, VariableQuery>;
 
 /**
  * VariableQueryEditor defines a template variable whose options are the values of one field,

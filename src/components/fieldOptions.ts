@@ -1,7 +1,7 @@
 import { ComboboxOption } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
 
-import { orderedColumns } from '../datasource';
+import { orderedColumns } from '../schema';
 import { ColumnType, SchemaColumn, SchemaResponse } from '../types';
 
 function describe(c: SchemaColumn): string {

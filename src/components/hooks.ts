@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react';
 
-import type { DataSource } from '../datasource';
 import { errorMessage } from '../resources';
-import { FilterError, SchemaResponse } from '../types';
+import { FilterError, SchemaResponse, TicketsApi } from '../types';
 
 export interface SchemaState {
   schema?: SchemaResponse;
@@ -11,8 +10,8 @@ export interface SchemaState {
 }
 
 /** useSchema reads the data source's column schema for the field pickers. */
-export function useSchema(datasource: DataSource): SchemaState {
-  const [result, setResult] = useState<{ datasource: DataSource; schema?: SchemaResponse; error?: string }>();
+export function useSchema(datasource: TicketsApi): SchemaState {
+  const [result, setResult] = useState<{ datasource: TicketsApi; schema?: SchemaResponse; error?: string }>();
   useEffect(() => {
     let live = true;
     datasource.getSchema().then(
@@ -46,7 +45,7 @@ export const VALIDATE_DELAY_MS = 400;
  * new answer is pending, the last error stays in view rather than flickering away.
  */
 export function useFilterValidation(
-  datasource: DataSource,
+  datasource: TicketsApi,
   text: string,
   delayMs: number = VALIDATE_DELAY_MS
 ): ValidationState {

@@ -29,7 +29,7 @@ const QUERIES: Record<(typeof QUERY_TYPES)[number], Omit<TicketsQuery, 'refId'>>
 
 const FILTER = 'service = "checkout" and severity <= 2';
 
-/** The labels of the query type picker (QUERY_TYPE_OPTIONS in src/components/QueryEditor.tsx). */
+/** The labels of the query type picker (each type's label in src/components/queryTypes/registry.ts). */
 const QUERY_TYPE_LABELS: Record<(typeof QUERY_TYPES)[number], string> = {
   counts: 'Counts',
   breakdown: 'Breakdown',
