@@ -54,6 +54,10 @@ type column struct {
 
 	numberCodes int // the most codes a number column takes before it goes raw
 
+	// lookup, when set, finds the code of a value for the filters instead of the
+	// dictionary (the pattern dimension resolves aliases of pattern ids).
+	lookup func(s string) (uint32, bool)
+
 	// lastS and lastCode remember the last value interned: consecutive records often
 	// share a status or a region, and a string compare is cheaper than a hash.
 	lastS    string
@@ -82,6 +86,14 @@ func newColumn(c *schema.Column, numberCodes int) *column {
 		col.codes = newCodeVec()
 	}
 	return col
+}
+
+// find returns the code of a string column's value s, for the filters.
+func (c *column) find(s string) (uint32, bool) {
+	if c.lookup != nil {
+		return c.lookup(s)
+	}
+	return c.dict.find(s)
 }
 
 // coded reports whether the column's rows are dictionary codes.

@@ -448,7 +448,7 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 			return &rowPlan{test: func(r uint32) bool { return test(keys.get(r)) != neg }, weight: 5}, nil
 		}
 		if op == filter.Eq {
-			code, ok := col.dict.find(n.Value.S)
+			code, ok := col.find(n.Value.S)
 			if !ok {
 				// No ticket has the value: only nulls and others pass the negation.
 				return constPlan{pass: neg}, nil
@@ -642,7 +642,7 @@ func (c compiler) in(n *filter.In, neg bool) (planNode, error) {
 					code = boolTrue
 				}
 				codes[code] = true
-			} else if code, ok := col.dict.find(v.S); ok {
+			} else if code, ok := col.find(v.S); ok {
 				codes[code] = true
 			}
 		}

@@ -97,6 +97,36 @@ type Defaults struct {
 	Filter string `json:"filter,omitempty" yaml:"filter,omitempty"`
 }
 
+// Patterns names the text column whose patterns the engine mines, and the name of the
+// dimension that holds each ticket's pattern id.
+type Patterns struct {
+	// Field is a string or text column held by the engine (not the key, not a detail).
+	Field string `json:"field" yaml:"field"`
+	// Name is the dimension's name in filters, splits and breakdowns; empty means
+	// DefaultPatternName. It must not be a column's name.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+}
+
+// DefaultPatternName is the pattern dimension's name when the schema gives none.
+const DefaultPatternName = "pattern"
+
+// DimensionName is the pattern dimension's name.
+func (p *Patterns) DimensionName() string {
+	if p.Name == "" {
+		return DefaultPatternName
+	}
+	return p.Name
+}
+
+// PatternField returns the name of the pattern dimension and the column it is mined
+// from, or empty strings when the schema mines no patterns.
+func (s *Schema) PatternField() (name, source string) {
+	if s.Patterns == nil {
+		return "", ""
+	}
+	return s.Patterns.DimensionName(), s.Patterns.Field
+}
+
 // Schema is a validated column schema. Build it with Parse, Load or Default; a Schema made
 // by hand must go through Validate before use.
 type Schema struct {
@@ -114,6 +144,9 @@ type Schema struct {
 	Columns  []Column      `json:"columns" yaml:"columns"`
 	Table    TableDefaults `json:"table,omitempty" yaml:"table,omitempty"`
 	Defaults Defaults      `json:"defaults,omitempty" yaml:"defaults,omitempty"`
+	// Patterns, when set, has the engine group the texts of a column into patterns (see
+	// package patterns) and keep each ticket's pattern as a dimension of its own.
+	Patterns *Patterns `json:"patterns,omitempty" yaml:"patterns,omitempty"`
 
 	index map[string]int
 }

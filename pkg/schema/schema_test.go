@@ -63,6 +63,11 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"text facet", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text, facet: true}\n", "columns[2].facet", 6, "cannot be a facet"},
 		{"unknown option", "key: id\ntime: at\ncolums: []\n", "(schema)", 3, "colums"},
 		{"bad table column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\ntable:\n  columns: [id, att]\n", "table.columns[1]", 7, `unknown column "att"`},
+		{"patterns of a number", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: n, type: number}\npatterns: {field: n}\n", "patterns.field", 7, "must be string or text"},
+		{"patterns of no column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\npatterns: {field: titel}\n", "patterns.field", 6, `unknown column "titel"`},
+		{"patterns of a detail", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: d, type: text, detail: true}\npatterns: {field: d}\n", "patterns.field", 7, "detail"},
+		{"pattern name taken", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: pattern, type: text}\npatterns: {field: pattern}\n", "patterns.name", 0, "already the name"},
+		{"pattern name keyword", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text}\npatterns: {field: t, name: or}\n", "patterns.name", 0, "word of the filter language"},
 		{"not yaml", "key: [\n", "(schema)", 0, ""},
 		{"empty", "  \n", "(schema)", 0, "empty"},
 	}
