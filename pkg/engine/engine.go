@@ -110,9 +110,9 @@ type Engine struct {
 	byName   map[string]*column
 	// pats is the pattern dimension, nil unless the schema mines patterns; its column
 	// is in byName, not in cols (it is not a column of the records).
-	pats *patternDim
-	timeCol  *column // the schema's time column
-	layouts  map[string]*layoutMap
+	pats    *patternDim
+	timeCol *column // the schema's time column
+	layouts map[string]*layoutMap
 	// lastLayout caches the mapping of the layout seen last: a load brings records of
 	// one or two layouts, so the map lookup by ID is rare.
 	lastLayout *ticket.Layout
