@@ -48,6 +48,11 @@ import (
 // straight into newly allocated slices of the right type: dictionaries as their arena of
 // strings and their id -> reference table (only the hash tables are rebuilt), codes at
 // their width, times, numbers, versions, and the time index in its sorted order.
+//
+// The pattern dimension is not in the image: a load mines the held texts again, in row
+// order (see patternDim.rebuild), which costs about half a second per million tickets
+// and keeps the file's format and the schema's fingerprint independent of the
+// patterns option (turning it on or off keeps the image).
 
 // imageFormat is the layout of the file and of the blocks. Raise it whenever the engine's
 // in-memory forms that are written verbatim change (the arena's references, codeVec,
@@ -415,6 +420,7 @@ func (e *Engine) LoadImage(ctx context.Context, path string) (ImageInfo, error) 
 	e.mu.Lock()
 	e.rows, e.keys, e.versions = fresh.rows, fresh.keys, fresh.versions
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
+	e.pats = fresh.pats
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, nil, nil
 	e.gen.Add(1)
 	e.mu.Unlock()
@@ -655,6 +661,11 @@ func (e *Engine) readImage(r *imageReader, h *imageHeader) (*Engine, error) {
 	// Nothing may follow the last block.
 	if _, err := r.r.ReadByte(); err != io.EOF {
 		return nil, errors.New("it has bytes after its last block: the file is damaged")
+	}
+	if fresh.pats != nil {
+		if err := fresh.pats.rebuild(r.ctx, fresh.cols[fresh.pats.src], rows); err != nil {
+			return nil, err
+		}
 	}
 	return fresh, nil
 }

@@ -96,6 +96,30 @@ func (p *patternDim) mine(row, old uint32, src *column) {
 	p.col.codes.set(row, p.codes[n])
 }
 
+// rebuild mines the texts of the first rows rows of src in row order, for an engine
+// loaded from an image (which holds no patterns). The engine is not yet shared.
+//
+// Rows are numbered in the order their keys first arrived, and each holds its latest
+// text, so the miner sees the texts in another order than the one they came in (an
+// updated title is seen at its ticket's first place, an earlier title not at all). A
+// pattern may then be founded on another of its masked forms and get another id; its
+// old id still resolves as an alias while a held ticket has that masked form (the
+// founding form of a pattern of live tickets usually is one). Saving the miner in the
+// image would keep every id exactly; it is left for when ids are seen to move.
+func (p *patternDim) rebuild(ctx context.Context, src *column, rows int) error {
+	p.col.codes.reserve(slack(rows))
+	p.col.codes.appendNulls(rows)
+	for r := range rows {
+		if r%(64<<10) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		p.mine(uint32(r), 0, src)
+	}
+	return nil
+}
+
 // resolve is the dictionary code of the pattern an id names (its own id or an alias), for
 // the filters; false when it names none. The caller holds the read lock.
 func (p *patternDim) resolve(id string) (uint32, bool) {

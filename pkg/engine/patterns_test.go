@@ -322,3 +322,57 @@ func TestPatternsOff(t *testing.T) {
 		t.Error("Patterns worked without the option")
 	}
 }
+
+// TestPatternsAfterImage: an engine loaded from an image mines its held titles again;
+// with tickets that kept their first titles, in the order they came, every ticket gets
+// the id it had.
+func TestPatternsAfterImage(t *testing.T) {
+	ctx := context.Background()
+	s := patternSchema(t)
+	st := openStore(t)
+	r := rand.New(rand.NewPCG(15, 16))
+	base := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	var recs []ticket.Record
+	for i := range 2000 {
+		at := base + int64(i)*1000
+		recs = append(recs, patternRecord(fmt.Sprintf("I-%d", i), patternTitle(r), at, at))
+	}
+	if _, err := st.Upsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	a := New(s, st, Options{})
+	if _, err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/engine.image"
+	if _, err := a.SaveImage(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	b := New(s, st, Options{})
+	if _, err := b.LoadImage(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	req := TicketsRequest{Columns: []string{"id", "pattern"}, Limit: 5000}
+	ra, err := a.Tickets(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.Tickets(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ra.Columns[0].Strings) != 2000 || !slices.Equal(ra.Columns[0].Strings, rb.Columns[0].Strings) ||
+		!slices.Equal(ra.Columns[1].Strings, rb.Columns[1].Strings) {
+		t.Fatal("the patterns after loading the image differ")
+	}
+	// New tickets after the load get the ids the first engine gives them.
+	more := []ticket.Record{patternRecord("N-1", "CPU saturated on checkout-api-0001", base, base+1)}
+	a.Apply(more)
+	b.Apply(more)
+	one := TicketsRequest{Scope: Scope{Where: mustFilter(t, `id = "N-1"`)}, Columns: []string{"pattern"}}
+	pa, _ := a.Tickets(ctx, one)
+	pb, _ := b.Tickets(ctx, one)
+	if pa.Columns[0].Strings[0] == "" || pa.Columns[0].Strings[0] != pb.Columns[0].Strings[0] {
+		t.Errorf("a new ticket gets %q after the load, %q before", pb.Columns[0].Strings[0], pa.Columns[0].Strings[0])
+	}
+}
