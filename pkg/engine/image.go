@@ -49,10 +49,12 @@ import (
 // strings and their id -> reference table (only the hash tables are rebuilt), codes at
 // their width, times, numbers, versions, and the time index in its sorted order.
 //
-// The pattern dimension is not in the image: a load mines the held texts again, in row
-// order (see patternDim.rebuild), which costs about half a second per million tickets
-// and keeps the file's format and the schema's fingerprint independent of the
-// patterns option (turning it on or off keeps the image).
+// The pattern dimension, when the schema mines one, follows the columns: the dictionary
+// of pattern ids, each row's code, and the miner as package patterns saves it, so that
+// after a restart every ticket and every id in a URL keeps its pattern. It is not part
+// of the schema's fingerprint: an image without it, or mined from another column or
+// with other miner options, is used for the columns, and the held texts are mined again
+// (patternDim.rebuild); an image with it read by an engine without the option skips it.
 
 // imageFormat is the layout of the file and of the blocks. Raise it whenever the engine's
 // in-memory forms that are written verbatim change (the arena's references, codeVec,
@@ -96,7 +98,23 @@ type imageHeader struct {
 	Versions  bool          `json:"versions"`
 	Keys      dictImage     `json:"keys"`
 	Columns   []columnImage `json:"columns"`
+	// Patterns describes the blocks of the pattern dimension, after the columns' blocks.
+	Patterns *patternsImage `json:"patterns,omitempty"`
 }
+
+// patternsImage describes the pattern dimension's blocks: the dictionary of ids (three
+// blocks), the rows' codes (one) and the saved miner (one).
+type patternsImage struct {
+	// Field is the column mined, Options the version of the miner's options
+	// (minerOptionsVersion): a load uses the patterns only when both are its own.
+	Field   string    `json:"field"`
+	Options int       `json:"options"`
+	Dict    dictImage `json:"dict"`
+	Width   uint8     `json:"width"`
+}
+
+// patternBlocks is how many blocks patternsImage describes.
+const patternBlocks = 5
 
 type dictImage struct {
 	Len    int   `json:"len"`
@@ -355,6 +373,15 @@ func (e *Engine) writeImage(f *os.File, history string) (int64, error) {
 				}
 			}
 			h.Columns = append(h.Columns, ci)
+		}
+		if p := e.pats; p != nil {
+			pi := &patternsImage{Field: e.cols[p.src].name, Options: minerOptionsVersion}
+			pi.Dict = w.dict(p.dict)
+			pi.Width = w.codes(&p.col.codes)
+			if !w.dry {
+				w.block(p.miner.AppendBinary(nil))
+			}
+			h.Patterns = pi
 		}
 	}
 	// The header, written first, describes the blocks: a dry run fills it in.
@@ -658,16 +685,53 @@ func (e *Engine) readImage(r *imageReader, h *imageHeader) (*Engine, error) {
 			}
 		}
 	}
+	restored, err := r.patterns(h.Patterns, fresh.pats, fresh.cols, rows)
+	if err != nil {
+		return nil, err
+	}
 	// Nothing may follow the last block.
 	if _, err := r.r.ReadByte(); err != io.EOF {
 		return nil, errors.New("it has bytes after its last block: the file is damaged")
 	}
-	if fresh.pats != nil {
+	if fresh.pats != nil && !restored {
 		if err := fresh.pats.rebuild(r.ctx, fresh.cols[fresh.pats.src], rows); err != nil {
 			return nil, err
 		}
 	}
 	return fresh, nil
+}
+
+// patterns reads the pattern dimension's blocks into p when the image has them for p's
+// column and miner options, and says whether it did; otherwise it skips them.
+func (r *imageReader) patterns(pi *patternsImage, p *patternDim, cols []*column, rows int) (bool, error) {
+	if pi == nil {
+		return false, nil
+	}
+	if p == nil || pi.Field != cols[p.src].name || pi.Options != minerOptionsVersion {
+		for i := range patternBlocks {
+			if _, err := r.any(fmt.Sprintf("the patterns, block %d", i+1), math.MaxInt); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	}
+	const what = "the patterns"
+	d, err := r.dict(what, &pi.Dict, rows, true)
+	if err != nil {
+		return false, err
+	}
+	p.col.dict = d
+	if err := r.codes(what, &p.col.codes, pi.Width, rows, d.len()); err != nil {
+		return false, err
+	}
+	saved, err := r.any(what+", the miner", math.MaxInt32)
+	if err != nil {
+		return false, err
+	}
+	if err := p.restore(saved); err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	return true, nil
 }
 
 // checkOrder checks that main lists every row once, sorted by (time, row): what the time

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/spacetime/tickets/pkg/patterns"
@@ -48,8 +49,13 @@ type patternDim struct {
 }
 
 // minerOptions are the options of the engine's miners: the defaults, which suit ticket
-// titles. An image holds the miner's state; a change here must change minerFormat.
+// titles. An image holds the miner's state, which these options shaped: a change here
+// must raise minerOptionsVersion.
 func minerOptions() patterns.Options { return patterns.Options{} }
+
+// minerOptionsVersion names minerOptions in images: an image whose miner was mined with
+// other options is not used for the patterns (they are mined again).
+const minerOptionsVersion = 1
 
 // newPatternDim returns the pattern dimension the schema asks for, or nil.
 func newPatternDim(s *schema.Schema, cols []*column) *patternDim {
@@ -97,15 +103,15 @@ func (p *patternDim) mine(row, old uint32, src *column) {
 }
 
 // rebuild mines the texts of the first rows rows of src in row order, for an engine
-// loaded from an image (which holds no patterns). The engine is not yet shared.
+// loaded from an image that holds no patterns (written without the option, for another
+// column, or with other miner options). The engine is not yet shared.
 //
 // Rows are numbered in the order their keys first arrived, and each holds its latest
 // text, so the miner sees the texts in another order than the one they came in (an
 // updated title is seen at its ticket's first place, an earlier title not at all). A
 // pattern may then be founded on another of its masked forms and get another id; its
-// old id still resolves as an alias while a held ticket has that masked form (the
-// founding form of a pattern of live tickets usually is one). Saving the miner in the
-// image would keep every id exactly; it is left for when ids are seen to move.
+// old id still resolves as an alias while a held ticket has that masked form. An image
+// written with the patterns holds the miner, and keeps every id exactly (restore).
 func (p *patternDim) rebuild(ctx context.Context, src *column, rows int) error {
 	p.col.codes.reserve(slack(rows))
 	p.col.codes.appendNulls(rows)
@@ -117,6 +123,26 @@ func (p *patternDim) rebuild(ctx context.Context, src *column, rows int) error {
 		}
 		p.mine(uint32(r), 0, src)
 	}
+	return nil
+}
+
+// restore takes the patterns an image held: the dictionary of ids and the rows' codes
+// (read into p.col by the caller) and the saved miner. Every pattern's id must be in the
+// dictionary, as mine put it there.
+func (p *patternDim) restore(saved []byte) error {
+	m, err := patterns.Load(minerOptions(), saved)
+	if err != nil {
+		return err
+	}
+	codes := make([]uint32, m.Len())
+	for n := range codes {
+		code, ok := p.col.dict.find(m.ID(uint32(n)))
+		if !ok {
+			return fmt.Errorf("pattern %s is not in the dictionary of pattern ids: the file is damaged", m.ID(uint32(n)))
+		}
+		codes[n] = code
+	}
+	p.patternState = &patternState{miner: m, dict: p.col.dict, codes: codes}
 	return nil
 }
 

@@ -289,10 +289,13 @@ func (s *Schema) validate() error {
 	if s.Table.Limit < 0 {
 		add("table.limit", "must not be negative")
 	}
+	s.patternCol = nil
 	if p := s.Patterns; p != nil {
-		checkRef("patterns.field", p.Field, true, String, Text)
-		if i, ok := s.index[p.Field]; ok && (s.Columns[i].Detail || p.Field == s.Key) {
-			add("patterns.field", "column %q is the key or a detail column, which the engine does not mine", p.Field)
+		problems := len(ps)
+		field := p.SourceField()
+		checkRef("patterns.field", field, true, String, Text)
+		if i, ok := s.index[field]; ok && (s.Columns[i].Detail || field == s.Key) {
+			add("patterns.field", "column %q is the key or a detail column, which the engine does not mine", field)
 		}
 		name := p.DimensionName()
 		switch {
@@ -304,6 +307,9 @@ func (s *Schema) validate() error {
 			if j, dup := s.index[name]; dup {
 				add("patterns.name", "%q is already the name of columns[%d]; name the pattern field otherwise", name, j)
 			}
+		}
+		if len(ps) == problems {
+			s.patternCol = &Column{Name: name, Type: String, Title: "Pattern", Facet: true}
 		}
 	}
 	if len(ps) > 0 {

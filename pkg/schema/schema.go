@@ -100,8 +100,9 @@ type Defaults struct {
 // Patterns names the text column whose patterns the engine mines, and the name of the
 // dimension that holds each ticket's pattern id.
 type Patterns struct {
-	// Field is a string or text column held by the engine (not the key, not a detail).
-	Field string `json:"field" yaml:"field"`
+	// Field is a string or text column held by the engine (not the key, not a detail);
+	// empty means DefaultPatternField.
+	Field string `json:"field,omitempty" yaml:"field,omitempty"`
 	// Name is the dimension's name in filters, splits and breakdowns; empty means
 	// DefaultPatternName. It must not be a column's name.
 	Name string `json:"name,omitempty" yaml:"name,omitempty"`
@@ -109,6 +110,18 @@ type Patterns struct {
 
 // DefaultPatternName is the pattern dimension's name when the schema gives none.
 const DefaultPatternName = "pattern"
+
+// DefaultPatternField is the column mined when the schema's patterns option names none:
+// the title, as the default schema calls it.
+const DefaultPatternField = "title"
+
+// SourceField is the name of the column mined.
+func (p *Patterns) SourceField() string {
+	if p.Field == "" {
+		return DefaultPatternField
+	}
+	return p.Field
+}
 
 // DimensionName is the pattern dimension's name.
 func (p *Patterns) DimensionName() string {
@@ -124,7 +137,7 @@ func (s *Schema) PatternField() (name, source string) {
 	if s.Patterns == nil {
 		return "", ""
 	}
-	return s.Patterns.DimensionName(), s.Patterns.Field
+	return s.Patterns.DimensionName(), s.Patterns.SourceField()
 }
 
 // Schema is a validated column schema. Build it with Parse, Load or Default; a Schema made
@@ -149,16 +162,28 @@ type Schema struct {
 	Patterns *Patterns `json:"patterns,omitempty" yaml:"patterns,omitempty"`
 
 	index map[string]int
+	// patternCol describes the pattern dimension as a column, for Column: filters,
+	// splits, breakdowns and ad hoc filters name it like any string facet. It is not in
+	// Columns, since the records do not carry it (the engine derives it).
+	patternCol *Column
 }
 
-// Column returns the column called name.
+// Column returns the column called name, or the pattern dimension described as a
+// string facet when name is its name.
 func (s *Schema) Column(name string) (*Column, bool) {
 	i, ok := s.index[name]
 	if !ok {
+		if s.patternCol != nil && name == s.patternCol.Name {
+			return s.patternCol, true
+		}
 		return nil, false
 	}
 	return &s.Columns[i], true
 }
+
+// PatternColumn is the pattern dimension described as a column, or nil when the schema
+// mines no patterns.
+func (s *Schema) PatternColumn() *Column { return s.patternCol }
 
 // Index returns the position of the column called name in Columns, or -1.
 func (s *Schema) Index(name string) int {
