@@ -55,8 +55,9 @@ type column struct {
 	numberCodes int // the most codes a number column takes before it goes raw
 
 	// lookup, when set, finds the code of a value for the filters instead of the
-	// dictionary (the pattern dimension resolves aliases of pattern ids).
-	lookup func(s string) (uint32, bool)
+	// dictionary (the pattern dimension resolves aliases of pattern ids, and refuses a
+	// string that is no id).
+	lookup func(s string) (uint32, bool, error)
 
 	// lastS and lastCode remember the last value interned: consecutive records often
 	// share a status or a region, and a string compare is cheaper than a hash.
@@ -88,12 +89,14 @@ func newColumn(c *schema.Column, numberCodes int) *column {
 	return col
 }
 
-// find returns the code of a string column's value s, for the filters.
-func (c *column) find(s string) (uint32, bool) {
+// find returns the code of a string column's value s, for the filters; an error says
+// that s cannot be a value of the column.
+func (c *column) find(s string) (uint32, bool, error) {
 	if c.lookup != nil {
 		return c.lookup(s)
 	}
-	return c.dict.find(s)
+	code, ok := c.dict.find(s)
+	return code, ok, nil
 }
 
 // coded reports whether the column's rows are dictionary codes.

@@ -147,16 +147,20 @@ func (p *patternDim) restore(saved []byte) error {
 }
 
 // resolve is the dictionary code of the pattern an id names (its own id or an alias), for
-// the filters; false when it names none. The caller holds the read lock.
-func (p *patternDim) resolve(id string) (uint32, bool) {
+// the filters; false when it names none, an error when id cannot be an id (a typo in a
+// URL gets a message, not an empty panel). The caller holds the read lock.
+func (p *patternDim) resolve(id string) (uint32, bool, error) {
 	if code, ok := p.dict.find(id); ok {
-		return code, true
+		return code, true, nil
 	}
 	n, ok, err := p.miner.Resolve(id)
-	if err != nil || !ok || int(n) >= len(p.codes) {
-		return 0, false
+	if err != nil {
+		return 0, false, err
 	}
-	return p.codes[n], true
+	if !ok || int(n) >= len(p.codes) {
+		return 0, false, nil
+	}
+	return p.codes[n], true, nil
 }
 
 // PatternInfo describes a pattern of the engine's pattern dimension.

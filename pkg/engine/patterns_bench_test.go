@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/patterns"
+	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// BenchmarkPatterns measures what the pattern dimension costs an engine of the generated
+// tickets (the default schema mines the titles): the heap per ticket with the option and
+// without it, the difference (the pattern column and the miner, amortized), the time to
+// apply the tickets both ways, and the miner alone over the same titles in arrival order
+// (titles per second on one goroutine). Updates are included: the generator rewrites
+// tickets, and an update of a title is mined again.
+//
+//	go test ./pkg/engine -run '^$' -bench Patterns -benchtime 1x
+func BenchmarkPatterns(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("tickets=%d", n), func(b *testing.B) {
+			var batches [][]ticket.Record
+			generate(b, n, func(recs []ticket.Record) { batches = append(batches, recs) })
+			var titles []string
+			for _, batch := range batches {
+				for i := range batch {
+					if k := batch[i].Layout.Index("title"); k >= 0 && !batch[i].Values[k].IsNull() {
+						titles = append(titles, batch[i].Values[k].S)
+					}
+				}
+			}
+			with := schema.Default()
+			without := schema.Default()
+			without.Patterns = nil
+			if err := without.Validate(); err != nil {
+				b.Fatal(err)
+			}
+			load := func(s *schema.Schema) (heap int64, took time.Duration, e *engine.Engine) {
+				before := heapInUse()
+				start := time.Now()
+				e = engine.New(s, nil, engine.Options{})
+				for _, batch := range batches {
+					e.Apply(batch)
+				}
+				took = time.Since(start)
+				return heapInUse() - before, took, e
+			}
+			var heapWith, heapWithout int64
+			var tookWith, tookWithout, tookMiner time.Duration
+			var found int
+			for b.Loop() {
+				var e *engine.Engine
+				heapWithout, tookWithout, e = load(without)
+				runtime.KeepAlive(e)
+				e = nil
+				heapWith, tookWith, e = load(with)
+				runtime.KeepAlive(e)
+				e = nil
+				m := patterns.New(patterns.Options{})
+				start := time.Now()
+				for _, t := range titles {
+					m.Add(t)
+				}
+				tookMiner = time.Since(start)
+				found = m.Len()
+			}
+			tickets := float64(n)
+			b.ReportMetric(float64(heapWith)/tickets, "B/ticket-with")
+			b.ReportMetric(float64(heapWithout)/tickets, "B/ticket-without")
+			b.ReportMetric(float64(heapWith-heapWithout)/tickets, "B/ticket-patterns")
+			b.ReportMetric(float64(tookWith-tookWithout)/tickets, "ns/ticket-patterns")
+			b.ReportMetric(float64(len(titles))/tookMiner.Seconds(), "titles/s-miner")
+			b.ReportMetric(float64(len(titles)), "titles")
+			b.ReportMetric(float64(found), "patterns")
+		})
+	}
+}
