@@ -52,8 +52,12 @@ func TestPatternsAsAFacet(t *testing.T) {
 		n := counts.At(i).(int64)
 		// The filter language: every ticket of the pattern has a title of one kind, as
 		// many as the breakdown counts.
-		tk := runOne(Query{QueryType: Tickets, Filter: fmt.Sprintf("pattern = %q", id), Columns: []string{"title"}, Limit: 5000})
+		tk := runOne(Query{QueryType: Tickets, Filter: fmt.Sprintf("pattern = %q", id), Columns: []string{"title", "pattern"}, Limit: 5000})
 		title, _ := tk.FieldByName("title")
+		shown, _ := tk.FieldByName("pattern")
+		if shown == nil || tk.Rows() == 0 || fmt.Sprint(deref(shown.At(0))) != id {
+			t.Fatalf("a tickets query showing the pattern column: %v, want %s", shown, id)
+		}
 		kind := ""
 		for j := range tk.Rows() {
 			s := title.At(j)
@@ -84,8 +88,26 @@ func TestPatternsAsAFacet(t *testing.T) {
 	if series := len(counted.Fields) - 1; series != 3 {
 		t.Errorf("counts split by pattern: %d series, want 3", series)
 	}
-	// A malformed id is an error that names the field, not an empty answer.
+	// Values (the ad hoc filter's value picker) and movers list pattern ids too.
+	ids := map[string]bool{}
+	for i := range fr.Rows() {
+		ids[values.At(i).(string)] = true
+	}
+	vals := runOne(Query{QueryType: Values, Field: "pattern"})
+	for i := range vals.Rows() {
+		if !ids[vals.Fields[0].At(i).(string)] {
+			t.Errorf("values of pattern: %v is no pattern of the breakdown", vals.Fields[0].At(i))
+		}
+	}
+	if vals.Rows() != len(ids) {
+		t.Errorf("values of pattern: %d, want %d", vals.Rows(), len(ids))
+	}
 	r := all
+	r.Query = Query{QueryType: Movers, Field: "pattern", Baseline: "24h"}
+	if _, err := Run(ctx, eng, env, r); err != nil {
+		t.Errorf("movers by pattern: %v", err)
+	}
+	// A malformed id is an error that names the field, not an empty answer.
 	r.Query = Query{QueryType: Stats, Filter: `pattern = "not-an-id"`}
 	_, err := Run(ctx, eng, env, r)
 	if err == nil || !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "pattern") {
@@ -100,4 +122,11 @@ func splitURLFilter(s string) (key, op, value string, ok bool) {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true
+}
+
+func deref(v any) any {
+	if p, ok := v.(*string); ok && p != nil {
+		return *p
+	}
+	return v
 }
