@@ -273,27 +273,34 @@ func (e *Engine) Sync(ctx context.Context) (int, error) {
 		}
 	}
 	// Reading the store and applying to the columns overlap: the store's callback fills
-	// one staging buffer while another goroutine applies the previous one.
+	// one staging buffer while another goroutine applies the previous one. That goroutine
+	// starts with the second buffer only: a sync of a few records (a push waits for one)
+	// applies them on the caller's goroutine, without two hand-offs that each cost a
+	// scheduling round when the CPU is busy with queries.
 	held := e.held()
 	free := make(chan *staging, 2)
-	for range 2 {
-		free <- newStaging(e.opts.WriteChunk, held)
-	}
+	free <- newStaging(e.opts.WriteChunk, held)
 	full := make(chan *staging)
 	applied := 0
+	apply := func(st *staging) {
+		e.writeMu.Lock()
+		e.applyChunk(st.recs)
+		e.writeMu.Unlock()
+		applied += len(st.recs)
+		st.reset()
+	}
 	var applier sync.WaitGroup
-	applier.Add(1)
-	go func() {
-		defer applier.Done()
-		for st := range full {
-			e.writeMu.Lock()
-			e.applyChunk(st.recs)
-			e.writeMu.Unlock()
-			applied += len(st.recs)
-			st.reset()
-			free <- st
-		}
-	}()
+	started := false
+	start := func() {
+		started = true
+		free <- newStaging(e.opts.WriteChunk, held)
+		applier.Go(func() {
+			for st := range full {
+				apply(st)
+				free <- st
+			}
+		})
+	}
 	cur := <-free
 	changes := e.st.Changes
 	if cf, ok := e.st.(store.ChangesFromer); ok && first && e.opts.Window > 0 {
@@ -305,6 +312,9 @@ func (e *Engine) Sync(ctx context.Context) (int, error) {
 	cursor, err := changes(ctx, e.cursor, func(rec *ticket.Record) error {
 		cur.add(rec)
 		if len(cur.recs) >= e.opts.WriteChunk {
+			if !started {
+				start()
+			}
 			full <- cur
 			cur = <-free
 			if err := ctx.Err(); err != nil {
@@ -313,11 +323,15 @@ func (e *Engine) Sync(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	if len(cur.recs) > 0 {
-		full <- cur
+	if started {
+		if len(cur.recs) > 0 {
+			full <- cur
+		}
+		close(full)
+		applier.Wait()
+	} else if len(cur.recs) > 0 {
+		apply(cur)
 	}
-	close(full)
-	applier.Wait()
 	e.cursor = cursor
 	if first && e.timeCol != nil {
 		// Sort the loaded rows now, so that the first query does not pay for it.

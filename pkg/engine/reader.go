@@ -152,7 +152,9 @@ func (r *reader) pause() error {
 // tick counts n units of work done and pauses when the slice's time is spent.
 func (r *reader) tick(n int) error {
 	r.work += n
-	if time.Since(r.sliceStart) < r.e.opts.sliceTime {
+	// A waiting writer ends the slice at once: it waits for every reader that holds the
+	// lock, and one that only looks at the clock would keep it a whole slice longer.
+	if time.Since(r.sliceStart) < r.e.opts.sliceTime && r.e.writers.Load() == 0 {
 		return nil
 	}
 	return r.pause()

@@ -820,6 +820,10 @@ func (e *Engine) matchesAll(row uint32, words []string, texts []*column) bool {
 	return true
 }
 
+// longDetails is the number of rows above which reading their detail columns takes a
+// place in the lane of long queries.
+const longDetails = 4096
+
 // fillDetails reads the detail columns of the output rows from the store.
 func (e *Engine) fillDetails(ctx context.Context, res *TicketsResult, cols []*column, details []int, keys []string) error {
 	if len(details) == 0 {
@@ -827,6 +831,18 @@ func (e *Engine) fillDetails(ctx context.Context, res *TicketsResult, cols []*co
 	}
 	if e.st == nil {
 		return errors.New("read detail columns: the engine has no store")
+	}
+	if len(keys) > longDetails {
+		// Reading the details of tens of thousands of rows is the heaviest part of a big
+		// table (decoding each stored record); sixteen at once would starve the small
+		// queries and the writes just as long scans would, so they share the lane of long
+		// queries (none holds the read lock here).
+		select {
+		case e.lane <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("read detail columns: %w", context.Cause(ctx))
+		}
+		defer func() { <-e.lane }()
 	}
 	recs, err := e.st.Get(ctx, keys)
 	if err != nil {

@@ -159,6 +159,6 @@ export async function openPage(
   };
 }
 
-/** Screenshots are written only when asked: SPACETIME_SCREENSHOTS=1 (see docs/incoming/browser.md). */
+/** Screenshots are written only when asked: SPACETIME_SCREENSHOTS=1 (see docs/testing.md, "The browser suite"). */
 export const WRITE_SCREENSHOTS = process.env.SPACETIME_SCREENSHOTS === '1';
 export const SCREENSHOT_DIR = path.join(ROOT, 'docs', 'img');

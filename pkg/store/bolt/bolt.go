@@ -810,6 +810,9 @@ func aliasString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// getBatch is how many keys Get reads in one read transaction.
+const getBatch = 1024
+
 // Get returns the stored versions of keys, in the order asked, skipping keys it does not
 // hold. The records own their memory.
 func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error) {
@@ -819,7 +822,28 @@ func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("get: %w", err)
 	}
-	var out []ticket.Record
+	out := make([]ticket.Record, 0, len(keys))
+	// The keys are read in batches, each in its own read transaction: a table of 50,000
+	// tickets with a detail column would otherwise hold one transaction for its whole read,
+	// and bbolt's writer waits for every open read transaction before it grows the file's
+	// mapping, so pushes would wait behind it; between batches the caller may also give up.
+	for start := 0; start < len(keys); start += getBatch {
+		if start > 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("get: %w", err)
+			}
+		}
+		var err error
+		out, err = s.getBatch(out, keys[start:min(start+getBatch, len(keys))])
+		if err != nil {
+			return nil, s.fail("get", err)
+		}
+	}
+	return out, nil
+}
+
+// getBatch is the read transaction of one batch of Get.
+func (s *Store) getBatch(out []ticket.Record, keys []string) ([]ticket.Record, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		tickets := tx.Bucket(bucketTickets)
 		for _, key := range keys {
@@ -846,10 +870,7 @@ func (s *Store) Get(ctx context.Context, keys []string) ([]ticket.Record, error)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, s.fail("get", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // Meta reads a named value; store.ErrNotFound when it was never written.

@@ -588,6 +588,27 @@ func testGet(t *testing.T, fresh func(*testing.T) store.Store) {
 			}
 		})
 	}
+	t.Run("many keys come back in the order asked", func(t *testing.T) {
+		// More keys than a store reads in one go (bbolt reads 1,024 per transaction,
+		// DynamoDB 100 per BatchGetItem), asked in reverse with missing keys between them.
+		var recs []ticket.Record
+		for i := range 2100 {
+			recs = append(recs, b.rec(fmt.Sprintf("m%04d", i), 1, "open"))
+		}
+		upsert(t, s, recs...)
+		var ask, want []string
+		for i := len(recs) - 1; i >= 0; i-- {
+			ask = append(ask, recs[i].Key, fmt.Sprintf("missing%04d", i))
+			want = append(want, recs[i].Key)
+		}
+		got, err := s.Get(context.Background(), ask)
+		if err != nil {
+			t.Fatalf("Get(%d keys): %v", len(ask), err)
+		}
+		if !slices.Equal(keys(got), want) {
+			t.Fatalf("Get(%d keys) returned %d records, first %q; want %d from %q", len(ask), len(got), keys(got)[:min(3, len(got))], len(want), want[:3])
+		}
+	})
 	t.Run("records stay valid after later writes", func(t *testing.T) {
 		got, err := s.Get(context.Background(), []string{"b"})
 		if err != nil || len(got) != 1 {
