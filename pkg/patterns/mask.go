@@ -65,7 +65,8 @@ type scanner struct {
 	toks []token
 	// collapse merges runs of wild tokens into one (see Options.KeepRuns).
 	collapse bool
-	// quotes makes a quoted value one variable token (see Options.NoQuotes).
+	// quotes makes a quoted value of plain words one variable token (see
+	// Options.NoQuotes).
 	quotes bool
 }
 
@@ -89,10 +90,10 @@ func (s *scanner) scan(text string) []token {
 			s.push(token{wild: true})
 			break
 		}
-		// A quoted value, possibly of several words, is one variable token when its
-		// closing quote follows (an apostrophe inside a word does not start one).
+		// A quoted value of plain words, possibly several, is one variable token when
+		// its closing quote follows (an apostrophe inside a word does not start one).
 		if q := text[i]; s.quotes && isQuote(q) {
-			if j := closingQuote(text, i+1, q); j > i {
+			if j := closingQuote(text, i+1, q); j > i && s.plainQuote(text[i+1:j]) {
 				s.push(token{wild: true})
 				i = j + 1
 				// Punctuation glued to the closing quote ("'x',") is part of the token.
@@ -110,6 +111,30 @@ func (s *scanner) scan(text string) []token {
 		i = j
 	}
 	return s.toks
+}
+
+// plainQuote says whether a quoted value is a name to mask whole: its words are all
+// plain words (a job's name, a user's). A quoted value with a word of another kind
+// ("GET /v2/servers HTTP/1.1") is scanned word by word, so that its constant words (the
+// method) still tell patterns apart and its variable ones are masked.
+func (s *scanner) plainQuote(v string) bool {
+	start := -1
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) && !isSpace(v[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			w := v[start:i]
+			if !plainWord(w) {
+				return false
+			}
+			start = -1
+		}
+	}
+	return true
 }
 
 // closingQuote returns the index of the quote q that closes a quoted value starting at

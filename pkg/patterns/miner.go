@@ -94,7 +94,8 @@ type Options struct {
 	// saturated") and their variable parts are rarely plain words. Drain's behaviour is
 	// WordThreshold = Threshold.
 	WordThreshold float64
-	// NoQuotes scans a quoted value word by word rather than as one variable part.
+	// NoQuotes scans every quoted value word by word; by default a quoted value whose
+	// words are all plain words (a name) is one variable part.
 	NoQuotes bool
 }
 

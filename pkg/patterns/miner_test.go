@@ -30,6 +30,11 @@ func TestMasking(t *testing.T) {
 		{"commit deadbeef broke the build", "commit deadbeef broke the build"}, // a word, for all we know
 		{"job 'nightly export' failed after 3.5s", "job <*> failed after <*>"},
 		{`user "bob smith" locked out`, "user <*> locked out"},
+		// A quoted value that is not all plain words is scanned word by word: its
+		// constant words (the method) stay, its variable ones are masked.
+		{`10.11.10.1 "GET /v2/54fadb41/servers/detail HTTP/1.1" status: 200`, `<*> "GET <*> status: <*>`},
+		{`10.11.10.1 "POST /v2/54fadb41/servers HTTP/1.1" status: 200`, `<*> "POST <*> status: <*>`},
+		{`job 'export-7' failed`, `job <*> failed`},
 		{"it's the owner's fault", "it's the owner's fault"},
 		{"S3 bucket errors on ec2 and k8s via http2", "S3 bucket errors on ec2 and k8s via http2"},
 		{"timeout (12ms), retry=3 host=web-01.", "timeout (<*>), retry=<*> host=<*>."},

@@ -20,8 +20,9 @@ import (
 // and the caller mines again).
 
 // saveFormat is the version of the saved form and of everything that makes a pattern
-// what it is (the masking and the hash).
-const saveFormat = 1
+// what it is (the masking and the hash). 2: quoted values are masked whole only when
+// their words are all plain words.
+const saveFormat = 2
 
 // errDamaged is wrapped by every error of Load about the bytes themselves.
 var errDamaged = errors.New("the saved patterns are damaged")
