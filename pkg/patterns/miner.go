@@ -323,6 +323,9 @@ func (m *Miner) hasDigit(w uint32) bool {
 // In a full leaf, plain words may differ and the most similar pattern is taken however
 // dissimilar. Ties go to the pattern with more wildcards, then the older one.
 func (m *Miner) closest(leaf *node, ids []uint32, full bool) int {
+	if full {
+		return m.closestLoose(leaf, ids)
+	}
 	best, bestSim, bestParams := -1, -1.0, -1
 	for _, c := range leaf.clusters {
 		sim, params := m.similarity(m.clusters[c].tmpl, ids, full)
@@ -334,6 +337,42 @@ func (m *Miner) closest(leaf *node, ids []uint32, full bool) int {
 		return best
 	}
 	return -1
+}
+
+// closestLoose is closest in a full leaf: the most similar pattern however dissimilar,
+// plain words included. Every text of a masked form not seen before that reaches a full
+// leaf (titles that carry user names, say) scans the leaf's patterns, so this is the
+// miner's slowest path; the loop is similarity's for loose comparisons, without its
+// branches on plain words. The templates of a leaf all have the text's length, so the
+// count of equal words orders them as the share does.
+func (m *Miner) closestLoose(leaf *node, ids []uint32) int {
+	best, bestSame, bestParams := -1, -1, -1
+	paramsDiffer := m.opts.ParamsDiffer
+	for _, c := range leaf.clusters {
+		tmpl := m.clusters[c].tmpl
+		if len(tmpl) != len(ids) {
+			continue // cannot happen: a leaf is under its length
+		}
+		same, params, n := 0, 0, len(tmpl)
+		for i, w := range tmpl {
+			x := ids[i]
+			if w == wild {
+				params++
+				if x == wild && !paramsDiffer {
+					same++
+				}
+			} else if w == x {
+				same++
+			} else if same+n-i-1 < bestSame {
+				same = -1 // cannot equal the best any more: a pattern needs no more look
+				break
+			}
+		}
+		if same > bestSame || (same == bestSame && params > bestParams) {
+			best, bestSame, bestParams = int(c), same, params
+		}
+	}
+	return best
 }
 
 // similarity is the share of positions where the template and the sequence agree, and
@@ -350,7 +389,7 @@ func (m *Miner) similarity(tmpl, ids []uint32, loose bool) (float64, int) {
 		}
 		if w == ids[i] {
 			same++
-		} else if m.plain[w] && !loose {
+		} else if !loose && m.plain[w] {
 			if m.opts.WordThreshold <= 0 {
 				return -1, 0 // a plain word differs: another pattern
 			}
