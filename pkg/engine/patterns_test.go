@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -554,6 +555,79 @@ func TestImageWithAndWithoutPatterns(t *testing.T) {
 			if got := columnOf(t, rb, "pattern"); !slices.Equal(got, columnOf(t, rf, "pattern")) || !slices.ContainsFunc(got, func(id string) bool { return id != "" }) {
 				t.Errorf("%s: the patterns mined after the image differ from a sync's", c.name)
 			}
+		}
+	}
+}
+
+// TestPatternsTrimUnderWrites: Trim runs again and again while a writer adds tickets
+// whose titles found new patterns (so the shared dictionary of ids grows during the
+// copy); every held ticket keeps the pattern a miner fed the same writes gives it, and
+// the race detector sees the copy and the writer apart.
+func TestPatternsTrimUnderWrites(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var clockMu sync.Mutex
+	now := start
+	e := New(patternSchema(t), nil, Options{Window: time.Hour, Now: func() time.Time {
+		clockMu.Lock()
+		defer clockMu.Unlock()
+		return now
+	}})
+	bf := newBruteForce()
+	r := rand.New(rand.NewPCG(31, 32))
+	var recs [][]ticket.Record
+	for i := range 60 {
+		var batch []ticket.Record
+		for j := range 100 {
+			n := i*100 + j
+			title := patternTitle(r)
+			if n%3 == 0 { // a plain word that varies: a new pattern each time
+				title = fmt.Sprintf("alarm %c%c%c fired on host-%d", 'a'+r.IntN(26), 'a'+r.IntN(26), 'a'+r.IntN(26), n)
+			}
+			key := fmt.Sprintf("K-%d", n)
+			if n%7 == 0 && n > 0 {
+				key = fmt.Sprintf("K-%d", r.IntN(n)) // an update, maybe of a dropped ticket
+			}
+			created := start.Add(time.Duration(n) * time.Second).UnixMilli()
+			batch = append(batch, patternRecord(key, title, created, created+int64(n)))
+			bf.apply(key, title, created)
+		}
+		recs = append(recs, batch)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, batch := range recs {
+			e.Apply(batch)
+			// Time follows the writes (ten minutes past the last ticket), so that
+			// no write lands outside the window, where the engine would not mine it.
+			clockMu.Lock()
+			now = time.UnixMilli(batch[len(batch)-1].Values[3].I).Add(10 * time.Minute)
+			clockMu.Unlock()
+		}
+	}()
+	for trims := 0; ; trims++ {
+		if _, err := e.Trim(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		break
+	}
+	res, err := e.Tickets(ctx, TicketsRequest{Columns: []string{"id", "pattern"}, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, pats := columnOf(t, res, "id"), columnOf(t, res, "pattern")
+	if len(ids) == 0 {
+		t.Fatal("no ticket held")
+	}
+	for i, key := range ids {
+		if pats[i] != bf.pattern[key] {
+			t.Errorf("ticket %s: pattern %q, want %q", key, pats[i], bf.pattern[key])
 		}
 	}
 }

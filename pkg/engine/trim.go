@@ -53,9 +53,11 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	fresh := New(e.schema, nil, e.opts)
 	if e.pats != nil {
 		// The patterns outlive the rows: the fresh engine shares the miner and the ids,
-		// and its rows get the codes they had (ids in URLs must keep their meaning).
+		// and its rows get the codes they had (ids in URLs must keep their meaning). Its
+		// pattern column takes the shared dictionary of ids only at the swap: until then
+		// writers of this engine intern ids into it, and the copy must not touch it (its
+		// reserve would grow the dictionary's slices without this engine's locks).
 		fresh.pats.patternState = e.pats.patternState
-		fresh.pats.col.dict = e.pats.dict
 		fresh.pats.frozen = true
 	}
 	// The kept rows and a little room for the rows written during the copy: growing
@@ -100,6 +102,7 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, fresh.lastLayout, fresh.lastMap
 	if fresh.pats != nil {
+		fresh.pats.col.dict = fresh.pats.dict
 		fresh.pats.frozen = false
 		e.pats = fresh.pats
 	}
