@@ -577,6 +577,34 @@ func (r *imageReader) any(what string, limit int) ([]byte, error) {
 	return b, r.into(what, b)
 }
 
+// skip reads past the next block, checking its checksum, without holding it in memory
+// (a damaged length then costs a read to the end of the file, not an allocation).
+func (r *imageReader) skip(what string) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	var pre [8]byte
+	if _, err := io.ReadFull(r.r, pre[:]); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	n := binary.LittleEndian.Uint64(pre[:])
+	if n > math.MaxInt64 {
+		return fmt.Errorf("%s: the block has %d bytes: the file is damaged", what, n)
+	}
+	crc := crc32.New(castagnoli)
+	if _, err := io.CopyN(crc, r.r, int64(n)); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(r.r, sum[:]); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	if crc.Sum32() != binary.LittleEndian.Uint32(sum[:]) {
+		return fmt.Errorf("%s fails its checksum: the file is damaged", what)
+	}
+	return nil
+}
+
 func truncated(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("the file ends early: it is truncated")
@@ -709,7 +737,7 @@ func (r *imageReader) patterns(pi *patternsImage, p *patternDim, cols []*column,
 	}
 	if p == nil || pi.Field != cols[p.src].name || pi.Options != minerOptionsVersion {
 		for i := range patternBlocks {
-			if _, err := r.any(fmt.Sprintf("the patterns, block %d", i+1), math.MaxInt); err != nil {
+			if err := r.skip(fmt.Sprintf("the patterns, block %d", i+1)); err != nil {
 				return false, err
 			}
 		}
