@@ -291,6 +291,9 @@ func (s *Schema) validate() error {
 	}
 	s.patternCol = nil
 	if p := s.Patterns; p != nil {
+		// The defaults are written out, so that a schema that leaves them out and one
+		// that names them are the same schema (marshalled alike).
+		p.Field, p.Name = p.SourceField(), p.DimensionName()
 		problems := len(ps)
 		field := p.SourceField()
 		checkRef("patterns.field", field, true, String, Text)

@@ -144,6 +144,9 @@ func TestPatternsOption(t *testing.T) {
 		if !ok || col.Type != String || !col.Facet || col != s.PatternColumn() {
 			t.Errorf("%q: Column(%q) = %+v, %v; want the pattern dimension as a string facet", c.option, c.name, col, ok)
 		}
+		if s.Patterns.Field != c.field || s.Patterns.Name != c.name {
+			t.Errorf("%q: the option reads %+v, want its defaults written out", c.option, *s.Patterns)
+		}
 		for _, n := range s.Names() {
 			if n == c.name {
 				t.Errorf("%q: the pattern dimension is listed among the record's columns", c.option)
