@@ -27,7 +27,7 @@ func TestPatternsAsAFacet(t *testing.T) {
 		want[strings.Fields(ft.title)[0]]++
 	}
 	all := Request{From: t0.Add(-100 * time.Hour), To: t0.Add(time.Hour)}
-	runOne := func(q Query) *data.Frame {
+	runOne := func(q Model) *data.Frame {
 		t.Helper()
 		r := all
 		r.Query = q
@@ -38,7 +38,7 @@ func TestPatternsAsAFacet(t *testing.T) {
 		return fs[0]
 	}
 	// The breakdown: three patterns, and the ad hoc filter that selects each.
-	fr := runOne(Query{QueryType: Breakdown, Field: "pattern", Top: 10, FilterField: true})
+	fr := runOne(&BreakdownQuery{Field: "pattern", Top: 10, FilterField: true})
 	if fr.Rows() != 3 {
 		t.Fatalf("%d patterns, want 3", fr.Rows())
 	}
@@ -52,7 +52,7 @@ func TestPatternsAsAFacet(t *testing.T) {
 		n := counts.At(i).(int64)
 		// The filter language: every ticket of the pattern has a title of one kind, as
 		// many as the breakdown counts.
-		tk := runOne(Query{QueryType: Tickets, Filter: fmt.Sprintf("pattern = %q", id), Columns: []string{"title", "pattern"}, Limit: 5000})
+		tk := runOne(&TicketsQuery{Common: Common{Filter: fmt.Sprintf("pattern = %q", id)}, Columns: []string{"title", "pattern"}, Limit: 5000})
 		title, _ := tk.FieldByName("title")
 		shown, _ := tk.FieldByName("pattern")
 		if shown == nil || tk.Rows() == 0 || fmt.Sprint(deref(shown.At(0))) != id {
@@ -78,13 +78,13 @@ func TestPatternsAsAFacet(t *testing.T) {
 		if !ok || key != "pattern" {
 			t.Fatalf("adhocFilter %q does not name the pattern field", adhoc.At(i))
 		}
-		st := runOne(Query{QueryType: Breakdown, Field: "pattern", AdHocFilters: []filter.AdHocFilter{{Key: key, Operator: op, Value: value}}})
+		st := runOne(&BreakdownQuery{Common: Common{AdHocFilters: []filter.AdHocFilter{{Key: key, Operator: op, Value: value}}}, Field: "pattern"})
 		if st.Rows() != 1 || st.Fields[0].At(0) != id || st.Fields[1].At(0).(int64) != n {
 			t.Errorf("ad hoc filter %q: %d rows, want pattern %s with %d", adhoc.At(i), st.Rows(), id, n)
 		}
 	}
 	// Counts split by pattern: one series per pattern, whose sums are the counts.
-	counted := runOne(Query{QueryType: Counts, SplitBy: "pattern", Bucket: "1h"})
+	counted := runOne(&CountsQuery{SplitBy: "pattern", Bucket: "1h"})
 	if series := len(counted.Fields) - 1; series != 3 {
 		t.Errorf("counts split by pattern: %d series, want 3", series)
 	}
@@ -93,7 +93,7 @@ func TestPatternsAsAFacet(t *testing.T) {
 	for i := range fr.Rows() {
 		ids[values.At(i).(string)] = true
 	}
-	vals := runOne(Query{QueryType: Values, Field: "pattern"})
+	vals := runOne(&ValuesQuery{Field: "pattern"})
 	for i := range vals.Rows() {
 		if !ids[vals.Fields[0].At(i).(string)] {
 			t.Errorf("values of pattern: %v is no pattern of the breakdown", vals.Fields[0].At(i))
@@ -103,12 +103,12 @@ func TestPatternsAsAFacet(t *testing.T) {
 		t.Errorf("values of pattern: %d, want %d", vals.Rows(), len(ids))
 	}
 	r := all
-	r.Query = Query{QueryType: Movers, Field: "pattern", Baseline: "24h"}
+	r.Query = &MoversQuery{Field: "pattern", Baseline: "24h"}
 	if _, err := Run(ctx, eng, env, r); err != nil {
 		t.Errorf("movers by pattern: %v", err)
 	}
 	// A malformed id is an error that names the field, not an empty answer.
-	r.Query = Query{QueryType: Stats, Filter: `pattern = "not-an-id"`}
+	r.Query = &StatsQuery{Common: Common{Filter: `pattern = "not-an-id"`}}
 	_, err := Run(ctx, eng, env, r)
 	if err == nil || !errors.Is(err, engine.ErrBadRequest) || !strings.Contains(err.Error(), "pattern") {
 		t.Errorf("a malformed pattern id: %v, want a bad request naming the pattern field", err)
