@@ -130,3 +130,118 @@ func deref(v any) any {
 	}
 	return v
 }
+
+// TestPatternsQuery: the patterns query over the fixture's three kinds of title: each
+// pattern's template, count, first and last ticket, example and filter are those of the
+// tickets written, and its counts over time add up to its count.
+func TestPatternsQuery(t *testing.T) {
+	ctx := context.Background()
+	eng, env, tickets := newFixture(t)
+	from, to := t0.Add(-30*time.Hour), t0.Add(time.Hour)
+	type kind struct {
+		count       int64
+		first, last time.Time
+		lastID      string
+	}
+	want := map[string]*kind{} // by template
+	for _, ft := range tickets {
+		if ft.created.Before(from) || !ft.created.Before(to) {
+			continue
+		}
+		tmpl := "checkout latency"
+		switch strings.Fields(ft.title)[0] {
+		case "disk":
+			tmpl = "disk full on node <*>"
+		case "Latency":
+			tmpl = "Latency high on node <*>"
+		}
+		k := want[tmpl]
+		if k == nil {
+			k = &kind{first: ft.created, last: ft.created, lastID: ft.id}
+			want[tmpl] = k
+		}
+		k.count++
+		if ft.created.Before(k.first) {
+			k.first = ft.created
+		}
+		if ft.created.After(k.last) {
+			k.last, k.lastID = ft.created, ft.id
+		}
+	}
+	m, err := Decode([]byte(`{"queryType": "patterns", "top": 5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Run(ctx, eng, env, Request{Query: m, From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 || fs[0].Name != PatternsFrame || fs[1].Name != PatternsTrendFrame {
+		t.Fatalf("frames %v, want %s and %s", fs, PatternsFrame, PatternsTrendFrame)
+	}
+	table, trend := fs[0], fs[1]
+	if table.Rows() != len(want) {
+		t.Fatalf("%d patterns, want %d", table.Rows(), len(want))
+	}
+	col := func(name string) *data.Field {
+		f, _ := table.FieldByName(name)
+		if f == nil {
+			t.Fatalf("no field %s", name)
+		}
+		return f
+	}
+	sums := map[string]int64{}
+	for _, f := range trend.Fields[1:] {
+		for i := range f.Len() {
+			sums[f.Name] += f.At(i).(int64)
+		}
+		if f.Labels["pattern"] != f.Name {
+			t.Errorf("trend field %s has labels %v", f.Name, f.Labels)
+		}
+	}
+	var prev int64 = 1 << 62
+	for i := range table.Rows() {
+		id := col("pattern").At(i).(string)
+		tmpl := col("template").At(i).(string)
+		k := want[tmpl]
+		if k == nil {
+			t.Fatalf("pattern %s has the template %q, which no kind of title has", id, tmpl)
+		}
+		count := col("count").At(i).(int64)
+		if count != k.count || count > prev {
+			t.Errorf("%q: %d tickets, want %d (and most first)", tmpl, count, k.count)
+		}
+		prev = count
+		if first := col("first").At(i).(*time.Time); first == nil || !first.Equal(k.first) {
+			t.Errorf("%q: first %v, want %v", tmpl, first, k.first)
+		}
+		if last := col("last").At(i).(*time.Time); last == nil || !last.Equal(k.last) {
+			t.Errorf("%q: last %v, want %v", tmpl, last, k.last)
+		}
+		if ex := col("example").At(i).(string); ex != k.lastID {
+			t.Errorf("%q: example %s, want the last ticket %s", tmpl, ex, k.lastID)
+		}
+		if f := col(frames.AdHocFilterField).At(i).(string); f != "pattern|=|"+id {
+			t.Errorf("%q: filter %q", tmpl, f)
+		}
+		if sums[id] != count {
+			t.Errorf("%q: its counts over time add up to %d, not %d", tmpl, sums[id], count)
+		}
+	}
+	// Bad requests: a top beyond the bound, no range, no patterns in the schema.
+	if _, err := Decode([]byte(`{"queryType": "patterns", "top": 1000}`)); err == nil || !strings.Contains(err.Error(), "top") {
+		t.Errorf("top 1000: %v", err)
+	}
+	if _, err := Run(ctx, eng, env, Request{Query: &PatternsQuery{}}); err == nil || !strings.Contains(err.Error(), "time range") {
+		t.Errorf("no range: %v", err)
+	}
+	plain := *env.Schema
+	plain.Patterns = nil
+	if err := plain.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bare := engine.New(&plain, nil, engine.Options{})
+	if _, err := Run(ctx, bare, env, Request{Query: &PatternsQuery{}, From: from, To: to}); err == nil || !strings.Contains(err.Error(), "patterns option") {
+		t.Errorf("without the option: %v", err)
+	}
+}
