@@ -245,3 +245,24 @@ func TestPatternsQuery(t *testing.T) {
 		t.Errorf("without the option: %v", err)
 	}
 }
+
+// TestPatternsNoticeOnce: a viewer's filter with an error is left out with one notice for
+// the panel, not one per frame (the overview's panels each show it once: the contract
+// suite's defect 6).
+func TestPatternsNoticeOnce(t *testing.T) {
+	eng, env, _ := newFixture(t)
+	fs, err := Run(context.Background(), eng, env, Request{Query: &PatternsQuery{Common: Common{ViewerFilter: "service = "}},
+		From: t0.Add(-time.Hour), To: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fr := range fs {
+		if fr.Meta != nil {
+			n += len(fr.Meta.Notices)
+		}
+	}
+	if len(fs) != 2 || n != 1 {
+		t.Errorf("%d frames with %d notices, want 2 frames and 1 notice", len(fs), n)
+	}
+}
