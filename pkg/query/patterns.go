@@ -24,8 +24,9 @@ type PatternsQuery struct {
 	Common
 	// Top is the number of patterns (default 10, at most maxPatternsTop).
 	Top int `json:"top,omitempty"`
-	// Bucket is the width of the counts over time; empty: the range in about
-	// patternPoints buckets.
+	// Bucket asks for the counts over time of each pattern, in buckets of this width, as
+	// a second frame (sparklines); empty: the table alone, which is what a table panel
+	// shows (it reads one frame).
 	Bucket string `json:"bucket,omitempty"`
 }
 
@@ -33,8 +34,9 @@ type PatternsQuery struct {
 // last ticket), and a table of more patterns than this is no longer read.
 const maxPatternsTop = 100
 
-// patternPoints is about how many buckets the counts over time have by default: enough
-// for a sparkline, few enough for a table cell.
+// patternPoints bounds the counts over time: at most 4×patternPoints buckets, a bucket
+// narrower than that allows is widened (ChooseBucket), since a sparkline in a table cell
+// shows no more.
 const patternPoints = 30
 
 // Type is patterns.
@@ -48,9 +50,9 @@ func (q *PatternsQuery) Check() error {
 	return nil
 }
 
-// PatternsFrame and PatternsTrendFrame name the two frames of a patterns query: the table
-// of patterns, and their counts over time (a wide time series, one field per pattern,
-// named by its id and labelled pattern=ID, for sparklines).
+// PatternsFrame and PatternsTrendFrame name the frames of a patterns query: the table of
+// patterns, and, when the query has a bucket, their counts over time (a wide time
+// series, one field per pattern, named by its id and labelled pattern=ID, for sparklines).
 const (
 	PatternsFrame      = "patterns"
 	PatternsTrendFrame = "patterns-trend"
@@ -68,10 +70,6 @@ func (q *PatternsQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b
 	if top == 0 {
 		top = 10
 	}
-	bucket, err := ChooseBucket(q.Bucket, (r.To.Sub(r.From)+patternPoints-1)/patternPoints, r.To.Sub(r.From), patternPoints*4)
-	if err != nil {
-		return nil, err
-	}
 	bd, err := eng.Breakdown(ctx, engine.BreakdownRequest{Scope: scope, Field: name, Top: top})
 	if err != nil {
 		return nil, fmt.Errorf("patterns: %w", err)
@@ -85,10 +83,6 @@ func (q *PatternsQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b
 		}
 	}
 	infos, _, err := eng.Patterns(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("patterns: %w", err)
-	}
-	trend, err := eng.Counts(ctx, engine.CountsRequest{Scope: scope, Bucket: bucket, SplitBy: name, Top: top})
 	if err != nil {
 		return nil, fmt.Errorf("patterns: %w", err)
 	}
@@ -149,6 +143,17 @@ func (q *PatternsQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b
 	table.Fields[7].Config = &data.FieldConfig{DisplayName: "Ad hoc filter"}
 	table.Meta = &data.FrameMeta{Type: data.FrameTypeTable, Custom: map[string]int64{"total": bd.Total}}
 
+	if q.Bucket == "" {
+		return data.Frames{table}, nil
+	}
+	bucket, err := ChooseBucket(q.Bucket, 0, r.To.Sub(r.From), patternPoints*4)
+	if err != nil {
+		return nil, err
+	}
+	trend, err := eng.Counts(ctx, engine.CountsRequest{Scope: scope, Bucket: bucket, SplitBy: name, Top: top})
+	if err != nil {
+		return nil, fmt.Errorf("patterns: %w", err)
+	}
 	series := data.NewFrame(PatternsTrendFrame, data.NewField("time", nil, trend.Times))
 	series.RefID = r.RefID
 	byID := map[string]int{}

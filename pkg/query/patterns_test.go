@@ -168,7 +168,7 @@ func TestPatternsQuery(t *testing.T) {
 			k.last, k.lastID = ft.created, ft.id
 		}
 	}
-	m, err := Decode([]byte(`{"queryType": "patterns", "top": 5}`))
+	m, err := Decode([]byte(`{"queryType": "patterns", "top": 5, "bucket": "1h"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +228,11 @@ func TestPatternsQuery(t *testing.T) {
 			t.Errorf("%q: its counts over time add up to %d, not %d", tmpl, sums[id], count)
 		}
 	}
+	// Without a bucket, the table alone (what the overview's table panel reads).
+	fs, err = Run(ctx, eng, env, Request{Query: &PatternsQuery{Top: 5}, From: from, To: to})
+	if err != nil || len(fs) != 1 || fs[0].Name != PatternsFrame || fs[0].Rows() != len(want) {
+		t.Errorf("without a bucket: %v, %v; want the table alone", fs, err)
+	}
 	// Bad requests: a top beyond the bound, no range, no patterns in the schema.
 	if _, err := Decode([]byte(`{"queryType": "patterns", "top": 1000}`)); err == nil || !strings.Contains(err.Error(), "top") {
 		t.Errorf("top 1000: %v", err)
@@ -251,7 +256,7 @@ func TestPatternsQuery(t *testing.T) {
 // suite's defect 6).
 func TestPatternsNoticeOnce(t *testing.T) {
 	eng, env, _ := newFixture(t)
-	fs, err := Run(context.Background(), eng, env, Request{Query: &PatternsQuery{Common: Common{ViewerFilter: "service = "}},
+	fs, err := Run(context.Background(), eng, env, Request{Query: &PatternsQuery{Common: Common{ViewerFilter: "service = "}, Bucket: "10m"},
 		From: t0.Add(-time.Hour), To: t0})
 	if err != nil {
 		t.Fatal(err)
