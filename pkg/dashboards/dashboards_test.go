@@ -242,3 +242,42 @@ func TestOptions(t *testing.T) {
 		}
 	})
 }
+
+// TestPatternsPanel: the overview of a schema that mines patterns has the Patterns panel,
+// a patterns query whose template links narrow the dashboard through the frame's filter
+// field; a schema without the option has none.
+func TestPatternsPanel(t *testing.T) {
+	b := loadBoard(t, dashboards.OverviewFile)
+	var found *panel
+	for i := range b.Panels {
+		if b.Panels[i].Title == "Patterns" {
+			found = &b.Panels[i]
+		}
+	}
+	if found == nil {
+		t.Fatal("the overview has no Patterns panel")
+	}
+	if len(found.Targets) != 1 {
+		t.Fatalf("the Patterns panel has %d targets", len(found.Targets))
+	}
+	m, err := query.Decode(found.Targets[0])
+	if err != nil || m.Type() != query.Patterns {
+		t.Fatalf("the Patterns panel's target: %v, %v", m, err)
+	}
+	links := found.links(t)
+	if len(links) != 1 || links[0].URL != dashboards.NarrowURL(dashboards.OverviewPath) {
+		t.Errorf("the Patterns panel's links %+v, want the narrowing link", links)
+	}
+	plain, err := schema.Parse([]byte("key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n  - {name: title, type: text}\n  - {name: team, type: string, facet: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dashboards.Overview(dashboards.Options{Schema: plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(d)
+	if strings.Contains(string(raw), `"queryType":"patterns"`) {
+		t.Error("the overview of a schema without patterns has a patterns query")
+	}
+}

@@ -31,6 +31,7 @@ const (
 	panelTicketsRow
 	panelTable
 	panelFeed
+	panelPatterns
 	// panelDimensions is the first id of the charts by dimension, one each.
 	panelDimensions = 20
 )
@@ -92,6 +93,9 @@ func Overview(opts Options) (dashboard.Dashboard, error) {
 	b.WithPanel(countsPanel(s))
 	for i, c := range charts {
 		b.WithPanel(dimensionPanel(uint32(panelDimensions+i), s, c))
+	}
+	if name, _ := s.PatternField(); name != "" {
+		b.WithPanel(patternsPanel())
 	}
 	b.WithPanel(moversPanel())
 
@@ -388,6 +392,38 @@ func moversPanel() *table.PanelBuilder {
 		OverrideByName("baseline", []dashboard.DynamicConfigValue{hideInTable}).
 		Height(8).
 		Span(8)
+}
+
+// patternsPanel lists the alarms behind the tickets: the top patterns of their titles
+// (query type patterns), each with its count as a bar, its first and last ticket and an
+// example. A click on a template narrows the dashboard to the pattern, through the
+// frame's filter field as the movers do. The query's second frame (the counts over
+// time) is not shown here: the table shows its first frame (Grafana's table panel
+// picks frame 0 unless told otherwise).
+func patternsPanel() *table.PanelBuilder {
+	return table.NewPanelBuilder().
+		Id(panelPatterns).
+		Title("Patterns").
+		Description("The alarms behind the tickets: titles that differ only in a host, an id or a number are one pattern (<*> marks the parts that vary). Click a template to filter for its tickets.").
+		Datasource(*datasourceRef()).
+		WithTarget(target("A", &query.PatternsQuery{Common: query.Common{ViewerFilter: filterRef}, Top: 10})).
+		CellHeight(common.TableCellHeightSm).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Tickets").Desc(true)}).
+		OverrideByName("template", []dashboard.DynamicConfigValue{{
+			Id: "links",
+			Value: []dataLinkJSON{{
+				Title: "Filter for this pattern",
+				URL:   NarrowURL(OverviewPath),
+			}},
+		}}).
+		OverrideByName("count", []dashboard.DynamicConfigValue{
+			{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "basic"}},
+		}).
+		OverrideByName("pattern", []dashboard.DynamicConfigValue{hideInTable}).
+		OverrideByName("exampleText", []dashboard.DynamicConfigValue{hideInTable}).
+		OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{hideInTable}).
+		Height(8).
+		Span(24)
 }
 
 // dataLinkJSON is a data link as a field config override writes it.

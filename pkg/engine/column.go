@@ -54,6 +54,11 @@ type column struct {
 
 	numberCodes int // the most codes a number column takes before it goes raw
 
+	// lookup, when set, finds the code of a value for the filters instead of the
+	// dictionary (the pattern dimension resolves aliases of pattern ids, and refuses a
+	// string that is no id).
+	lookup func(s string) (uint32, bool, error)
+
 	// lastS and lastCode remember the last value interned: consecutive records often
 	// share a status or a region, and a string compare is cheaper than a hash.
 	lastS    string
@@ -82,6 +87,16 @@ func newColumn(c *schema.Column, numberCodes int) *column {
 		col.codes = newCodeVec()
 	}
 	return col
+}
+
+// find returns the code of a string column's value s, for the filters; an error says
+// that s cannot be a value of the column.
+func (c *column) find(s string) (uint32, bool, error) {
+	if c.lookup != nil {
+		return c.lookup(s)
+	}
+	code, ok := c.dict.find(s)
+	return code, ok, nil
 }
 
 // coded reports whether the column's rows are dictionary codes.

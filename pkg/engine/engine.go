@@ -108,8 +108,11 @@ type Engine struct {
 	versions []int64
 	cols     []*column // schema order
 	byName   map[string]*column
-	timeCol  *column // the schema's time column
-	layouts  map[string]*layoutMap
+	// pats is the pattern dimension, nil unless the schema mines patterns; its column
+	// is in byName, not in cols (it is not a column of the records).
+	pats    *patternDim
+	timeCol *column // the schema's time column
+	layouts map[string]*layoutMap
 	// lastLayout caches the mapping of the layout seen last: a load brings records of
 	// one or two layouts, so the map lookup by ID is rare.
 	lastLayout *ticket.Layout
@@ -197,6 +200,9 @@ func New(s *schema.Schema, st store.Store, opts Options) *Engine {
 		e.cols = append(e.cols, c)
 		e.byName[c.name] = c
 	}
+	if e.pats = newPatternDim(s, e.cols); e.pats != nil {
+		e.byName[e.pats.col.name] = e.pats.col
+	}
 	e.timeAt = -1
 	if tc, ok := e.byName[s.Time]; ok && tc.kind == kindTime {
 		tc.idx = newTimeIndex(0)
@@ -224,6 +230,9 @@ func (e *Engine) MemoryBytes() int {
 	n := e.keys.bytes() + 8*cap(e.versions)
 	for _, c := range e.cols {
 		n += c.bytes()
+	}
+	if e.pats != nil {
+		n += e.pats.col.bytes() + e.pats.miner.Bytes() + 4*cap(e.pats.codes)
 	}
 	return n
 }
@@ -358,7 +367,7 @@ func (e *Engine) reserve(rows, newValues int) {
 	// indexMu keeps a query from creating a time index while the columns are read.
 	e.indexMu.Lock()
 	need := (e.versions != nil && cap(e.versions) < rows) || e.keys.needsReserve(newKeys)
-	for _, c := range e.cols {
+	for _, c := range e.heldCols() {
 		need = need || c.needsReserve(rows, newValues)
 	}
 	if !need {
@@ -366,8 +375,9 @@ func (e *Engine) reserve(rows, newValues int) {
 		e.mu.RUnlock()
 		return
 	}
-	grown := make([]grownColumn, len(e.cols))
-	for i, c := range e.cols {
+	held := e.heldCols()
+	grown := make([]grownColumn, len(held))
+	for i, c := range held {
 		grown[i] = c.grow(rows, newValues)
 	}
 	var versions []int64
@@ -379,7 +389,7 @@ func (e *Engine) reserve(rows, newValues int) {
 	e.mu.RUnlock()
 
 	e.lockWrite()
-	for i, c := range e.cols {
+	for i, c := range held {
 		c.adopt(grown[i])
 	}
 	if e.versions != nil {
@@ -387,6 +397,15 @@ func (e *Engine) reserve(rows, newValues int) {
 	}
 	e.keys.refs = keyRefs
 	e.mu.Unlock()
+}
+
+// heldCols are the engine's columns with per-row slices: the schema's, and the pattern
+// dimension's.
+func (e *Engine) heldCols() []*column {
+	if e.pats == nil {
+		return e.cols
+	}
+	return append(e.cols[:len(e.cols):len(e.cols)], e.pats.col)
 }
 
 func (d *dict) needsReserve(n int) bool { return cap(d.refs)-len(d.refs) < n }
@@ -520,6 +539,9 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 		for _, c := range e.cols {
 			c.appendNulls(1)
 		}
+		if e.pats != nil {
+			e.pats.col.appendNulls(1)
+		}
 		if e.versions != nil {
 			e.versions = append(e.versions, rec.Version)
 		}
@@ -528,6 +550,10 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 			return false // stale: the store's version rule, applied here too for Apply
 		}
 		e.versions[row] = rec.Version
+	}
+	var oldText uint32
+	if e.pats != nil {
+		oldText = e.cols[e.pats.src].codes.get(row)
 	}
 	for i, c := range e.cols {
 		if c.kind == kindDetail || c.kind == kindKey {
@@ -541,6 +567,9 @@ func (e *Engine) applyOne(rec *ticket.Record) bool {
 			}
 		}
 		c.set(row, v)
+	}
+	if e.pats != nil {
+		e.pats.mine(row, oldText, e.cols[e.pats.src])
 	}
 	if e.trimLog != nil {
 		e.trimLog = append(e.trimLog, row)

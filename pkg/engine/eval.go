@@ -448,7 +448,10 @@ func (c compiler) compare(n *filter.Compare, neg bool) (planNode, error) {
 			return &rowPlan{test: func(r uint32) bool { return test(keys.get(r)) != neg }, weight: 5}, nil
 		}
 		if op == filter.Eq {
-			code, ok := col.dict.find(n.Value.S)
+			code, ok, err := col.find(n.Value.S)
+			if err != nil {
+				return nil, badRequest("%s: %v", col.name, err)
+			}
 			if !ok {
 				// No ticket has the value: only nulls and others pass the negation.
 				return constPlan{pass: neg}, nil
@@ -642,8 +645,14 @@ func (c compiler) in(n *filter.In, neg bool) (planNode, error) {
 					code = boolTrue
 				}
 				codes[code] = true
-			} else if code, ok := col.dict.find(v.S); ok {
-				codes[code] = true
+			} else {
+				code, ok, err := col.find(v.S)
+				if err != nil {
+					return nil, badRequest("%s: %v", col.name, err)
+				}
+				if ok {
+					codes[code] = true
+				}
 			}
 		}
 		if len(codes) == 0 {

@@ -48,6 +48,13 @@ import (
 // straight into newly allocated slices of the right type: dictionaries as their arena of
 // strings and their id -> reference table (only the hash tables are rebuilt), codes at
 // their width, times, numbers, versions, and the time index in its sorted order.
+//
+// The pattern dimension, when the schema mines one, follows the columns: the dictionary
+// of pattern ids, each row's code, and the miner as package patterns saves it, so that
+// after a restart every ticket and every id in a URL keeps its pattern. It is not part
+// of the schema's fingerprint: an image without it, or mined from another column or
+// with other miner options, is used for the columns, and the held texts are mined again
+// (patternDim.rebuild); an image with it read by an engine without the option skips it.
 
 // imageFormat is the layout of the file and of the blocks. Raise it whenever the engine's
 // in-memory forms that are written verbatim change (the arena's references, codeVec,
@@ -91,7 +98,23 @@ type imageHeader struct {
 	Versions  bool          `json:"versions"`
 	Keys      dictImage     `json:"keys"`
 	Columns   []columnImage `json:"columns"`
+	// Patterns describes the blocks of the pattern dimension, after the columns' blocks.
+	Patterns *patternsImage `json:"patterns,omitempty"`
 }
+
+// patternsImage describes the pattern dimension's blocks: the dictionary of ids (three
+// blocks), the rows' codes (one) and the saved miner (one).
+type patternsImage struct {
+	// Field is the column mined, Options the version of the miner's options
+	// (minerOptionsVersion): a load uses the patterns only when both are its own.
+	Field   string    `json:"field"`
+	Options int       `json:"options"`
+	Dict    dictImage `json:"dict"`
+	Width   uint8     `json:"width"`
+}
+
+// patternBlocks is how many blocks patternsImage describes.
+const patternBlocks = 5
 
 type dictImage struct {
 	Len    int   `json:"len"`
@@ -351,6 +374,15 @@ func (e *Engine) writeImage(f *os.File, history string) (int64, error) {
 			}
 			h.Columns = append(h.Columns, ci)
 		}
+		if p := e.pats; p != nil {
+			pi := &patternsImage{Field: e.cols[p.src].name, Options: minerOptionsVersion}
+			pi.Dict = w.dict(p.dict)
+			pi.Width = w.codes(&p.col.codes)
+			if !w.dry {
+				w.block(p.miner.AppendBinary(nil))
+			}
+			h.Patterns = pi
+		}
 	}
 	// The header, written first, describes the blocks: a dry run fills it in.
 	body(&imageWriter{dry: true})
@@ -415,6 +447,7 @@ func (e *Engine) LoadImage(ctx context.Context, path string) (ImageInfo, error) 
 	e.mu.Lock()
 	e.rows, e.keys, e.versions = fresh.rows, fresh.keys, fresh.versions
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
+	e.pats = fresh.pats
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, nil, nil
 	e.gen.Add(1)
 	e.mu.Unlock()
@@ -544,6 +577,34 @@ func (r *imageReader) any(what string, limit int) ([]byte, error) {
 	return b, r.into(what, b)
 }
 
+// skip reads past the next block, checking its checksum, without holding it in memory
+// (a damaged length then costs a read to the end of the file, not an allocation).
+func (r *imageReader) skip(what string) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	var pre [8]byte
+	if _, err := io.ReadFull(r.r, pre[:]); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	n := binary.LittleEndian.Uint64(pre[:])
+	if n > math.MaxInt64 {
+		return fmt.Errorf("%s: the block has %d bytes: the file is damaged", what, n)
+	}
+	crc := crc32.New(castagnoli)
+	if _, err := io.CopyN(crc, r.r, int64(n)); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(r.r, sum[:]); err != nil {
+		return fmt.Errorf("%s: %w", what, truncated(err))
+	}
+	if crc.Sum32() != binary.LittleEndian.Uint32(sum[:]) {
+		return fmt.Errorf("%s fails its checksum: the file is damaged", what)
+	}
+	return nil
+}
+
 func truncated(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("the file ends early: it is truncated")
@@ -652,11 +713,53 @@ func (e *Engine) readImage(r *imageReader, h *imageHeader) (*Engine, error) {
 			}
 		}
 	}
+	restored, err := r.patterns(h.Patterns, fresh.pats, fresh.cols, rows)
+	if err != nil {
+		return nil, err
+	}
 	// Nothing may follow the last block.
 	if _, err := r.r.ReadByte(); err != io.EOF {
 		return nil, errors.New("it has bytes after its last block: the file is damaged")
 	}
+	if fresh.pats != nil && !restored {
+		if err := fresh.pats.rebuild(r.ctx, fresh.cols[fresh.pats.src], rows); err != nil {
+			return nil, err
+		}
+	}
 	return fresh, nil
+}
+
+// patterns reads the pattern dimension's blocks into p when the image has them for p's
+// column and miner options, and says whether it did; otherwise it skips them.
+func (r *imageReader) patterns(pi *patternsImage, p *patternDim, cols []*column, rows int) (bool, error) {
+	if pi == nil {
+		return false, nil
+	}
+	if p == nil || pi.Field != cols[p.src].name || pi.Options != minerOptionsVersion {
+		for i := range patternBlocks {
+			if err := r.skip(fmt.Sprintf("the patterns, block %d", i+1)); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	}
+	const what = "the patterns"
+	d, err := r.dict(what, &pi.Dict, rows, true)
+	if err != nil {
+		return false, err
+	}
+	p.col.dict = d
+	if err := r.codes(what, &p.col.codes, pi.Width, rows, d.len()); err != nil {
+		return false, err
+	}
+	saved, err := r.any(what+", the miner", math.MaxInt32)
+	if err != nil {
+		return false, err
+	}
+	if err := p.restore(saved); err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	return true, nil
 }
 
 // checkOrder checks that main lists every row once, sorted by (time, row): what the time

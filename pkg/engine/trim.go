@@ -51,6 +51,15 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	}
 
 	fresh := New(e.schema, nil, e.opts)
+	if e.pats != nil {
+		// The patterns outlive the rows: the fresh engine shares the miner and the ids,
+		// and its rows get the codes they had (ids in URLs must keep their meaning). Its
+		// pattern column takes the shared dictionary of ids only at the swap: until then
+		// writers of this engine intern ids into it, and the copy must not touch it (its
+		// reserve would grow the dictionary's slices without this engine's locks).
+		fresh.pats.patternState = e.pats.patternState
+		fresh.pats.frozen = true
+	}
 	// The kept rows and a little room for the rows written during the copy: growing
 	// chunk by chunk would leave up to twice the room.
 	fresh.reserve(rows-old+(rows-old)/32, 0)
@@ -92,6 +101,11 @@ func (e *Engine) Trim(ctx context.Context) (int, error) {
 	e.rows, e.keys, e.versions = fresh.rows, fresh.keys, fresh.versions
 	e.cols, e.byName, e.timeCol = fresh.cols, fresh.byName, fresh.timeCol
 	e.layouts, e.lastLayout, e.lastMap = fresh.layouts, fresh.lastLayout, fresh.lastMap
+	if fresh.pats != nil {
+		fresh.pats.col.dict = fresh.pats.dict
+		fresh.pats.frozen = false
+		e.pats = fresh.pats
+	}
 	e.trimLog = nil
 	e.gen.Add(1)
 	e.shape.Add(1)  // other row numbers: a query under way starts again
@@ -112,6 +126,8 @@ type trimCopy struct {
 	layout   *ticket.Layout
 	recs     []ticket.Record
 	values   []ticket.Value
+	// patterns holds the pattern code of each staged record.
+	patterns []uint32
 }
 
 func newTrimCopy(from, to *Engine, cutoff int64) *trimCopy {
@@ -146,6 +162,9 @@ func (c *trimCopy) add(r uint32, again bool) {
 		rec.Version = e.versions[r]
 	}
 	c.recs = append(c.recs, rec)
+	if e.pats != nil {
+		c.patterns = append(c.patterns, e.pats.col.codes.get(r))
+	}
 }
 
 // flush applies the staged records to the fresh engine, which nobody else sees yet: no
@@ -159,8 +178,14 @@ func (c *trimCopy) flush() {
 	f.cutoff = math.MinInt64
 	for i := range c.recs {
 		f.applyOne(&c.recs[i])
+		if f.pats != nil {
+			if row, ok := f.keys.find(c.recs[i].Key); ok {
+				f.pats.col.codes.set(row, c.patterns[i])
+			}
+		}
 	}
 	c.recs = c.recs[:0]
+	c.patterns = c.patterns[:0]
 }
 
 // rowValues writes the held values of row r into vals, in schema order (the order of

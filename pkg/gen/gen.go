@@ -577,7 +577,14 @@ func (g *generator) texts(r *rand.Rand, i int, s *service, region string, k *kin
 	b = append(b, '[')
 	b = append(b, s.name...)
 	b = append(b, "] "...)
-	b = k.title(b, region, r)
+	v := mix64(uint64(i) ^ uint64(g.opts.Seed)<<40)
+	// The host is written into the buffer's spare room and copied out (the title
+	// func appends into the same buffer).
+	hostStart := len(b)
+	b = appendHost(b, s.name, v)
+	host := string(b[hostStart:])
+	b = b[:hostStart]
+	b = k.title(b, region, host, v, r)
 	titleEnd := len(b)
 
 	b = append(b, "Alarm "...)

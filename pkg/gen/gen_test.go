@@ -119,7 +119,9 @@ func TestRecordShape(t *testing.T) {
 		seen[r.Key] = true
 		svc, region := str(r, "service"), str(r, "region")
 		title := str(r, "title")
-		if !strings.HasPrefix(title, "["+svc+"] ") || !strings.HasSuffix(title, " "+region) {
+		// The title ends with the region or one of its zones (us-east-1a).
+		zone := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(title, "a"), "b"), "c")
+		if !strings.HasPrefix(title, "["+svc+"] ") || !(strings.HasSuffix(title, " "+region) || strings.HasSuffix(zone, " "+region)) {
 			t.Fatalf("title %q does not name the service %q and the region %q", title, svc, region)
 		}
 		if d := len(str(r, "description")); d < 100 || d > 300 {

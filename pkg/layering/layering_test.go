@@ -29,6 +29,7 @@ var layers = map[string]layer{
 	"clock":    {"a clock that tests can set, for pollers and leases", nil},
 	"logval":   {"values written into logs for people (counts, sizes)", nil},
 	"redact":   {"secrets taken out of messages before anyone sees them", nil},
+	"patterns": {"the online template miner: titles grouped into patterns as they arrive", nil},
 
 	"filter": {"the filter language and Grafana's ad hoc filters: parse, check against a schema", []string{"schema"}},
 
@@ -52,7 +53,7 @@ var layers = map[string]layer{
 	"source/webhook":  {"signed webhook receivers mapped through the presets", []string{"redact", "schema", "source", "source/httpjson", "store"}},
 	"source/sources":  {"build a source from its settings", []string{"duration", "redact", "schema", "source", "source/demo", "source/files", "source/httpjson", "source/webhook"}},
 
-	"engine": {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "schema", "store", "ticket"}},
+	"engine": {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "patterns", "schema", "store", "ticket"}},
 	"frames": {"engine results as Grafana data frames", []string{"engine", "filter", "schema"}},
 	"query":  {"the query JSON of each query type, and its answer from the engine as frames", []string{"duration", "engine", "filter", "frames", "schema"}},
 	"live":   {"Grafana Live streams of queries as tickets land", []string{"engine", "filter", "frames", "query", "schema"}},
@@ -74,7 +75,7 @@ var layers = map[string]layer{
 
 // sdkFree are the packages that must not depend on the plugin SDK, even indirectly: the
 // product's core knows nothing of Grafana.
-var sdkFree = []string{"ticket", "schema", "duration", "clock", "logval", "redact", "filter", "store", "store/bolt", "store/dynamo",
+var sdkFree = []string{"ticket", "schema", "duration", "clock", "logval", "redact", "patterns", "filter", "store", "store/bolt", "store/dynamo",
 	"store/memory", "store/stores", "storeschema", "ingest", "gen", "source", "source/demo", "source/files", "source/httpjson",
 	"source/webhook", "source/sources", "engine", "hub"}
 

@@ -35,6 +35,7 @@ var registry = []Definition{
 	{Logs, "the newest tickets as log lines with every field (Grafana's logs panel)", func() Model { return &LogsQuery{} }},
 	{Spike, "the recent ticket rate against its trailing baseline, over time (alerting)", func() Model { return &SpikeQuery{} }},
 	{Movers, "the values of a field that rose most above their baseline (\"what changed?\")", func() Model { return &MoversQuery{} }},
+	{Patterns, "the top patterns of the titles in scope: template, count, first and last seen, an example, counts over time and the ad hoc filter of each", func() Model { return &PatternsQuery{} }},
 }
 
 // Definitions returns the registry, in documentation order.

@@ -33,10 +33,10 @@ func Run(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Fra
 	}
 	frs, err := runQuery(ctx, eng, env, r)
 	base := r.Query.Base()
-	if err == nil && !base.CheckViewerFilter && env.ViewerFilterProblem(base) != nil {
-		for _, fr := range frs {
-			fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: ignoredViewerFilter})
-		}
+	if err == nil && !base.CheckViewerFilter && env.ViewerFilterProblem(base) != nil && len(frs) > 0 {
+		// On the first frame only: a panel shows the notices of all its frames, and a
+		// query of several frames (patterns) would say it again for each.
+		frs[0].AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: ignoredViewerFilter})
 	}
 	return frs, err
 }

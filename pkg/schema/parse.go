@@ -91,7 +91,7 @@ func Load(path string) (*Schema, error) {
 }
 
 // topLevel are the options a schema mapping can have.
-var topLevel = []string{"key", "version", "time", "open", "nulls", "columns", "table", "defaults"}
+var topLevel = []string{"key", "version", "time", "open", "nulls", "columns", "table", "defaults", "patterns"}
 
 // notASchema tells text that is no schema at all (another file named by mistake, such
 // as /etc/passwd or a file of secrets) from a schema with mistakes, and says so without
@@ -288,6 +288,32 @@ func (s *Schema) validate() error {
 	}
 	if s.Table.Limit < 0 {
 		add("table.limit", "must not be negative")
+	}
+	s.patternCol = nil
+	if p := s.Patterns; p != nil {
+		// The defaults are written out, so that a schema that leaves them out and one
+		// that names them are the same schema (marshalled alike).
+		p.Field, p.Name = p.SourceField(), p.DimensionName()
+		problems := len(ps)
+		field := p.SourceField()
+		checkRef("patterns.field", field, true, String, Text)
+		if i, ok := s.index[field]; ok && (s.Columns[i].Detail || field == s.Key) {
+			add("patterns.field", "column %q is the key or a detail column, which the engine does not mine", field)
+		}
+		name := p.DimensionName()
+		switch {
+		case !namePattern.MatchString(name):
+			add("patterns.name", "%q is not a valid field name (letters, digits, _ . -; not starting with a digit)", name)
+		case isKeyword(name):
+			add("patterns.name", "%q is a word of the filter language; choose another name", name)
+		default:
+			if j, dup := s.index[name]; dup {
+				add("patterns.name", "%q is already the name of columns[%d]; name the pattern field otherwise", name, j)
+			}
+		}
+		if len(ps) == problems {
+			s.patternCol = &Column{Name: name, Type: String, Title: "Pattern", Facet: true}
+		}
 	}
 	if len(ps) > 0 {
 		return &Error{Problems: ps}

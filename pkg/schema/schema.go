@@ -97,6 +97,49 @@ type Defaults struct {
 	Filter string `json:"filter,omitempty" yaml:"filter,omitempty"`
 }
 
+// Patterns names the text column whose patterns the engine mines, and the name of the
+// dimension that holds each ticket's pattern id.
+type Patterns struct {
+	// Field is a string or text column held by the engine (not the key, not a detail);
+	// empty means DefaultPatternField.
+	Field string `json:"field,omitempty" yaml:"field,omitempty"`
+	// Name is the dimension's name in filters, splits and breakdowns; empty means
+	// DefaultPatternName. It must not be a column's name.
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+}
+
+// DefaultPatternName is the pattern dimension's name when the schema gives none.
+const DefaultPatternName = "pattern"
+
+// DefaultPatternField is the column mined when the schema's patterns option names none:
+// the title, as the default schema calls it.
+const DefaultPatternField = "title"
+
+// SourceField is the name of the column mined.
+func (p *Patterns) SourceField() string {
+	if p.Field == "" {
+		return DefaultPatternField
+	}
+	return p.Field
+}
+
+// DimensionName is the pattern dimension's name.
+func (p *Patterns) DimensionName() string {
+	if p.Name == "" {
+		return DefaultPatternName
+	}
+	return p.Name
+}
+
+// PatternField returns the name of the pattern dimension and the column it is mined
+// from, or empty strings when the schema mines no patterns.
+func (s *Schema) PatternField() (name, source string) {
+	if s.Patterns == nil {
+		return "", ""
+	}
+	return s.Patterns.DimensionName(), s.Patterns.SourceField()
+}
+
 // Schema is a validated column schema. Build it with Parse, Load or Default; a Schema made
 // by hand must go through Validate before use.
 type Schema struct {
@@ -114,18 +157,33 @@ type Schema struct {
 	Columns  []Column      `json:"columns" yaml:"columns"`
 	Table    TableDefaults `json:"table,omitempty" yaml:"table,omitempty"`
 	Defaults Defaults      `json:"defaults,omitempty" yaml:"defaults,omitempty"`
+	// Patterns, when set, has the engine group the texts of a column into patterns (see
+	// package patterns) and keep each ticket's pattern as a dimension of its own.
+	Patterns *Patterns `json:"patterns,omitempty" yaml:"patterns,omitempty"`
 
 	index map[string]int
+	// patternCol describes the pattern dimension as a column, for Column: filters,
+	// splits, breakdowns and ad hoc filters name it like any string facet. It is not in
+	// Columns, since the records do not carry it (the engine derives it).
+	patternCol *Column
 }
 
-// Column returns the column called name.
+// Column returns the column called name, or the pattern dimension described as a
+// string facet when name is its name.
 func (s *Schema) Column(name string) (*Column, bool) {
 	i, ok := s.index[name]
 	if !ok {
+		if s.patternCol != nil && name == s.patternCol.Name {
+			return s.patternCol, true
+		}
 		return nil, false
 	}
 	return &s.Columns[i], true
 }
+
+// PatternColumn is the pattern dimension described as a column, or nil when the schema
+// mines no patterns.
+func (s *Schema) PatternColumn() *Column { return s.patternCol }
 
 // Index returns the position of the column called name in Columns, or -1.
 func (s *Schema) Index(name string) int {

@@ -63,6 +63,11 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"text facet", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text, facet: true}\n", "columns[2].facet", 6, "cannot be a facet"},
 		{"unknown option", "key: id\ntime: at\ncolums: []\n", "(schema)", 3, "colums"},
 		{"bad table column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\ntable:\n  columns: [id, att]\n", "table.columns[1]", 7, `unknown column "att"`},
+		{"patterns of a number", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: n, type: number}\npatterns: {field: n}\n", "patterns.field", 7, "must be string or text"},
+		{"patterns of no column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\npatterns: {field: titel}\n", "patterns.field", 6, `unknown column "titel"`},
+		{"patterns of a detail", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: d, type: text, detail: true}\npatterns: {field: d}\n", "patterns.field", 7, "detail"},
+		{"pattern name taken", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: pattern, type: text}\npatterns: {field: pattern}\n", "patterns.name", 0, "already the name"},
+		{"pattern name keyword", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text}\npatterns: {field: t, name: or}\n", "patterns.name", 0, "word of the filter language"},
 		{"not yaml", "key: [\n", "(schema)", 0, ""},
 		{"empty", "  \n", "(schema)", 0, "empty"},
 	}
@@ -102,5 +107,55 @@ func TestClosest(t *testing.T) {
 	}
 	if msg := s.UnknownField("zzzzzzzz"); !strings.Contains(msg, `"service"`) {
 		t.Errorf("UnknownField without close matches should list the fields: %s", msg)
+	}
+}
+
+// The patterns option: the default schema mines the title; a schema that names no field
+// mines the title too; the dimension is a string facet for Column (filters, splits, ad
+// hoc filters) but not a column of the records.
+func TestPatternsOption(t *testing.T) {
+	name, field := Default().PatternField()
+	if name != "pattern" || field != "title" {
+		t.Errorf("default schema: pattern field %q from %q, want pattern from title", name, field)
+	}
+	base := "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: title, type: text}\n  - {name: summary, type: string}\n"
+	cases := []struct{ option, name, field string }{
+		{"", "", ""},
+		{"patterns: {}\n", "pattern", "title"},
+		{"patterns: {field: summary}\n", "pattern", "summary"},
+		{"patterns: {field: summary, name: alarm}\n", "alarm", "summary"},
+	}
+	for _, c := range cases {
+		s, err := Parse([]byte(base + c.option))
+		if err != nil {
+			t.Fatalf("%q: %v", c.option, err)
+		}
+		name, field := s.PatternField()
+		if name != c.name || field != c.field {
+			t.Errorf("%q: pattern field %q from %q, want %q from %q", c.option, name, field, c.name, c.field)
+		}
+		col, ok := s.Column(c.name)
+		if c.name == "" {
+			if s.PatternColumn() != nil {
+				t.Errorf("%q: a pattern column without the option", c.option)
+			}
+			continue
+		}
+		if !ok || col.Type != String || !col.Facet || col != s.PatternColumn() {
+			t.Errorf("%q: Column(%q) = %+v, %v; want the pattern dimension as a string facet", c.option, c.name, col, ok)
+		}
+		if s.Patterns.Field != c.field || s.Patterns.Name != c.name {
+			t.Errorf("%q: the option reads %+v, want its defaults written out", c.option, *s.Patterns)
+		}
+		for _, n := range s.Names() {
+			if n == c.name {
+				t.Errorf("%q: the pattern dimension is listed among the record's columns", c.option)
+			}
+		}
+	}
+	// With no title column, the default field is an unknown column: said so.
+	_, err := Parse([]byte("key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\npatterns: {}\n"))
+	if err == nil || !strings.Contains(err.Error(), "patterns.field") || !strings.Contains(err.Error(), `"title"`) {
+		t.Errorf("patterns: {} without a title column: %v, want a patterns.field error naming title", err)
 	}
 }
