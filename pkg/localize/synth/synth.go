@@ -142,7 +142,7 @@ func Generate(class Class, seed uint64) *Case {
 		rate = logUniform(r, 3, 30) // tickets per minute, usually
 		window = []float64{15, 30, 60}[r.IntN(3)]
 		baseline = []float64{window, 360, 1440}[r.IntN(3)]
-		at = r.Float64() * 1440 // the window's start, minutes into the day
+		at = r.Float64() * 1440                          // the window's start, minutes into the day
 		usual = rate * window * w.day(at, at+window, -1) // the window's usual total
 		incidents, ok = w.incidents(class, usual, window/baseline)
 	}
@@ -501,8 +501,8 @@ func (w *world) incidentTicket(inc incident) []uint32 {
 	return leaf
 }
 
-func dimName(d int) string          { return "d" + strconv.Itoa(d) }
-func valueName(d, v int) string     { return "d" + strconv.Itoa(d) + "v" + strconv.Itoa(v) }
+func dimName(d int) string            { return "d" + strconv.Itoa(d) }
+func valueName(d, v int) string       { return "d" + strconv.Itoa(d) + "v" + strconv.Itoa(v) }
 func clamp(x, lo, hi float64) float64 { return min(max(x, lo), hi) }
 
 // counter gathers tickets into leaves.
