@@ -196,6 +196,8 @@ func (o Options) withDefaults(dims int) (Options, error) {
 		return o, fmt.Errorf("localize: the most causes must not be negative, got %d", o.MaxCauses)
 	case o.MaxCauses == 0:
 		o.MaxCauses = 5
+	case o.MaxCauses > maxModelCauses/2:
+		return o, fmt.Errorf("localize: at most %d causes, not %d", maxModelCauses/2, o.MaxCauses)
 	}
 	switch {
 	case o.MinRatio < 0 || math.IsNaN(o.MinRatio) || math.IsInf(o.MinRatio, 0):

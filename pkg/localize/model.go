@@ -3,28 +3,30 @@ package localize
 import "math"
 
 // The model says, for every leaf, what share of its tickets (window and baseline
-// together) falls in the window. At the usual rate that share is p0 = Scale/(1+Scale);
-// the model moves it by a global level (beta0: the time of day, an even rise) and by one
-// factor per cause (beta), on the log-odds scale:
+// together) falls in the window. At the usual rate that share is p0 = Scale/(1+Scale).
+// The model moves a leaf's rate by a global level (the time of day, an even rise) and
+// adds, for each cause that holds the leaf, delta times its usual rate:
 //
-//	logit p = logit p0 + beta0 + sum of the betas of the causes that hold the leaf
+//	logit p = logit p0 + beta0 + log(1 + sum of the deltas of the causes that hold it)
 //
-// A rate that is r times its usual in the window adds log r to the log-odds, so a beta is
-// the log of a cause's rate ratio. Conditioning on each leaf's total (window plus
-// baseline) makes the baseline's own noise part of the test: a window as long as its
-// baseline is compared with a noisy expectation, and the binomial knows it where a Poisson
-// with the baseline as its mean would not. Fitting the betas is a logistic regression on
-// indicator features, solved by Newton steps one parameter at a time.
+// so that a cause that alone holds a leaf makes its rate 1+delta times the level's (on
+// the log-odds scale, a rate r times its usual adds log r). Two causes that share leaves
+// add their tickets there, as two incidents do, rather than multiply them. Conditioning
+// on each leaf's total (window plus baseline) makes the baseline's own noise part of the
+// test: a window as long as its baseline is compared with a noisy expectation, and the
+// binomial knows it where a Poisson with the baseline as its mean would not. The
+// likelihood is maximized by Newton steps, one parameter at a time, each cause's on
+// theta = log(1+delta), which is exactly a logistic regression's where causes do not
+// overlap.
 
 type cause struct {
 	cb   *cuboid
 	key  uint64
 	slot int32
-	// leaves are the leaves the cause holds, and pos their positions in the model's
-	// union.
+	// leaves are the leaves the cause holds, and groups the model's groups of them.
 	leaves []int32
-	pos    []int32
-	beta   float64
+	groups []int32
+	delta  float64
 	// noise divides the log-likelihood the cause adds (see search.noise).
 	noise float64
 }
@@ -32,15 +34,31 @@ type cause struct {
 type model struct {
 	s      *search
 	causes []*cause
-	// union lists the leaves some cause holds; eta[i] sums the betas of the causes that
-	// hold union[i], and p[i] is its share.
-	union []int32
-	eta   []float64
-	p     []float64
-	beta0 float64
+	// union lists the leaves some cause holds, and group[i] the group of union[i]. The
+	// leaves that the same causes hold share one share of their tickets in the window,
+	// so the model fits groups, of which there are a handful, not leaves.
+	union  []int32
+	group  []int32
+	groups []group
+	beta0  float64
+	// fixed keeps beta0 where it is while fitting (see search.run).
+	fixed bool
 	// aOut and nOut total the window's and both periods' tickets of the other leaves.
 	aOut, nOut float64
+	// mask is scratch: per leaf, the causes that hold it, as bits.
+	mask []uint64
 }
+
+// group is the leaves that the same causes hold.
+type group struct {
+	causes []int
+	a, n   float64
+	// u is 1 plus the causes' deltas, and p the group's share.
+	u, p float64
+}
+
+// maxModelCauses bounds the causes of a model (they are bits of a mask).
+const maxModelCauses = 64
 
 func sigmoid(x float64) float64 {
 	if x >= 0 {
@@ -66,95 +84,123 @@ func (m *model) base() float64 { return logit(m.s.p0) }
 // pOut is the share of the leaves no cause holds.
 func (m *model) pOut() float64 { return sigmoid(m.base() + m.beta0) }
 
-// rebuild lays out the union of the causes' leaves after a cause came or went.
+// rebuild lays out the union of the causes' leaves, in groups, after a cause came or
+// went.
 func (m *model) rebuild() {
 	s := m.s
-	at := make(map[int32]int32)
+	if m.mask == nil {
+		m.mask = make([]uint64, s.leaves)
+	}
 	m.union = m.union[:0]
-	for _, c := range m.causes {
-		c.pos = c.pos[:0]
+	for j, c := range m.causes {
+		bit := uint64(1) << j
 		for _, l := range c.leaves {
-			i, ok := at[l]
-			if !ok {
-				i = int32(len(m.union))
-				at[l] = i
+			if m.mask[l] == 0 {
 				m.union = append(m.union, l)
 			}
-			c.pos = append(c.pos, i)
+			m.mask[l] |= bit
 		}
 	}
-	m.eta = make([]float64, len(m.union))
-	m.p = make([]float64, len(m.union))
+	index := map[uint64]int32{}
+	m.groups = m.groups[:0]
+	m.group = m.group[:0]
 	m.aOut, m.nOut = s.totalA, s.totalN
 	for _, l := range m.union {
+		mask := m.mask[l]
+		m.mask[l] = 0
+		g, ok := index[mask]
+		if !ok {
+			g = int32(len(m.groups))
+			index[mask] = g
+			gr := group{u: 1}
+			for j := range m.causes {
+				if mask&(1<<j) != 0 {
+					gr.causes = append(gr.causes, j)
+				}
+			}
+			m.groups = append(m.groups, gr)
+		}
+		m.group = append(m.group, g)
+		m.groups[g].a += s.a[l]
+		m.groups[g].n += s.n[l]
 		m.aOut -= s.a[l]
 		m.nOut -= s.n[l]
 	}
 	for _, c := range m.causes {
-		for _, i := range c.pos {
-			m.eta[i] += c.beta
+		c.groups = c.groups[:0]
+	}
+	for g := range m.groups {
+		gr := &m.groups[g]
+		for _, j := range gr.causes {
+			gr.u += m.causes[j].delta
+			m.causes[j].groups = append(m.causes[j].groups, int32(g))
 		}
 	}
 	m.refresh()
 }
 
-// refresh recomputes the union's shares from the betas.
+// refresh recomputes the groups' shares.
 func (m *model) refresh() {
 	b := m.base() + m.beta0
-	for i := range m.p {
-		m.p[i] = sigmoid(b + m.eta[i])
+	for g := range m.groups {
+		m.groups[g].p = sigmoid(b + math.Log(m.groups[g].u))
 	}
 }
 
-// maxBeta bounds a cause's log rate ratio: a combination with no baseline at all has an
-// infinite one, and e^12 (160 000 times) says as much.
-const maxBeta = 12
+// maxTheta bounds a cause's log rate ratio: a combination with no baseline at all has
+// an infinite one, and e^12 (160 000 times) says as much.
+const maxTheta = 12
 
-// fit finds the betas that maximize the likelihood, a Newton step per parameter in turn.
+// fit finds the parameters that maximize the likelihood, a Newton step per parameter in
+// turn.
 func (m *model) fit() {
-	s := m.s
-	for range 200 {
+	for range 500 {
 		moved := 0.0
-		// The global level, over every leaf.
-		pOut := m.pOut()
-		grad := m.aOut - m.nOut*pOut
-		hess := m.nOut * pOut * (1 - pOut)
-		for i, l := range m.union {
-			p := m.p[i]
-			grad += s.a[l] - s.n[l]*p
-			hess += s.n[l] * p * (1 - p)
-		}
-		if hess > 0 {
-			step := clamp(grad/hess, -4, 4)
-			m.beta0 += step
-			moved = max(moved, math.Abs(step))
-			m.refresh()
+		if !m.fixed {
+			// The global level, over every leaf.
+			pOut := m.pOut()
+			grad := m.aOut - m.nOut*pOut
+			hess := m.nOut * pOut * (1 - pOut)
+			for _, g := range m.groups {
+				grad += g.a - g.n*g.p
+				hess += g.n * g.p * (1 - g.p)
+			}
+			if hess > 0 {
+				step := clamp(grad/hess, -4, 4)
+				m.beta0 += step
+				moved = max(moved, math.Abs(step))
+				m.refresh()
+			}
 		}
 		for _, c := range m.causes {
+			// On theta = log(1+delta): d eta / d theta = (1+delta)/u.
 			grad, hess := 0.0, 0.0
-			for _, i := range c.pos {
-				l, p := m.union[i], m.p[i]
-				grad += s.a[l] - s.n[l]*p
-				hess += s.n[l] * p * (1 - p)
+			for _, g := range c.groups {
+				gr := &m.groups[g]
+				w := (1 + c.delta) / gr.u
+				grad += (gr.a - gr.n*gr.p) * w
+				hess += gr.n * gr.p * (1 - gr.p) * w * w
 			}
 			if hess <= 0 {
 				continue
 			}
-			step := clamp(grad/hess, -4, 4)
-			nb := clamp(c.beta+step, -maxBeta, maxBeta)
-			step = nb - c.beta
-			if step == 0 {
+			theta := math.Log1p(c.delta)
+			nt := clamp(theta+clamp(grad/hess, -4, 4), 0, maxTheta)
+			if nt == theta {
 				continue
 			}
-			c.beta = nb
-			moved = max(moved, math.Abs(step))
+			moved = max(moved, math.Abs(nt-theta))
+			nd := math.Expm1(nt)
+			step := nd - c.delta
+			c.delta = nd
 			b := m.base() + m.beta0
-			for _, i := range c.pos {
-				m.eta[i] += step
-				m.p[i] = sigmoid(b + m.eta[i])
+			for _, g := range c.groups {
+				gr := &m.groups[g]
+				gr.u += step
+				gr.p = sigmoid(b + math.Log(gr.u))
 			}
 		}
-		if moved < 1e-9 {
+		if moved < 1e-10 {
 			break
 		}
 	}
@@ -165,19 +211,18 @@ func clamp(x, lo, hi float64) float64 { return min(max(x, lo), hi) }
 // loglik is the binomial log-likelihood of the window's share of every leaf's tickets
 // (without the constant binomial coefficients).
 func (m *model) loglik() float64 {
-	s := m.s
 	b := m.base() + m.beta0
 	ll := m.aOut*logSigmoid(b) + (m.nOut-m.aOut)*logSigmoid(-b)
-	for i, l := range m.union {
-		eta := b + m.eta[i]
-		ll += s.a[l]*logSigmoid(eta) + s.b[l]*logSigmoid(-eta)
+	for _, g := range m.groups {
+		eta := b + math.Log(g.u)
+		ll += g.a*logSigmoid(eta) + (g.n-g.a)*logSigmoid(-eta)
 	}
 	return ll
 }
 
 // add puts a cause in the model and fits it.
 func (m *model) add(c *cause) {
-	c.beta = 0
+	c.delta = 0
 	m.causes = append(m.causes, c)
 	m.rebuild()
 	m.fit()
@@ -195,14 +240,14 @@ func (m *model) remove(i int) *cause {
 // snapshot and restore let the search try a change and take it back.
 type snapshot struct {
 	causes []*cause
-	betas  []float64
+	deltas []float64
 	beta0  float64
 }
 
 func (m *model) snapshot() snapshot {
 	sn := snapshot{causes: append([]*cause(nil), m.causes...), beta0: m.beta0}
 	for _, c := range m.causes {
-		sn.betas = append(sn.betas, c.beta)
+		sn.deltas = append(sn.deltas, c.delta)
 	}
 	return sn
 }
@@ -210,7 +255,7 @@ func (m *model) snapshot() snapshot {
 func (m *model) restore(sn snapshot) {
 	m.causes = append(m.causes[:0], sn.causes...)
 	for i, c := range m.causes {
-		c.beta = sn.betas[i]
+		c.delta = sn.deltas[i]
 	}
 	m.beta0 = sn.beta0
 	m.rebuild()
@@ -219,12 +264,14 @@ func (m *model) restore(sn snapshot) {
 // excess is how many window tickets cause c holds beyond what the model predicts for its
 // leaves without it.
 func (m *model) excess(c *cause) float64 {
-	s := m.s
 	b := m.base() + m.beta0
 	x := 0.0
-	for _, i := range c.pos {
-		l := m.union[i]
-		x += s.a[l] - s.n[l]*sigmoid(b+m.eta[i]-c.beta)
+	for _, g := range c.groups {
+		gr := &m.groups[g]
+		x += gr.a - gr.n*sigmoid(b+math.Log(gr.u-c.delta))
 	}
 	return x
 }
+
+// share is the model's share of union[i]'s tickets in the window.
+func (m *model) share(i int) float64 { return m.groups[m.group[i]].p }

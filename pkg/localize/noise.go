@@ -39,16 +39,16 @@ func (s *search) estimateNoise() {
 	var absZ []float64
 	for d := range s.dims {
 		cb := s.byDims[[3]int{d, -1, -1}]
-		level := weightedMedianShare(cb.a, cb.n)
+		level := weightedMedianShare(cb.sum)
 		if level <= 0 || level >= 1 {
 			continue
 		}
-		for v := range cb.a {
-			mu := cb.n[v] * level
+		for _, v := range cb.sum {
+			mu := v.n * level
 			if mu < phiMinMean {
 				continue
 			}
-			absZ = append(absZ, math.Abs(cb.a[v]-mu)/math.Sqrt(mu*(1-level)))
+			absZ = append(absZ, math.Abs(v.a-mu)/math.Sqrt(mu*(1-level)))
 		}
 	}
 	if len(absZ) < minNoiseValues {
@@ -128,13 +128,13 @@ const (
 // weightedMedianShare is the median of a/n over the values, each weighing its baseline
 // tickets n-a: its usual size, which the window's incident does not inflate (weighing
 // by n would let a cause that floods one value carry the median with it).
-func weightedMedianShare(a, n []float64) float64 {
+func weightedMedianShare(sum []sums) float64 {
 	type v struct{ share, w float64 }
 	var vs []v
 	total := 0.0
-	for i := range a {
-		if b := n[i] - a[i]; b > 0 {
-			vs = append(vs, v{a[i] / n[i], b})
+	for _, x := range sum {
+		if b := x.n - x.a; b > 0 {
+			vs = append(vs, v{x.a / x.n, b})
 			total += b
 		}
 	}

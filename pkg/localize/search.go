@@ -17,9 +17,11 @@ type search struct {
 	totalN  float64
 	// p0 is the share of a leaf's tickets that falls in the window at the usual rate.
 	p0 float64
-	// cuboids holds every group of up to MaxDims dimensions; byDims finds a group's.
+	// cuboids holds every group of up to MaxDims dimensions; byDims finds a group's,
+	// and pairs lists the groups of two.
 	cuboids []*cuboid
 	byDims  map[[3]int]*cuboid
+	pairs   []*cuboid
 	// penalty is, per number of dimensions, the log-likelihood a combination of that
 	// many must add to the model to enter it.
 	penalty [4]float64
@@ -55,74 +57,97 @@ func (s *search) codesOf(l int32) []uint32 {
 	return s.c.Codes[int(l)*s.dims : (int(l)+1)*s.dims]
 }
 
-// build makes the cuboids and sums the leaves into them: every combination of one or
-// two dimensions, and the combinations of three whose pairs show some rise (see
-// promising).
-func (s *search) build() {
+// buildLow makes the cuboids of one and two dimensions and sums every leaf into them.
+func (s *search) buildLow() {
 	s.byDims = map[[3]int]*cuboid{}
-	var pairs, triples []*cuboid
 	for i := range s.dims {
 		s.addCuboid([]int{i})
 	}
 	if s.opts.MaxDims >= 2 {
 		for i := range s.dims {
 			for j := i + 1; j < s.dims; j++ {
-				pairs = append(pairs, s.addCuboid([]int{i, j}))
+				s.pairs = append(s.pairs, s.addCuboid([]int{i, j}))
 			}
 		}
 	}
 	low := s.cuboids
 	for l := range int32(s.leaves) {
 		codes := s.codesOf(l)
+		a, n := s.a[l], s.n[l]
 		for _, cb := range low {
-			cb.add(cb.key(codes), s.a[l], s.n[l])
+			cb.add(cb.key(codes), a, n)
 		}
 	}
-	for _, cb := range low {
-		cb.finish()
-	}
+}
+
+// buildTriples makes the cuboids of three dimensions, with only the combinations that
+// hold at least minA window tickets: their pairs must hold as many, which rules out most
+// leaves at the cost of a look at each pair.
+func (s *search) buildTriples(minA float64) {
 	if s.opts.MaxDims < 3 {
 		return
 	}
+	var triples []*cuboid
+	pairIndex := map[*cuboid]int{}
+	for i, cb := range s.pairs {
+		pairIndex[cb] = i
+	}
+	// Each triple's three pairs, as bits of the mask of a leaf's eligible pairs.
+	var parents []uint64
 	for i := range s.dims {
 		for j := i + 1; j < s.dims; j++ {
 			for k := j + 1; k < s.dims; k++ {
 				triples = append(triples, s.addCuboid([]int{i, j, k}))
+				var m uint64
+				for _, p := range [][3]int{{i, j, -1}, {i, k, -1}, {j, k, -1}} {
+					m |= 1 << pairIndex[s.byDims[p]]
+				}
+				parents = append(parents, m)
 			}
 		}
 	}
-	hot := s.promising(pairs)
-	pairIndex := map[*cuboid]int{}
-	for i, cb := range pairs {
-		pairIndex[cb] = i
-	}
-	// Each triple's three pairs, as bits of the mask of a leaf's promising pairs.
-	parents := make([]uint64, len(triples))
-	for t, cb := range triples {
-		i, j, k := cb.dims[0], cb.dims[1], cb.dims[2]
-		for _, p := range [][3]int{{i, j, -1}, {i, k, -1}, {j, k, -1}} {
-			parents[t] |= 1 << pairIndex[s.byDims[p]]
-		}
-	}
-	for l := range int32(s.leaves) {
-		codes := s.codesOf(l)
-		var mask uint64
-		for i, cb := range pairs {
-			if hot[i](cb.key(codes)) {
-				mask |= 1 << i
-			}
-		}
-		if mask == 0 {
-			continue
-		}
-		for t, cb := range triples {
-			if mask&parents[t] != 0 {
-				cb.add(cb.key(codes), s.a[l], s.n[l])
+	// eligible[i] has a bit per slot of pair i, set when it holds minA window tickets.
+	eligible := make([][]uint64, len(s.pairs))
+	for i, cb := range s.pairs {
+		eligible[i] = make([]uint64, (len(cb.sum)+63)/64)
+		for sl, x := range cb.sum {
+			if x.a >= minA {
+				eligible[i][sl/64] |= 1 << (sl % 64)
 			}
 		}
 	}
-	for _, cb := range triples {
-		cb.finish()
+	mask := func(codes []uint32) uint64 {
+		var m uint64
+		for i, cb := range s.pairs {
+			if sl := cb.slot(cb.key(codes)); sl >= 0 && eligible[i][sl/64]&(1<<(sl%64)) != 0 {
+				m |= 1 << i
+			}
+		}
+		return m
+	}
+	// The window's leaves make the combinations; the baseline's only add to them.
+	for _, window := range []bool{true, false} {
+		for l := range int32(s.leaves) {
+			if (s.a[l] > 0) != window {
+				continue
+			}
+			codes := s.codesOf(l)
+			m := mask(codes)
+			if m == 0 {
+				continue
+			}
+			for t, cb := range triples {
+				if m&parents[t] != parents[t] {
+					continue
+				}
+				key := cb.key(codes)
+				if window {
+					cb.add(key, s.a[l], s.n[l])
+				} else if sl := cb.slot(key); sl >= 0 {
+					cb.sum[sl].n += s.n[l]
+				}
+			}
+		}
 	}
 }
 
@@ -134,44 +159,6 @@ func (s *search) addCuboid(dims []int) *cuboid {
 	s.cuboids = append(s.cuboids, cb)
 	return cb
 }
-
-// promising returns, per pair of dimensions, a test of whether a pair of values rose
-// enough that the combinations of three below it are worth weighing. A combination of
-// three that explains a rise makes each of its three pairs rise too (they hold its
-// tickets), diluted by the rest of the pair's tickets; weighing only the threes below a
-// pair that rose at all, by one standard deviation against either the usual rate or
-// the window's global level, keeps the search to a few thousand of them instead of every
-// three present.
-func (s *search) promising(pairs []*cuboid) []func(key uint64) bool {
-	global := s.totalA / s.totalN
-	out := make([]func(uint64) bool, len(pairs))
-	for i, cb := range pairs {
-		hot := map[int32]bool{}
-		for _, sl := range cb.live {
-			a, n := cb.a[sl], cb.n[sl]
-			if a < 2 {
-				continue
-			}
-			if z(a, n, s.p0) >= promiseZ || z(a, n, global) >= promiseZ {
-				hot[sl] = true
-			}
-		}
-		if cb.dense {
-			bits := make([]bool, len(cb.a))
-			for sl := range hot {
-				bits[sl] = true
-			}
-			out[i] = func(key uint64) bool { return bits[key] }
-		} else {
-			out[i] = func(key uint64) bool { return hot[cb.tab.find(key)] }
-		}
-	}
-	return out
-}
-
-// promiseZ is how far above its expectation a pair must stand for the threes below it
-// to be weighed.
-const promiseZ = 1.0
 
 // z is the binomial z-score of a window count a out of n tickets against share p.
 func z(a, n, p float64) float64 {
@@ -189,7 +176,8 @@ func z(a, n, p float64) float64 {
 // nothing happened the answer is empty but for that chance; and a combination of three
 // needs more evidence than one of one, as there are many more of them to choose from,
 // which is what keeps the answer from naming a narrower combination than the data
-// supports.
+// supports. It runs before the threes are built: their K is every three the window's
+// leaves can make.
 func (s *search) setPenalties() {
 	var count [4]int
 	windowLeaves := 0
@@ -199,26 +187,51 @@ func (s *search) setPenalties() {
 		}
 	}
 	for _, cb := range s.cuboids {
-		layer := len(cb.dims)
-		if layer < 3 {
-			count[layer] += len(cb.live)
-			continue
-		}
-		// The threes are weighed only below promising pairs, but the test is for the
-		// best of all of them: count every three the window can hold.
-		cells := 1
-		for _, d := range cb.dims {
-			cells *= s.card[d]
-			if cells > windowLeaves {
-				break
+		for _, x := range cb.sum {
+			if x.a > 0 {
+				count[len(cb.dims)]++
 			}
 		}
-		count[3] += min(cells, windowLeaves)
+	}
+	if s.opts.MaxDims >= 3 {
+		for i := range s.dims {
+			for j := i + 1; j < s.dims; j++ {
+				for k := j + 1; k < s.dims; k++ {
+					cells := s.card[i] * s.card[j]
+					if cells < windowLeaves {
+						cells *= s.card[k]
+					}
+					count[3] += min(cells, windowLeaves)
+				}
+			}
+		}
 	}
 	for k := 1; k <= 3; k++ {
 		s.penalty[k] = math.Log(float64(max(count[k], 1)) / s.opts.Alpha)
 	}
+}
+
+// minWindow is the fewest window tickets a combination of k dimensions needs to enter
+// the answer. A combination's gain is at most a*log(a/mu) <= a*log(1/p), p being the
+// least share of tickets in the window the model gives any leaf, which is the global
+// level's while causes are sought: below pen/log(1/p) tickets, no combination can earn
+// its penalty.
+func (s *search) minWindow(k int, level float64) float64 {
+	if !(level > 0 && level < 1) {
+		return 1
+	}
+	return max(1, math.Ceil(s.penalty[k]/math.Log(1/level)))
+}
+
+// trim keeps in each cuboid's live list the combinations that can enter the answer.
+func (s *search) trim(level float64) {
 	for _, cb := range s.cuboids {
+		minA := s.minWindow(len(cb.dims), level)
+		for sl, x := range cb.sum {
+			if x.a >= minA {
+				cb.live = append(cb.live, int32(sl))
+			}
+		}
 		s.weighed += len(cb.live)
 	}
 }
@@ -244,14 +257,14 @@ func gain(a, n, mu float64) float64 {
 func (s *search) correct() {
 	for _, cb := range s.cuboids {
 		for _, sl := range cb.touched {
-			cb.corr[sl] = 0
+			cb.sum[sl].corr = 0
 		}
 		cb.touched = cb.touched[:0]
 	}
 	m := &s.m
 	pOut := m.pOut()
 	for i, l := range m.union {
-		d := s.n[l] * (m.p[i] - pOut)
+		d := s.n[l] * (m.share(i) - pOut)
 		if d == 0 {
 			continue
 		}
@@ -261,10 +274,10 @@ func (s *search) correct() {
 			if sl < 0 {
 				continue
 			}
-			if cb.corr[sl] == 0 {
+			if cb.sum[sl].corr == 0 {
 				cb.touched = append(cb.touched, sl)
 			}
-			cb.corr[sl] += d
+			cb.sum[sl].corr += d
 		}
 	}
 }
@@ -302,8 +315,9 @@ func (s *search) nestings() map[*cuboid][]nesting {
 	pOut := s.m.pOut()
 	for _, c := range s.m.causes {
 		codes := c.cb.codes(c.key, s.card)
-		a, n := c.cb.a[c.slot], c.cb.n[c.slot]
-		sh := (pOut*n + c.cb.corr[c.slot]) / n
+		x := c.cb.sum[c.slot]
+		a, n := x.a, x.n
+		sh := (pOut*n + x.corr) / n
 		for _, cb := range s.cuboids {
 			if cb == c.cb || len(cb.dims) <= len(c.cb.dims) {
 				continue
@@ -327,7 +341,7 @@ func (s *search) nestings() map[*cuboid][]nesting {
 // inside reports whether the combination of key lies inside the nesting's cause.
 func (cb *cuboid) inside(key uint64, ns *nesting, card []int) bool {
 	for j, i := range ns.at {
-		if uint32(key/cb.radix[i]%uint64(card[cb.dims[i]])) != ns.codes[j] {
+		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != ns.codes[j] {
 			return false
 		}
 	}
@@ -352,8 +366,9 @@ func (s *search) best(skip map[tried]bool) (candidate, bool) {
 		pen := s.penalty[len(cb.dims)]
 		ns := nested[cb]
 		for _, sl := range cb.live {
-			a, n := cb.a[sl], cb.n[sl]
-			mu := pOut*n + cb.corr[sl]
+			x := &cb.sum[sl]
+			a, n := x.a, x.n
+			mu := pOut*n + x.corr
 			g := 0.0
 			if a > mu && a*math.Log(a/mu) > pen {
 				// (The gain's second term is negative for a rise: its first bounds it.)
@@ -430,18 +445,28 @@ func (s *search) run() *Result {
 		res.Level = 1
 		return res
 	}
-	s.build()
+	s.buildLow()
 	s.setPenalties()
+	level := s.robustLevel()
+	s.buildTriples(s.minWindow(3, level))
+	s.trim(level)
 	s.estimateNoise()
 	res.Candidates = s.weighed
 	res.Dispersion = s.phi
 	m := &s.m
 	m.rebuild()
+	// While causes are sought, the global level stays at what most values show (see
+	// robustLevel): fitted, it would take in the causes' tickets before they are found,
+	// and in a window where causes hold most tickets no cause would stand out from it.
+	if level > 0 && level < 1 {
+		m.beta0 = logit(level) - m.base()
+		m.fixed = true
+	}
 	m.fit()
 	ll := m.loglik()
 	skip := map[tried]bool{}
 	rejected := 0
-	for len(m.causes) < s.opts.MaxCauses {
+	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected {
 		s.correct()
 		c, ok := s.best(skip)
 		if !ok {
@@ -452,24 +477,27 @@ func (s *search) run() *Result {
 		cs := s.newCause(c)
 		m.add(cs)
 		gained := (m.loglik() - ll) / c.noise
-		if gained <= s.penalty[len(c.cb.dims)] || cs.beta < math.Log(s.opts.MinRatio) {
+		if gained <= s.penalty[len(c.cb.dims)] || 1+cs.delta < s.opts.MinRatio {
 			m.restore(before)
-			if rejected++; rejected == maxRejected {
-				break
-			}
+			rejected++
 			continue
 		}
-		ll = m.loglik()
-		ll = s.prune(ll, cs)
+		ll = s.prune(m.loglik(), cs)
 	}
+	// Then the level is fitted with the causes, and each cause must still earn its
+	// place.
+	m.fixed = false
+	m.fit()
+	s.prune(m.loglik(), nil)
 	s.answer(res)
 	return res
 }
 
-// prune drops the causes that the newest one made redundant: a cause whose removal
-// costs the model less than its penalty. A broad combination found first (service =
-// checkout) gives way to the narrower ones found after it that explain its rise
-// (service = checkout ∧ region = us-east-1, and another region).
+// prune drops the causes that no longer earn their place: whose removal costs the model
+// less than their penalty, or whose rate ratio fell below the least. A broad combination
+// found first (service = checkout) gives way to the narrower ones found after it that
+// explain its rise (service = checkout ∧ region = us-east-1, and another region). The
+// newest cause, just admitted, is kept.
 func (s *search) prune(ll float64, newest *cause) float64 {
 	m := &s.m
 	for {
@@ -477,6 +505,10 @@ func (s *search) prune(ll float64, newest *cause) float64 {
 		for i, c := range m.causes {
 			if c == newest {
 				continue
+			}
+			if 1+c.delta < s.opts.MinRatio {
+				worst, worstMargin = i, math.Inf(-1)
+				break
 			}
 			sn := m.snapshot()
 			m.remove(i)
@@ -493,6 +525,26 @@ func (s *search) prune(ll float64, newest *cause) float64 {
 		m.remove(worst)
 		ll = m.loglik()
 	}
+}
+
+// robustLevel is the window's share of tickets that most values show: per dimension,
+// the median share of its values, each weighing its baseline tickets (its usual size,
+// which the window's causes do not inflate), and the least of those over the
+// dimensions. A cause that is a value of one dimension lifts every value of the others
+// alike, and their medians with them; in its own dimension the median stays with the
+// values that did not rise.
+func (s *search) robustLevel() float64 {
+	level := math.Inf(1)
+	for d := range s.dims {
+		cb := s.byDims[[3]int{d, -1, -1}]
+		if m := weightedMedianShare(cb.sum); m > 0 {
+			level = min(level, m)
+		}
+	}
+	if math.IsInf(level, 1) {
+		return 0
+	}
+	return level
 }
 
 func (s *search) answer(res *Result) {
@@ -536,7 +588,7 @@ func (s *search) answer(res *Result) {
 	}
 }
 
-// maxRejected is how many combinations the search turns down, after refitting them,
+// maxRejected is how many combinations the search turns down, after fitting them,
 // before it stops looking: each costs a fit.
 const maxRejected = 32
 

@@ -128,8 +128,18 @@ type world struct {
 
 const tieP = 0.9
 
+// Size fixes what Generate otherwise draws per case: the usual tickets per minute and
+// the window's and the baseline's lengths in minutes (zero: drawn).
+type Size struct {
+	Rate, Window, Baseline float64
+}
+
 // Generate builds the case of a class for a seed; the same pair gives the same case.
-func Generate(class Class, seed uint64) *Case {
+func Generate(class Class, seed uint64) *Case { return GenerateSized(class, seed, Size{}) }
+
+// GenerateSized is Generate with some of the case's size fixed (for benchmarks of big
+// windows).
+func GenerateSized(class Class, seed uint64, size Size) *Case {
 	r := rand.New(rand.NewPCG(seed, 0x6c6f63616c697a65))
 	// A world too small for the class's incidents (three of three facets, each under
 	// pairs busy enough to tell them apart, in fifteen minutes of three tickets a
@@ -142,6 +152,15 @@ func Generate(class Class, seed uint64) *Case {
 		rate = logUniform(r, 3, 30) // tickets per minute, usually
 		window = []float64{15, 30, 60}[r.IntN(3)]
 		baseline = []float64{window, 360, 1440}[r.IntN(3)]
+		if size.Rate > 0 {
+			rate = size.Rate
+		}
+		if size.Window > 0 {
+			window = size.Window
+		}
+		if size.Baseline > 0 {
+			baseline = size.Baseline
+		}
 		at = r.Float64() * 1440                          // the window's start, minutes into the day
 		usual = rate * window * w.day(at, at+window, -1) // the window's usual total
 		incidents, ok = w.incidents(class, usual, window/baseline)
