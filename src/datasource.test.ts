@@ -119,6 +119,15 @@ describe('applyTemplateVariables: variables', () => {
     expect(ds.applyTemplateVariables(query({ filter }), {}).filter).toBe(want);
   });
 
+  it('interpolates the viewer filter like the filter, and keeps whether it is checked', () => {
+    const out = ds.applyTemplateVariables(
+      query({ viewerFilter: 'service in ($services) and title = "$quoted"', checkViewerFilter: true }),
+      {}
+    );
+    expect(out.viewerFilter).toBe('service in ("checkout", "pay \\"now\\"") and title = "say \\"hi\\""');
+    expect(out.checkViewerFilter).toBe(true);
+  });
+
   it('joins a multi-value search with spaces', () => {
     expect(ds.applyTemplateVariables(query({ search: '$words' }), {}).search).toBe('database timeout');
   });
@@ -209,20 +218,11 @@ describe('filterQuery', () => {
 });
 
 describe('getTagKeys', () => {
-  it('lists facets first, in the order the schema gives them, then the other fields; no detail fields', async () => {
+  it('lists facets first, in the order the schema gives them, then the other fields; no detail or time fields', async () => {
     serve((req) => (resourcePath(req) === 'schema' ? { data: SCHEMA } : { status: 404, error: 'not found' }));
     const ds = new DataSource(instanceSettings());
     const res = await ds.getTagKeys();
-    expect(res.data.map((k) => k.text)).toEqual([
-      'service',
-      'severity',
-      'status',
-      'region',
-      'id',
-      'title',
-      'created',
-      'resolved',
-    ]);
+    expect(res.data.map((k) => k.text)).toEqual(['service', 'severity', 'status', 'region', 'id', 'title']);
     expect(res.data.every((k) => k.value === k.text)).toBe(true);
     expect(res.error).toBeUndefined();
   });

@@ -100,6 +100,9 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
     if (query.filter !== undefined) {
       out.filter = templateSrv.replace(query.filter, scopedVars, formatFilterVariable);
     }
+    if (query.viewerFilter !== undefined) {
+      out.viewerFilter = templateSrv.replace(query.viewerFilter, scopedVars, formatFilterVariable);
+    }
     if (query.search !== undefined) {
       out.search = templateSrv.replace(query.search, scopedVars, formatSearchVariable);
     }
@@ -181,7 +184,9 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
   /**
    * getTagKeys offers the schema's fields as ad hoc filter keys, facets first (they are the
    * dimensions worth filtering on), then the other fields in display order. Detail fields
-   * (a description) are left out: the engine does not hold them in memory. Grafana's ad hoc
+   * (a description) are left out: the engine does not hold them in memory. Time fields are
+   * left out too: the key picker then lists a key's values (getTagValues), and a time has
+   * none worth listing; the time range and the filter expression filter on times. Grafana's ad hoc
    * filter variable (grafana/scenes AdHocFiltersVariable, toSelectableValue) shows `text` and
    * stores `value ?? text` as the key, so both are the field's name, which filters use.
    */
@@ -226,12 +231,18 @@ function toMetricFindValue(v: ValueCount): MetricFindValue {
   return { text: v.value, value: v.value, properties: { count: String(v.count) } };
 }
 
-/** tagKeys orders the filterable columns: facets in the schema's facet order, then the rest. */
+/**
+ * tagKeys orders the columns an ad hoc filter offers: facets in the schema's facet order, then
+ * the rest, without detail and time columns.
+ */
 export function tagKeys(schema: SchemaResponse): SchemaColumn[] {
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
-  const facets = (schema.facets ?? []).map((n) => byName.get(n)).filter((c): c is SchemaColumn => c !== undefined);
+  const offered = (c: SchemaColumn) => !c.detail && c.type !== 'time';
+  const facets = (schema.facets ?? [])
+    .map((n) => byName.get(n))
+    .filter((c): c is SchemaColumn => c !== undefined && offered(c));
   const facetNames = new Set(facets.map((c) => c.name));
-  const rest = orderedColumns(schema).filter((c) => !facetNames.has(c.name) && !c.detail);
+  const rest = orderedColumns(schema).filter((c) => !facetNames.has(c.name) && offered(c));
   return [...facets, ...rest];
 }
 

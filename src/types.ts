@@ -39,6 +39,14 @@ export interface TicketsQuery extends DataQuery {
   queryType?: QueryType;
   /** An expression in the filter language (pkg/filter). */
   filter?: string;
+  /**
+   * A filter expression typed by whoever views the dashboard (a text box variable), ANDed like
+   * filter. With an error it is left out, with a notice, unless checkViewerFilter is set: one
+   * panel shows the error and the others keep answering.
+   */
+  viewerFilter?: string;
+  /** Fail with the error of viewerFilter rather than leave it out. */
+  checkViewerFilter?: boolean;
   adhocFilters?: AdHocFilter[];
   search?: string;
   noDefaultFilter?: boolean;

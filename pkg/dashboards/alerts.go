@@ -127,7 +127,7 @@ func spikeQuery(filterText, measure string) AlertQuery {
 		QueryType: query.Spike, Filter: filterText,
 		Window: spikeWindow, Baseline: spikeBaseline, Bucket: "1m", Series: []string{measure},
 	}
-	model := modelOf(Target{RefID: "A", Datasource: datasourceRef(), Query: q})
+	model := modelOf(Target{RefID: "A", Datasource: provisionedRef(), Query: q})
 	model["intervalMs"] = 60000
 	model["maxDataPoints"] = 43200
 	return AlertQuery{

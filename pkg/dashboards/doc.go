@@ -4,10 +4,10 @@
 // committed under dashboards/ and provisioning/alerting/; a test regenerates them and
 // fails on any difference.
 //
-// It also reproduces the parts of Grafana's behaviour that the dashboards rely on, for the
-// contract tests that check them without a Grafana: variable interpolation with its
-// formats and macros, the frontend's applyTemplateVariables, and the URL format of ad hoc
-// filters.
+// What a Grafana user sees of them is checked by the TypeScript contract suite
+// (contract/), which opens the committed files with Grafana's own published code
+// (@grafana/scenes, @grafana/data) against the plugin binary: nothing here imitates
+// Grafana.
 package dashboards
 
 //go:generate go run ../cmd/spacetime dashboards --out ../../dashboards --alerts ../../provisioning/alerting

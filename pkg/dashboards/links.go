@@ -11,8 +11,15 @@ const (
 	// PluginID is the data source plugin's id.
 	PluginID = "spacetime-tickets-datasource"
 	// DatasourceUID is the uid of the provisioned data source
-	// (provisioning/datasources/datasources.yml).
+	// (provisioning/datasources/datasources.yml): the data source variable's default and the
+	// alert rules' data source.
 	DatasourceUID = "spacetime"
+	// DatasourceRef is the uid every panel, ad hoc filter and link of the dashboards names:
+	// the data source variable. A Spacetime data source added in Grafana's UI gets a uid of
+	// its own, and the variable offers every Spacetime data source, the provisioned one
+	// first if there is one, else whichever there is (scenes' DataSourceVariable picks the
+	// first option when its value is not among them).
+	DatasourceRef = "${" + VarDatasource + "}"
 	// OverviewUID and TicketUID are the dashboards' uids, which their URLs carry.
 	OverviewUID = "spacetime-overview"
 	TicketUID   = "spacetime-ticket"
@@ -22,6 +29,8 @@ const (
 
 // Variable names of the dashboards. A URL carries each as var-NAME.
 const (
+	// VarDatasource is the data source variable: which Spacetime data source the dashboard shows.
+	VarDatasource = "datasource"
 	// VarFilters is the ad hoc filter variable: every dimension filter, cumulative.
 	VarFilters = "filters"
 	// VarFilter is a text box holding a filter expression (unions, grouping, negation).
@@ -55,44 +64,36 @@ var (
 // what the URL holds: one var-filters=key|operator|value parameter per filter.
 const keepView = "${__url_time_range}&${__all_variables}"
 
-// AddFilterURL is a data link that reopens the overview with one more ad hoc filter,
-// key = the value that valueRef interpolates to, keeping the other filters, variables
-// and the time range.
+// NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
+// the clicked row of a breakdown or movers frame carries in its frames.AdHocFilterField
+// (query option filterField), keeping the other filters, variables and the time range.
 //
 // Grafana's scenes dashboards read ad hoc filters from the URL in
 // AdHocFiltersVariableUrlSyncHandler.updateFromUrl (grafana/scenes,
 // packages/scenes/src/variables/adhoc/AdHocFiltersVariableUrlSyncHandler.ts): every
-// var-NAME parameter is one filter "key|operator|value", "|" and "," inside a key or value
-// written as __gfp__ and __gfc__, and a repeated parameter gives several filters. So
-// appending one more var-filters parameter after ${__all_variables} adds a filter and
-// keeps the rest. valueRef should use the percentencode format: the default format of a
-// data link (uriencode, encodeURI) leaves "&" and "#" unescaped. No variable format writes
-// the __gfp__ and __gfc__ escapes, so a value that holds "|" or "," arrives cut at that
-// character. "(none)", the breakdown's missing values, comes back as a filter for
-// tickets without a value (filter.NullLabel); "other", the breakdown's rest, is not a
-// value of the field, and filtering for it finds nothing. Bar charts avoid both with
-// NarrowURL; pies and tables, which cannot carry its field, use this.
-func AddFilterURL(dashboardPath, key, valueRef string) string {
-	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=" + key + "|=|" + valueRef
-}
-
-// NarrowURL is a data link that reopens the overview with one more ad hoc filter, the one
-// the clicked breakdown row carries in its frames.AdHocFilterField (query option
-// filterField), keeping the other filters, variables and the time range. The backend
-// writes that filter in the URL's own format, so a value holding "|" or "," arrives whole,
-// and the "other" row narrows to the values not shown (key !=| the top values).
+// var-NAME parameter is one filter "key|operator|value", "|", "," and "#" inside a key or
+// value written as __gfp__, __gfc__ and __gfh__, and a repeated parameter gives several
+// filters. So appending one more var-filters parameter after ${__all_variables} adds a
+// filter and keeps the rest. No variable format writes those escapes, so a link cannot
+// write the filter from a clicked value; the backend writes it, in that format: a value
+// holding "|", "," or "#" arrives whole, "(none)" narrows to the tickets without a value,
+// and the rest ("other") to the values not shown (key !=| the top values). The
+// percentencode format keeps "&" and "#" of the field's text from cutting the URL (a data
+// link's default format, uriencode, is encodeURI, which leaves them).
 func NarrowURL(dashboardPath string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=${__data.fields." + frames.AdHocFilterField + ":percentencode}"
 }
 
 // TicketURL is a data link to the Ticket dashboard for the ticket whose key keyRef
-// interpolates to, keeping the time range.
+// interpolates to, keeping the time range and the data source (the queryparam format
+// writes the variable as its URL parameter: formatRegistry.ts in grafana/scenes).
 func TicketURL(keyRef string) string {
-	return TicketPath + "?${__url_time_range}&var-" + VarTicket + "=" + keyRef
+	return TicketPath + "?${__url_time_range}&${" + VarDatasource + ":queryparam}&var-" + VarTicket + "=" + keyRef
 }
 
-// ExportPath is the backend resource that streams the tickets of a query as a file.
-const ExportPath = "/api/datasources/uid/" + DatasourceUID + "/resources/export"
+// ExportPath is the backend resource of the dashboard's data source that streams the
+// tickets of a query as a file.
+const ExportPath = "/api/datasources/uid/" + DatasourceRef + "/resources/export"
 
 // ExportURL is a link that downloads the tickets the overview's table shows, every one of
 // them rather than the table's limit, as format (tsv or csv): the time range (${__from}

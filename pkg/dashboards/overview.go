@@ -35,6 +35,11 @@ const (
 	panelDimensions = 20
 )
 
+// checkedPanel is the panel whose query checks the filter expression and fails with its
+// error: the first under the variables, "Tickets in range", which cannot count what it
+// cannot read.
+const checkedPanel = panelTotal
+
 // CountsPanelID is the overview's ticket count over time, which the alert rules link to.
 const CountsPanelID = panelCounts
 
@@ -45,11 +50,16 @@ const (
 	spikeBaseline = "24h"
 )
 
-// filterRef is the filter expression text box as a query's filter. The raw format keeps
-// the expression as typed: the frontend's own format (formatFilterVariable) escapes the
-// quotes of a single value, which is right for `service = "$var"` but would break a whole
-// expression. A format in the reference wins over the one the frontend passes
+// filterRef is the filter expression text box as a query's viewerFilter. The raw format
+// keeps the expression as typed: the frontend's own format (formatFilterVariable) escapes
+// the quotes of a single value, which is right for `service = "$var"` but would break a
+// whole expression. A format in the reference wins over the one the frontend passes
 // (sceneInterpolator: "const fmt = fmt2 || fmt3 || format").
+//
+// It is the viewer's filter, not the query's (query.Query.ViewerFilter): a typo in the box
+// would otherwise turn every panel into the same error. Now one panel checks it
+// (checkedPanel) and shows the error, where the viewer looks after typing, and the others
+// answer without it, with a short notice that does not repeat the error.
 var filterRef = "${" + VarFilter + ":raw}"
 
 // Overview builds the "Spacetime overview" dashboard for a schema.
@@ -75,7 +85,7 @@ func Overview(opts Options) (dashboard.Dashboard, error) {
 	}
 
 	b.WithRow(dashboard.NewRowBuilder("Charts").Id(panelChartsRow).Collapsed(false))
-	b.WithPanel(statPanel(panelTotal, "Tickets in range", "How many tickets match the filters in the time range.", []string{"total"}, 4))
+	b.WithPanel(statPanel(panelTotal, "Tickets in range", "How many tickets match the filters in the time range. A filter expression with an error shows its error here; the other panels answer without it.", []string{"total"}, 4))
 	b.WithPanel(statPanel(panelOpen, "Open now", "Of those, how many are still open (the schema's open filter).", []string{"open"}, 4))
 	b.WithPanel(statPanel(panelRate, "Tickets per minute, against the usual", "The rate in the time range, beside the usual rate: the day before the range.", []string{"rate", "baseline"}, 6).Decimals(1))
 	b.WithPanel(spikePanel())
@@ -128,6 +138,7 @@ func overviewVariables(s *schema.Schema, charts []Chart) []cog.Builder[dashboard
 		stack = charts[0].Field
 	}
 	return []cog.Builder[dashboard.VariableModel]{
+		datasourceVariable(),
 		dashboard.NewAdHocVariableBuilder(VarFilters).
 			Label("Filters").
 			Description("Dimension filters, all of them applied (=, !=, regex =~ and !~, one of =|, none of !=|). Clicking a slice, a bar or a table cell adds one.").
@@ -144,6 +155,21 @@ func overviewVariables(s *schema.Schema, charts []Chart) []cog.Builder[dashboard
 		customVariable(VarColumns, "Columns", "The ticket table's columns, in the schema's order by default.", columns, s.TableColumns(), true),
 		customVariable(VarChanged, "What changed, by", "The fields ranked by how far their values rose above the period before.", facets, changed, true),
 	}
+}
+
+// datasourceVariable picks the Spacetime data source the dashboard shows, the provisioned
+// one by default.
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder(VarDatasource).
+		Label("Data source").
+		Description("The Spacetime data source to show: the provisioned one, or one added in Grafana.").
+		Type(PluginID).
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: ptr("Spacetime")},
+			Value: dashboard.StringOrArrayOfString{String: ptr(DatasourceUID)},
+		}).
+		Multi(false).
+		IncludeAll(false)
 }
 
 // customVariable is a list variable of fixed values with its current selection.
@@ -188,7 +214,7 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		Title(title).
 		Description(description).
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Stats, Filter: filterRef, Baseline: spikeBaseline})).
+		WithTarget(target("A", query.Query{QueryType: query.Stats, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel, Baseline: spikeBaseline})).
 		WithTransformation(dashboard.DataTransformerConfig{
 			Id:      "filterFieldsByName",
 			Options: map[string]any{"include": map[string]any{"names": fields}},
@@ -212,7 +238,7 @@ func spikePanel() *timeseries.PanelBuilder {
 		Description("Tickets per minute over the last " + spikeWindow + " at each point, and the usual rate over the " + spikeBaseline + " before: what the Ticket spike alert compares.").
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", query.Query{
-			QueryType: query.Spike, Filter: filterRef,
+			QueryType: query.Spike, ViewerFilter: filterRef,
 			Window: spikeWindow, Baseline: spikeBaseline, Series: []string{frames.SpikeRate, frames.SpikeBaseline},
 		})).
 		DrawStyle(common.GraphDrawStyleLine).
@@ -235,7 +261,7 @@ func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
 		Title("Tickets over time, by ${" + VarStack + "}").
 		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Counts, Filter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Counts, ViewerFilter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
 		DrawStyle(common.GraphDrawStyleBars).
 		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
 		FillOpacity(80).
@@ -264,28 +290,28 @@ type Chart struct {
 	Kind  ChartKind
 }
 
-// dimensionPanel charts the top values of a field. Clicking a slice or a bar offers "Add
-// filter", a data link that reopens the dashboard with one more ad hoc filter for the
-// value. The link is in the panel's defaults, which Grafana adds to the links of every
-// field (setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts), so
-// the count field, whose slices and bars are drawn, carries it.
+// dimensionPanel charts the top values of a field. Clicking a slice or a bar follows a data
+// link that reopens the dashboard with one more ad hoc filter: the one the clicked row of
+// the breakdown carries in its frames.AdHocFilterField (query option filterField), written
+// by the backend in the dashboard URL's own format. A link cannot write it from the value:
+// no variable format escapes "|", "," and "#" as the URL needs, and the rest ("other")
+// must narrow to the values not shown, which only the backend knows. The link is in the
+// panel's defaults, which Grafana adds to the links of every field
+// (setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts), so the
+// count field, whose slices and bars are drawn, carries it.
 func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.Panel] {
 	col, _ := s.Column(c.Field)
 	words := strings.ReplaceAll(c.Field, "_", " ")
-	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value.", col.DisplayName(), c.Field)
-	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, Filter: filterRef}
-	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Add filter "+c.Field+" = ${__data.fields."+c.Field+"}",
-		AddFilterURL(OverviewPath, c.Field, "${__data.fields."+c.Field+":percentencode}"), false)}
+	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
+	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, ViewerFilter: filterRef, FilterField: true}
+	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
+	// The filter field is the link's, not a series to draw or list.
+	hideFilter := []dashboard.DynamicConfigValue{{
+		Id: "custom.hideFrom", Value: map[string]bool{"legend": true, "tooltip": true, "viz": true},
+	}}
 	if c.Kind == Bar {
 		// A bar chart draws its x field and its number fields only (prepareBarChartDisplayValues
-		// in Grafana's public/app/plugins/panel/barchart/utils.ts), so the breakdown can
-		// carry each bar's ad hoc filter beside them for the link. A pie chart names each
-		// slice after every string field of its row (getSmartDisplayNameForRow in
-		// packages/grafana-data/src/field/fieldDisplay.ts), so pies keep the plain link:
-		// they chart the dimensions with few values, rarely with an "other".
-		q.FilterField = true
-		description = fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click a bar to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
-		links = []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
+		// in Grafana's public/app/plugins/panel/barchart/utils.ts).
 		return barchart.NewPanelBuilder().
 			Id(id).
 			Title("Top "+words+" values").
@@ -293,9 +319,7 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 			Datasource(*datasourceRef()).
 			WithTarget(target("A", q)).
 			XField(c.Field).
-			OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{{
-				Id: "custom.hideFrom", Value: map[string]bool{"legend": true, "tooltip": true, "viz": true},
-			}}).
+			OverrideByName(frames.AdHocFilterField, hideFilter).
 			Orientation(common.VizOrientationHorizontal).
 			ShowValue(common.VisibilityModeAuto).
 			Legend(common.NewVizLegendOptionsBuilder().ShowLegend(false)).
@@ -305,12 +329,18 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 			Height(8).
 			Span(6)
 	}
+	// A pie chart names each slice after the count field's display name when one is set, and
+	// otherwise after every string field of its row, the filter field too
+	// (getSmartDisplayNameForRow in packages/grafana-data/src/field/fieldDisplay.ts). So the
+	// count's display name is the row's value, read per row through the __data macro.
 	return piechart.NewPanelBuilder().
 		Id(id).
-		Title("By " + words).
+		Title("By "+words).
 		Description(description).
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", q)).
+		OverrideByName(frames.CountField, []dashboard.DynamicConfigValue{{Id: "displayName", Value: "${__data.fields." + c.Field + "}"}}).
+		OverrideByName(frames.AdHocFilterField, hideFilter).
 		PieType(piechart.PieChartTypeDonut).
 		Orientation(common.VizOrientationAuto).
 		Tooltip(singleTooltip()).
@@ -336,21 +366,23 @@ func moversPanel() *table.PanelBuilder {
 		Title("What changed: ${"+VarChanged+"}").
 		Description("The values whose tickets rose most above the period before the range (as long as the range), ranked by how unlikely the rise is. Click a value to filter for it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, Filter: filterRef})).
+		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, ViewerFilter: filterRef, FilterField: true})).
 		Repeat(VarChanged).
 		RepeatDirection(dashboard.PanelRepeatDirectionH).
 		MaxPerRow(4).
 		CellHeight(common.TableCellHeightSm).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Score").Desc(true)}).
-		// The value field is the only string field of a movers frame.
+		// The string fields of a movers frame are the value field, which a viewer clicks, and the
+		// filter field, hidden, which the link reads (NarrowURL): the value arrives whole.
 		OverrideByFieldType("string", []dashboard.DynamicConfigValue{{
 			Id: "links",
 			Value: []dataLinkJSON{{
 				Title: "Add filter ${__field.name} = ${__value.text}",
-				URL:   AddFilterURL(OverviewPath, "${__field.name}", "${__value.text:percentencode}"),
+				URL:   NarrowURL(OverviewPath),
 			}},
 		}}).
-		OverrideByName("baseline", []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}}).
+		OverrideByName(frames.AdHocFilterField, []dashboard.DynamicConfigValue{hideInTable}).
+		OverrideByName("baseline", []dashboard.DynamicConfigValue{hideInTable}).
 		Height(8).
 		Span(8)
 }
@@ -376,6 +408,15 @@ func panelLink(title, url string) cog.Builder[dashboard.DashboardLink] {
 	return linkBuilder{dashboard.DashboardLink{Title: title, Type: dashboard.DashboardLinkTypeLink, Url: ptr(url), TargetBlank: true, Tags: []string{}}}
 }
 
+// hideInTable hides a field from a table panel. Grafana 12's table (TableNG) hides the fields
+// whose custom.hideFrom.viz is set (getVisibleFields in
+// packages/grafana-ui/src/components/Table/TableNG/utils.ts) and knows nothing of the older
+// custom.hidden, which it rewrites to hideFrom.viz when it loads a panel (migrateHiddenFields
+// in public/app/plugins/panel/table/migrations.ts). Written in the current form, the panel
+// needs no migration, and what Grafana's published table draws from this JSON is what a
+// user sees (the browser suite, tests/browser/panels.test.ts, draws it so).
+var hideInTable = dashboard.DynamicConfigValue{Id: "custom.hideFrom.viz", Value: true}
+
 // matchColours grey out the rows that do not match the search: a hidden "match" field
 // whose colour, through a value mapping, paints the whole row. The table's
 // color-background cell type with applyToRow colours a row from any field of the frame,
@@ -385,7 +426,7 @@ func panelLink(title, url string) cog.Builder[dashboard.DashboardLink] {
 // "true" or "false" (getValueMappingResult, vm.options[value], in
 // packages/grafana-data/src/utils/valueMappings.ts).
 var matchOverride = []dashboard.DynamicConfigValue{
-	{Id: "custom.hidden", Value: true},
+	hideInTable,
 	{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background", "mode": "basic", "applyToRow": true}},
 	{Id: "mappings", Value: []any{map[string]any{
 		"type": "value",
@@ -396,8 +437,12 @@ var matchOverride = []dashboard.DynamicConfigValue{
 	}}},
 }
 
-// NoMatchColour is the row colour of a ticket that does not match the search.
-const NoMatchColour = "rgba(128, 128, 128, 0.35)"
+// NoMatchColour is the row colour of a ticket that does not match the search. Its alpha stays
+// under 0.3: below that the table writes on it in the theme's own text colour, above it in a
+// colour chosen from the tint's brightness alone (getTextColorForAlphaBackground in
+// packages/grafana-ui/src/utils/colors.ts), which for this grey is near-white and, in the
+// light theme, left the greyed rows unreadable (contrast 1.4; tests/browser/panels.test.ts).
+const NoMatchColour = "rgba(128, 128, 128, 0.25)"
 
 // ticketsPanel is the ticket table. Its columns are the columns variable (the schema's
 // table columns by default, in the schema's order); the backend sets each dimension field
@@ -417,7 +462,7 @@ func ticketsPanel(s *schema.Schema) *table.PanelBuilder {
 		Description("The newest tickets that match the filters. Sort by a column header, filter a column from its header, hover a cell to filter for or out its value. With a search, matching tickets stand out and the rest are greyed. Download: the panel's links (every filtered ticket, TSV or CSV) or Inspect > Data (the rows shown).").
 		Datasource(*datasourceRef()).
 		WithTarget(target("A", query.Query{
-			QueryType: query.Tickets, Filter: filterRef, Search: "$" + VarSearch,
+			QueryType: query.Tickets, ViewerFilter: filterRef, Search: "$" + VarSearch,
 			Columns: []string{"$" + VarColumns}, Limit: 500,
 		})).
 		Links([]cog.Builder[dashboard.DashboardLink]{
@@ -445,7 +490,7 @@ func feedPanel(s *schema.Schema) *logs.PanelBuilder {
 		Title("Ticket feed").
 		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Logs, Filter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
+		WithTarget(target("A", query.Query{QueryType: query.Logs, ViewerFilter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
 		ShowTime(true).
 		WrapLogMessage(true).
 		EnableLogDetails(true).

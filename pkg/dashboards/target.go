@@ -49,7 +49,15 @@ func target(refID string, q query.Query) targetBuilder {
 	return targetBuilder{Target{RefID: refID, Datasource: datasourceRef(), Query: q}}
 }
 
+// datasourceRef is the dashboards' data source: the data source variable, so that they
+// work with any Spacetime data source, the provisioned one by default.
 func datasourceRef() *common.DataSourceRef {
+	return &common.DataSourceRef{Type: ptr(PluginID), Uid: ptr(DatasourceRef)}
+}
+
+// provisionedRef is the provisioned data source itself, for the alert rules: a rule's query
+// runs without a dashboard, so it cannot name a variable.
+func provisionedRef() *common.DataSourceRef {
 	return &common.DataSourceRef{Type: ptr(PluginID), Uid: ptr(DatasourceUID)}
 }
 

@@ -143,6 +143,9 @@ type Engine struct {
 	// trimLog, while a Trim copies the rows, lists the rows written meanwhile, which it
 	// copies again before the swap; nil otherwise. Guarded by writeMu.
 	trimLog []uint32
+
+	// watch holds the watchers told of each write's keys (see watch.go).
+	watch watchers
 }
 
 // layoutMap maps the values of records of one layout onto the held columns.
@@ -447,13 +450,17 @@ func (e *Engine) applyChunk(recs []ticket.Record) {
 	if e.opts.Window > 0 && e.timeAt >= 0 {
 		e.cutoff = e.opts.Now().Add(-e.opts.Window).UnixMilli()
 	}
+	watching := e.watching()
+	var written []string
 	e.lockWrite()
-	defer e.mu.Unlock()
 	changed := false
 	raw := e.rawColumns()
 	for i := range recs {
 		if e.applyOne(&recs[i]) {
 			changed = true
+			if watching {
+				written = append(written, cloneKey(recs[i].Key))
+			}
 		}
 	}
 	if changed {
@@ -461,6 +468,13 @@ func (e *Engine) applyChunk(recs []ticket.Record) {
 	}
 	if e.rawColumns() != raw {
 		e.shape.Add(1) // a number column turned into plain floats
+	}
+	gen := e.gen.Load()
+	e.mu.Unlock()
+	// The watchers are told after the lock is let go, so that their readers' queries
+	// see the write, and before the next chunk, so that they are told in order.
+	if len(written) > 0 {
+		e.publish(written, gen)
 	}
 }
 

@@ -31,7 +31,7 @@ func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
 	}
 	terms := make([]Expr, 0, len(fs))
 	for i, f := range fs {
-		f.Key = fieldForKey(f.Key, s)
+		f.Key = FieldForKey(f.Key, s)
 		e, err := adHocExpr(f)
 		if err == nil {
 			e, err = Check(e, s)
@@ -49,11 +49,12 @@ func FromAdHoc(fs []AdHocFilter, s *schema.Schema) (Expr, error) {
 	return All(terms...), nil
 }
 
-// fieldForKey maps an ad hoc filter's key to a field name. Some Grafana 12 builds key a
+// FieldForKey maps an ad hoc filter's key to a field name. Some Grafana 12 builds key a
 // table's "filter for value" by the column's display name ("Service") rather than the
 // field's name, so a key that is no field but is exactly one column's title is taken as
-// that column. A field name always wins over a title.
-func fieldForKey(key string, s *schema.Schema) string {
+// that column. A field name always wins over a title. The values of such a key are listed
+// by the same rule (the ad hoc filter's value picker asks for them by key).
+func FieldForKey(key string, s *schema.Schema) string {
 	if _, ok := s.Column(key); ok {
 		return key
 	}

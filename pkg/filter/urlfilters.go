@@ -11,19 +11,21 @@ import (
 // and toFilter, with escapeUrlPipeDelimiters, escapeUrlCommaDelimiters and
 // unescapeUrlDelimiters of packages/scenes/src/variables/utils.ts):
 //
-//	key[,keyLabel]|operator[,operatorLabel]|value[,valueLabel][|value[,valueLabel]...][\originalValues\originalOperator\origin]
+//	key[,keyLabel]|operator[,operatorLabel]|value[,valueLabel][|value[,valueLabel]...][#origin[#restorable]]
 //
-// "|" separates the parts and "," a value from its label, so inside a key, operator, value
-// or label they are written __gfp__ and __gfc__ (and "#" __gfh__). Several values follow a
-// multi-value operator (=| and !=|). What follows a backslash marks filters injected by
-// scopes or by another dashboard, which this product does not use. The dashboards' export
-// links carry the filters in this format too, so both the dashboards and the plugin read it.
+// "|" separates the parts, "," a value from its label and "#" the filter from its origin,
+// so inside a key, operator, value or label they are written __gfp__, __gfc__ and __gfh__
+// (escapeOriginFilterUrlDelimiters and toUrlCommaDelimitedString). Several values follow a
+// multi-value operator (=| and !=|). The origin marks filters injected by scopes or by
+// another dashboard, which this product does not use. A backslash is an ordinary character
+// (a regular expression's \d), as it is to scenes 6 and later. The dashboards' export links
+// carry the filters in this format too, so both the dashboards and the plugin read it.
 
 // urlUnescaper undoes the escapes of a part.
 var urlUnescaper = strings.NewReplacer("__gfp__", "|", "__gfc__", ",", "__gfh__", "#")
 
 // urlEscaper escapes a key or a value as getUrlState does.
-var urlEscaper = strings.NewReplacer("|", "__gfp__", ",", "__gfc__")
+var urlEscaper = strings.NewReplacer("|", "__gfp__", ",", "__gfc__", "#", "__gfh__")
 
 // isMultiValueOperator is scenes' isMultiValueOperator: the operators with several values.
 func isMultiValueOperator(op string) bool { return op == "=|" || op == "!=|" }
@@ -64,7 +66,7 @@ func ParseURLFilters(values []string) ([]AdHocFilter, error) {
 }
 
 func parseURLFilter(v string) (AdHocFilter, error) {
-	main, _, _ := strings.Cut(v, `\`)
+	main, _, _ := strings.Cut(v, "#")
 	// Each "|"-part is "text[,label]"; toFilter flattens them to text, label, text, label...
 	var flat []string
 	for _, part := range strings.Split(main, "|") {

@@ -22,7 +22,8 @@ func TestParseURLFilters(t *testing.T) {
 		{"none of with labels", "severity|!=__gfp__|1,Sev 1|2,Sev 2", AdHocFilter{Key: "severity", Operator: "!=|", Value: "1", Values: []string{"1", "2"}}},
 		{"empty value", "resolved|=|", AdHocFilter{Key: "resolved", Operator: "=", Value: ""}},
 		{"no value part", "resolved|!=", AdHocFilter{Key: "resolved", Operator: "!=", Value: ""}},
-		{"origin part ignored", `service|=|api\\|=|dashboard`, AdHocFilter{Key: "service", Operator: "=", Value: "api"}},
+		{"origin part ignored", "service|=|api#dashboard#restorable", AdHocFilter{Key: "service", Operator: "=", Value: "api"}},
+		{"a backslash is a character", `region|=~|^eu-\w+-\d$`, AdHocFilter{Key: "region", Operator: "=~", Value: `^eu-\w+-\d$`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 )
 
 // Spike measures: the field names of a spike frame, in the order they appear.
@@ -84,7 +85,7 @@ func (b Builder) Spike(res *engine.SpikeResult, opts SpikeOptions) data.Frames {
 // tickets now and in the baseline period, the tickets expected at the usual rate, the
 // smoothed rate ratio and the score they are ranked by. The value field is filterable,
 // so a table cell offers "filter for value", which narrows the dashboard to the mover.
-func (b Builder) Movers(res *engine.MoversResult) data.Frames {
+func (b Builder) Movers(res *engine.MoversResult, withFilter bool) data.Frames {
 	n := len(res.Movers)
 	values := make([]string, n)
 	current, before := make([]int64, n), make([]int64, n)
@@ -108,6 +109,13 @@ func (b Builder) Movers(res *engine.MoversResult) data.Frames {
 		num("ratio", "Rate ratio", ratio),
 		num("score", "Score", score),
 	)
+	if withFilter {
+		filters := make([]string, n)
+		for i, m := range res.Movers {
+			filters[i] = filter.FormatURLFilter(valueFilter(res.Field, m.Value, m.Null))
+		}
+		fr.Fields = append(fr.Fields, filterField(filters))
+	}
 	fr.SetMeta(&data.FrameMeta{
 		Type:                   data.FrameTypeNumericLong,
 		TypeVersion:            dataplane,

@@ -7,6 +7,7 @@ package frames
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -74,11 +75,13 @@ func (b Builder) Counts(res *engine.CountsResult, splitBy string, bucket time.Du
 }
 
 // Breakdown returns a numeric-long frame: the field's values and their counts, one row
-// per value, highest first. The value field is filterable, so table cells offer "filter
-// for value" and pie slices can add an ad hoc filter.
+// per value, highest first, and BucketField, which says which rows are values, which is the
+// tickets without one and which the rest. The value field is filterable, so table cells
+// offer "filter for value" and pie slices can add an ad hoc filter.
 func (b Builder) Breakdown(res *engine.BreakdownResult, withFilter bool) data.Frames {
 	fr := b.valueCounts(res.Field, res.Field, res.Buckets)
 	fr.Fields[0].Config.SetFilterable(true)
+	fr.Fields = append(fr.Fields, bucketField(res.Buckets))
 	fr.Meta.Custom = map[string]int64{"total": res.Total}
 	if withFilter {
 		fr.Fields = append(fr.Fields, adHocFilterField(res))
@@ -86,8 +89,45 @@ func (b Builder) Breakdown(res *engine.BreakdownResult, withFilter bool) data.Fr
 	return data.Frames{fr}
 }
 
-// AdHocFilterField names the field of a breakdown (query option filterField) that holds,
-// for each row, the ad hoc filter narrowing to it, in the format of a var-NAME parameter
+// BucketField names the field of a breakdown that marks each row: BucketValue for a value
+// of the field, BucketNone for the tickets without one (shown as "(none)") and BucketRest
+// for the tickets of every value beyond the top (shown as "other"). A value that is
+// spelled "other" or "(none)" is still a BucketValue, so nothing that reads the frame needs
+// to guess from the text. It is an enum field, which Grafana shows by its text, and which a
+// pie chart leaves out of a slice's name (that takes string fields only:
+// getSmartDisplayNameForRow in packages/grafana-data/src/field/fieldDisplay.ts) and a bar
+// chart out of its bars (number fields only).
+const BucketField = "bucket"
+
+// The texts of BucketField's enum, in index order.
+const (
+	BucketValue = "value"
+	BucketNone  = "none"
+	BucketRest  = "rest"
+)
+
+func bucketField(buckets []engine.Bucket) *data.Field {
+	kinds := make([]data.EnumItemIndex, len(buckets))
+	for i, bk := range buckets {
+		switch {
+		case bk.Other:
+			kinds[i] = 2
+		case bk.Null:
+			kinds[i] = 1
+		}
+	}
+	fd := data.NewField(BucketField, nil, kinds)
+	fd.SetConfig(&data.FieldConfig{DisplayName: "Bucket", TypeConfig: &data.FieldTypeConfig{
+		Enum: &data.EnumFieldConfig{Text: []string{BucketValue, BucketNone, BucketRest}},
+	}})
+	return fd
+}
+
+// CountField names the field of breakdowns and values that holds each row's tickets.
+const CountField = "count"
+
+// AdHocFilterField names the field of a breakdown or movers frame (query option
+// filterField) that holds, for each row, the ad hoc filter narrowing to it, in the format of a var-NAME parameter
 // of Grafana's dashboard URLs (filter.FormatURLFilter): "service|=|checkout" for a value,
 // "service|=|(none)" for the tickets without one, and for "other" the rest,
 // "service|!=__gfp__|checkout|search|...", not any of the values above it.
@@ -100,14 +140,28 @@ func adHocFilterField(res *engine.BreakdownResult) *data.Field {
 	filters := make([]string, len(res.Buckets))
 	var shown []string
 	for i, bk := range res.Buckets {
-		f := filter.AdHocFilter{Key: res.Field, Operator: "=", Value: label(bk.Value, bk.Null)}
+		f := valueFilter(res.Field, bk.Value, bk.Null)
 		if bk.Other {
 			f = filter.AdHocFilter{Key: res.Field, Operator: "!=|", Values: shown}
 		} else {
-			shown = append(shown, f.Value)
+			shown = append(shown, label(bk.Value, bk.Null))
 		}
 		filters[i] = filter.FormatURLFilter(f)
 	}
+	return filterField(filters)
+}
+
+// valueFilter is the ad hoc filter for one value of a field, or for no value.
+func valueFilter(field, value string, null bool) filter.AdHocFilter {
+	if !null && value == NullLabel {
+		// An ad hoc filter's value NullLabel means "no value" (filter.FromAdHoc): a real
+		// value spelled so is matched whole by a regular expression instead.
+		return filter.AdHocFilter{Key: field, Operator: "=~", Value: "^" + regexp.QuoteMeta(value) + "$"}
+	}
+	return filter.AdHocFilter{Key: field, Operator: "=", Value: label(value, null)}
+}
+
+func filterField(filters []string) *data.Field {
 	fd := data.NewField(AdHocFilterField, nil, filters)
 	fd.SetConfig(&data.FieldConfig{DisplayName: "Ad hoc filter"})
 	return fd
@@ -130,8 +184,12 @@ func (b Builder) valueCounts(field, valueName string, buckets []engine.Bucket) *
 	}
 	vf := data.NewField(valueName, nil, values)
 	vf.SetConfig(&data.FieldConfig{DisplayName: b.title(field)})
-	cf := data.NewField("count", nil, counts)
-	cf.SetConfig(&data.FieldConfig{DisplayName: "Tickets", Unit: "short"})
+	cf := data.NewField(CountField, nil, counts)
+	// The count's title is the data source's (DisplayNameFromDS), not a set DisplayName: a pie
+	// chart names each row after config.displayName when one is set, every slice alike, and
+	// only without one after the row's string fields (getSmartDisplayNameForRow in
+	// packages/grafana-data/src/field/fieldDisplay.ts). A table still heads the column "Tickets".
+	cf.SetConfig(&data.FieldConfig{DisplayNameFromDS: "Tickets", Unit: "short"})
 	fr := b.frame(field, vf, cf)
 	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericLong, TypeVersion: dataplane})
 	return fr

@@ -23,22 +23,25 @@ var update = flag.Bool("update", false, "rewrite the golden frame files")
 
 // TestBreakdownFiltersRoundTrip: the ad hoc filter of each breakdown row, read back as
 // Grafana reads a dashboard URL, is the filter a click on that row means: the value with
-// its "|" and "," intact, "(none)" for the tickets without one, and for "other" none of
-// the values shown above it.
+// its "|", "," and "#" intact, "(none)" for the tickets without one, a value spelled
+// "(none)" matched whole, and for "other" none of the values shown above it. The bucket
+// field tells the three kinds of row apart whatever their text.
 func TestBreakdownFiltersRoundTrip(t *testing.T) {
 	b := Builder{Schema: schema.Default(), RefID: "A"}
 	fr := b.Breakdown(&engine.BreakdownResult{Field: "service", Buckets: []engine.Bucket{
-		{Value: "a|b,c", Count: 5}, {Null: true, Count: 2}, {Value: "web", Count: 1}, {Value: engine.OtherName, Other: true, Count: 4},
+		{Value: "a|b,c#d", Count: 5}, {Null: true, Count: 2}, {Value: NullLabel, Count: 2}, {Value: engine.OtherName, Count: 1},
+		{Value: engine.OtherName, Other: true, Count: 4},
 	}}, true)[0]
 	fd, _ := fr.FieldByName(AdHocFilterField)
 	if fd == nil {
 		t.Fatalf("no %s field in %v", AdHocFilterField, fr.Fields)
 	}
 	want := []filter.AdHocFilter{
-		{Key: "service", Operator: "=", Value: "a|b,c"},
+		{Key: "service", Operator: "=", Value: "a|b,c#d"},
 		{Key: "service", Operator: "=", Value: filter.NullLabel},
-		{Key: "service", Operator: "=", Value: "web"},
-		{Key: "service", Operator: "!=|", Values: []string{"a|b,c", filter.NullLabel, "web"}},
+		{Key: "service", Operator: "=~", Value: `^\(none\)$`},
+		{Key: "service", Operator: "=", Value: engine.OtherName},
+		{Key: "service", Operator: "!=|", Values: []string{"a|b,c#d", filter.NullLabel, NullLabel, engine.OtherName}},
 	}
 	for i, w := range want {
 		got, err := filter.ParseURLFilters([]string{fd.At(i).(string)})
@@ -51,8 +54,21 @@ func TestBreakdownFiltersRoundTrip(t *testing.T) {
 			t.Errorf("row %d: %q reads back as %+v, want %+v", i, fd.At(i), got, w)
 		}
 	}
-	if plain := b.Breakdown(&engine.BreakdownResult{Field: "service"}, false)[0]; len(plain.Fields) != 2 {
-		t.Errorf("without the option a breakdown has %d fields, want 2", len(plain.Fields))
+	kinds, _ := fr.FieldByName(BucketField)
+	if kinds == nil || kinds.Config == nil || kinds.Config.TypeConfig == nil {
+		t.Fatalf("no enum field %s in %v", BucketField, fr.Fields)
+	}
+	texts := kinds.Config.TypeConfig.Enum.Text
+	var got []string
+	for i := range kinds.Len() {
+		got = append(got, texts[kinds.At(i).(data.EnumItemIndex)])
+	}
+	if want := []string{BucketValue, BucketNone, BucketValue, BucketValue, BucketRest}; !reflect.DeepEqual(got, want) {
+		t.Errorf("buckets %v, want %v", got, want)
+	}
+	plain := b.Breakdown(&engine.BreakdownResult{Field: "service"}, false)[0]
+	if f, _ := plain.FieldByName(AdHocFilterField); f != nil || len(plain.Fields) != 3 {
+		t.Errorf("without the option a breakdown has fields %v, want the value, the count and the bucket", plain.Fields)
 	}
 }
 
@@ -123,7 +139,7 @@ func TestGoldenFrames(t *testing.T) {
 			Movers: []engine.Mover{
 				{Value: "checkout", Current: 50, Baseline: 5, Expected: 5, Ratio: 51.0 / 6, Score: 45 / math.Sqrt(6)},
 				{Null: true, Current: 1, Expected: 0, Ratio: 2, Score: 1},
-			}})},
+			}}, true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -217,27 +217,40 @@ func (h *Host) CallResource(ctx context.Context, pc backend.PluginContext, metho
 	}
 	req := &backend.CallResourceRequest{PluginContext: pc, Path: path, Method: method, URL: u, Body: body,
 		Headers: map[string][]string{"Content-Type": {"application/json"}}}
+	resp, err := h.CallResourceRequest(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Status, resp.Body, nil
+}
+
+// CallResourceRequest sends a resource request as it is over gRPC and gathers the
+// streamed response: the status and headers of the first chunk, the bodies of all.
+func (h *Host) CallResourceRequest(ctx context.Context, req *backend.CallResourceRequest) (*backend.CallResourceResponse, error) {
 	stream, err := h.resource.CallResource(ctx, backend.ToProto().CallResourceRequest(req))
 	if err != nil {
-		return 0, nil, fmt.Errorf("CallResource %s: %w", path, err)
+		return nil, fmt.Errorf("CallResource %s: %w", req.Path, err)
 	}
-	status := 0
-	var out []byte
+	var resp *backend.CallResourceResponse
 	for {
 		chunk, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("CallResource %s: %w", path, err)
+			return nil, fmt.Errorf("CallResource %s: %w", req.Path, err)
 		}
-		if status == 0 {
-			status = int(chunk.Code)
+		if resp == nil {
+			resp = backend.FromProto().CallResourceResponse(chunk)
+			continue
 		}
-		out = append(out, chunk.Body...)
+		resp.Body = append(resp.Body, chunk.Body...)
 	}
-	if status == 0 {
-		status = http.StatusOK
+	if resp == nil {
+		resp = &backend.CallResourceResponse{}
 	}
-	return status, out, nil
+	if resp.Status == 0 {
+		resp.Status = http.StatusOK
+	}
+	return resp, nil
 }

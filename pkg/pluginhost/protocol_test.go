@@ -498,3 +498,22 @@ func checkTopN(t *testing.T, got, want map[string]int64, n int) {
 		t.Fatalf("the test data has no tickets for this breakdown; the test would prove nothing")
 	}
 }
+
+// fieldByName finds a field by its name or its display name, as Grafana's byName matcher
+// does (nameMatcher.ts in packages/grafana-data/src/transformations/matchers).
+func fieldByName(fr *data.Frame, name string) *data.Field {
+	for _, fd := range fr.Fields {
+		if fd.Name == name || (fd.Config != nil && (fd.Config.DisplayName == name || fd.Config.DisplayNameFromDS == name)) {
+			return fd
+		}
+	}
+	return nil
+}
+
+func fieldList(fr *data.Frame) string {
+	var parts []string
+	for _, fd := range fr.Fields {
+		parts = append(parts, fd.Name+":"+fd.Type().String())
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}

@@ -55,12 +55,20 @@ func checked(s *schema.Schema, text string) (filter.Expr, error) {
 	return filter.Check(e, s)
 }
 
-// Where builds the whole filter of a query: its own expression, its ad hoc filters and,
-// unless switched off, the schema's default filter, ANDed.
+// Where builds the whole filter of a query: its own expression, the viewer's, its ad hoc
+// filters and, unless switched off, the schema's default filter, ANDed. A viewer filter
+// with an error is left out (see ViewerFilterProblem), unless the query checks it.
 func (env *Env) Where(q *Query) (filter.Expr, error) {
 	own, err := checked(env.Schema, q.Filter)
 	if err != nil {
 		return nil, invalidf("filter: %w", err)
+	}
+	viewer, err := checked(env.Schema, q.ViewerFilter)
+	if err != nil {
+		if q.CheckViewerFilter {
+			return nil, invalidf("filter expression: %w", err)
+		}
+		viewer = nil
 	}
 	adhoc, err := filter.FromAdHoc(q.AdHocFilters, env.Schema)
 	if err != nil {
@@ -70,12 +78,23 @@ func (env *Env) Where(q *Query) (filter.Expr, error) {
 	if q.NoDefaultFilter {
 		def = nil
 	}
-	where := filter.All(def, adhoc, own)
+	where := filter.All(def, adhoc, own, viewer)
 	if err := filter.Limit(where); err != nil {
 		return nil, invalidf("filter: %w", err)
 	}
 	return where, nil
 }
+
+// ViewerFilterProblem is the error of a query's viewer filter, nil when it has none.
+func (env *Env) ViewerFilterProblem(q *Query) error {
+	_, err := checked(env.Schema, q.ViewerFilter)
+	return err
+}
+
+// ignoredViewerFilter is the notice of an answer given without the viewer's filter
+// expression. It does not repeat the error: the panel that checks the expression shows it,
+// once, and a notice on every panel would be the same error again.
+const ignoredViewerFilter = "The filter expression is not applied: it has an error, shown where it is checked."
 
 // ValidateFilter parses and checks a filter expression as a query would, for the editor's
 // live validation. It returns nil or a *filter.Error with the position.

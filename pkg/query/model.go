@@ -40,6 +40,15 @@ type Query struct {
 	QueryType Type `json:"queryType"`
 	// Filter is an expression in the filter language.
 	Filter string `json:"filter,omitempty"`
+	// ViewerFilter is a filter expression typed by whoever views the dashboard (the
+	// overview's "Filter expression" box), ANDed like Filter. It travels apart from Filter
+	// because a typo in it is the viewer's, not the dashboard's: when it does not parse or
+	// check, the query answers without it, with a notice, so that one typo does not turn
+	// every panel into the same error. The panel that sets CheckViewerFilter fails with the
+	// error instead, which is where the viewer reads it.
+	ViewerFilter string `json:"viewerFilter,omitempty"`
+	// CheckViewerFilter makes an error in ViewerFilter the query's error.
+	CheckViewerFilter bool `json:"checkViewerFilter,omitempty"`
 	// AdHocFilters are Grafana's ad hoc filters, copied into the query by the frontend.
 	AdHocFilters []filter.AdHocFilter `json:"adhocFilters,omitempty"`
 	// Search marks the rows that contain every word (tickets, logs); it removes none.
@@ -54,9 +63,9 @@ type Query struct {
 	SplitBy string `json:"splitBy,omitempty"`
 	// Top is the number of series or slices kept before "other", or of movers (default 10).
 	Top int `json:"top,omitempty"`
-	// FilterField adds to a breakdown the field adhocFilter: for each row, the ad hoc
-	// filter that narrows to it, written as Grafana's dashboard URL writes a filter, for a
-	// data link (frames.AdHocFilterField).
+	// FilterField adds to a breakdown or movers frame the field adhocFilter: for each row,
+	// the ad hoc filter that narrows to it, written as Grafana's dashboard URL writes a
+	// filter, for a data link (frames.AdHocFilterField).
 	FilterField bool `json:"filterField,omitempty"`
 	// Bucket is the counts bucket width, or the spacing of spike points, as a duration
 	// ("1m", "5m", "1h"); empty: the panel's interval, at least one minute... see Bucket

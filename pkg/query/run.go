@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/engine"
+	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/frames"
 	"github.com/spacetime/tickets/pkg/schema"
 )
@@ -55,6 +56,16 @@ func Decode(raw []byte) (Query, error) {
 // Run answers one query from the engine as data frames. Errors in the query wrap
 // ErrInvalid or engine.ErrBadRequest; other errors are the engine's or the store's.
 func Run(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Frames, error) {
+	frs, err := runQuery(ctx, eng, env, r)
+	if err == nil && !r.Query.CheckViewerFilter && env.ViewerFilterProblem(&r.Query) != nil {
+		for _, fr := range frs {
+			fr.AppendNotices(data.Notice{Severity: data.NoticeSeverityInfo, Text: ignoredViewerFilter})
+		}
+	}
+	return frs, err
+}
+
+func runQuery(ctx context.Context, eng *engine.Engine, env *Env, r Request) (data.Frames, error) {
 	q := &r.Query
 	scope, err := env.scope(r)
 	if err != nil {
@@ -162,6 +173,9 @@ func runValues(ctx context.Context, eng *engine.Engine, env *Env, b frames.Build
 	if q.Field == "" {
 		return nil, invalidf("a values query needs a field")
 	}
+	// The values of an ad hoc filter's key, which may be a column's title, as the filter
+	// reads it.
+	q.Field = filter.FieldForKey(q.Field, env.Schema)
 	if err := env.requireType(q.Field, "field", "string", "text", "number", "bool"); err != nil {
 		return nil, err
 	}
@@ -307,7 +321,7 @@ func runMovers(ctx context.Context, eng *engine.Engine, env *Env, b frames.Build
 	if err != nil {
 		return nil, fmt.Errorf("movers: %w", err)
 	}
-	return b.Movers(res), nil
+	return b.Movers(res, q.FilterField), nil
 }
 
 // durationOption reads a duration option of the query, def when it is empty.
