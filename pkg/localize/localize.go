@@ -1,10 +1,3 @@
-// Package localize answers "where is it?": given tickets counted per combination of the
-// values of some dimensions (a cube of leaves), now and over a baseline period, it finds
-// the smallest set of combinations of up to three dimensions (service = checkout ∧
-// region = us-east-1) that explains a rise, or says that the rise is spread evenly.
-//
-// It is pure computation over the leaf counts; the engine builds the cube.
-// (The notes on the research and on the choice of algorithm are in doc.go.)
 package localize
 
 import (
@@ -12,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/spacetime/tickets/pkg/filter"
 )
 
 // Cube is the input: tickets counted per leaf, a leaf being one combination of a value of
@@ -254,6 +249,28 @@ func (c Cause) String() string {
 		s += fmt.Sprintf("%s = %q", t.Name, t.Value)
 	}
 	return s
+}
+
+// AdHocFilters are the ad hoc filters that select the combination, one per term
+// (Grafana ANDs a dashboard's ad hoc filters, as the terms are ANDed).
+func (c Cause) AdHocFilters() []filter.AdHocFilter {
+	out := make([]filter.AdHocFilter, len(c.Terms))
+	for i, t := range c.Terms {
+		out[i] = filter.ValueFilter(t.Name, t.Value, t.Null)
+	}
+	return out
+}
+
+// URLFilters writes AdHocFilters as Grafana's dashboard URLs carry ad hoc filters, one
+// var-NAME parameter value per term (filter.FormatURLFilter), as a breakdown's
+// filterField does for one value.
+func (c Cause) URLFilters() []string {
+	fs := c.AdHocFilters()
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = filter.FormatURLFilter(f)
+	}
+	return out
 }
 
 // sortCauses orders causes by excess, largest first, then by their terms.
