@@ -116,34 +116,42 @@ func (s *search) buildTriples(minA float64) {
 			}
 		}
 	}
-	mask := func(codes []uint32) uint64 {
+	// Each leaf's mask of eligible pairs, computed once; the window's leaves with one
+	// make the combinations, the baseline's only add to them.
+	masks := make([]uint64, s.leaves)
+	var window, before []int32
+	for l := range int32(s.leaves) {
+		codes := s.codesOf(l)
 		var m uint64
 		for i, cb := range s.pairs {
 			if sl := cb.slot(cb.key(codes)); sl >= 0 && eligible[i][sl/64]&(1<<(sl%64)) != 0 {
 				m |= 1 << i
 			}
 		}
-		return m
+		if m == 0 {
+			continue
+		}
+		masks[l] = m
+		if s.a[l] > 0 {
+			window = append(window, l)
+		} else {
+			before = append(before, l)
+		}
 	}
-	// The window's leaves make the combinations; the baseline's only add to them.
-	for _, window := range []bool{true, false} {
-		for l := range int32(s.leaves) {
-			if (s.a[l] > 0) != window {
-				continue
+	// One triple at a time, so that its table stays in the cache while the leaves pass.
+	for t, cb := range triples {
+		want := parents[t]
+		if !cb.dense {
+			cb.tab.init(len(window) / 4)
+		}
+		for _, l := range window {
+			if masks[l]&want == want {
+				cb.add(cb.key(s.codesOf(l)), s.a[l], s.n[l])
 			}
-			codes := s.codesOf(l)
-			m := mask(codes)
-			if m == 0 {
-				continue
-			}
-			for t, cb := range triples {
-				if m&parents[t] != parents[t] {
-					continue
-				}
-				key := cb.key(codes)
-				if window {
-					cb.add(key, s.a[l], s.n[l])
-				} else if sl := cb.slot(key); sl >= 0 {
+		}
+		for _, l := range before {
+			if masks[l]&want == want {
+				if sl := cb.slot(cb.key(s.codesOf(l))); sl >= 0 {
 					cb.sum[sl].n += s.n[l]
 				}
 			}
