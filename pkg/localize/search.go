@@ -231,10 +231,17 @@ func (s *search) minWindow(k int, level float64) float64 {
 	return max(1, math.Ceil(s.penalty[k]/math.Log(1/level)))
 }
 
+// minClumps is the fewest clumps of tickets a cause holds in the window (its tickets
+// over the measured dispersion, the mean size of a clump as noise.go has it): a
+// combination that usually has no tickets and now has one burst of them from one alarm
+// is not an incident, however unlikely the burst is under a count of independent
+// tickets, and phi, a mean over every clump, underrates the largest.
+const minClumps = 5.0
+
 // trim keeps in each cuboid's live list the combinations that can enter the answer.
 func (s *search) trim(level float64) {
 	for _, cb := range s.cuboids {
-		minA := s.minWindow(len(cb.dims), level)
+		minA := max(s.minWindow(len(cb.dims), level), minClumps*s.phi)
 		for sl, x := range cb.sum {
 			if x.a >= minA {
 				cb.live = append(cb.live, int32(sl))
@@ -457,8 +464,8 @@ func (s *search) run() *Result {
 	s.setPenalties()
 	level := s.robustLevel()
 	s.buildTriples(s.minWindow(3, level))
-	s.trim(level)
 	s.estimateNoise()
+	s.trim(level)
 	res.Candidates = s.weighed
 	res.Dispersion = s.phi
 	m := &s.m
@@ -474,11 +481,32 @@ func (s *search) run() *Result {
 	ll := m.loglik()
 	skip := map[tried]bool{}
 	rejected := 0
+	relevels := 0
 	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected {
 		s.correct()
 		c, ok := s.best(skip)
 		if !ok {
-			break
+			// Causes in several dimensions lift every dimension's median: once some
+			// are found, the level that the values outside them show may be lower,
+			// and the smaller causes stand out from it.
+			if relevels == maxRelevels || !m.fixed || len(m.causes) == 0 {
+				break
+			}
+			relevels++
+			lower := s.levelOutside()
+			if !(lower > 0 && lower < sigmoid(m.base()+m.beta0)*(1-relevelStep)) {
+				break
+			}
+			m.beta0 = logit(lower) - m.base()
+			m.refresh()
+			m.fit()
+			ll = s.prune(m.loglik(), nil)
+			rejected = 0
+			clear(skip)
+			for _, c := range m.causes {
+				skip[tried{c.cb, c.slot}] = true
+			}
+			continue
 		}
 		skip[tried{c.cb, c.slot}] = true
 		before := m.snapshot()
@@ -497,6 +525,9 @@ func (s *search) run() *Result {
 	m.fixed = false
 	m.fit()
 	s.prune(m.loglik(), nil)
+	if s.generalize() {
+		s.prune(m.loglik(), nil)
+	}
 	s.answer(res)
 	return res
 }
@@ -533,6 +564,117 @@ func (s *search) prune(ll float64, newest *cause) float64 {
 		m.remove(worst)
 		ll = m.loglik()
 	}
+}
+
+// maxRelevels bounds how often the search lowers the level to what the values outside
+// its causes show, and relevelStep is the least relative drop of the window's share that
+// is worth another round.
+const (
+	maxRelevels = 3
+	relevelStep = 0.02
+)
+
+// levelOutside is robustLevel over the leaves that no cause holds.
+func (s *search) levelOutside() float64 {
+	m := &s.m
+	held := make([]bool, s.leaves)
+	for _, l := range m.union {
+		held[l] = true
+	}
+	level := math.Inf(1)
+	for d := range s.dims {
+		sum := make([]sums, s.card[d])
+		for l := range int32(s.leaves) {
+			if held[l] {
+				continue
+			}
+			x := &sum[s.codesOf(l)[d]]
+			x.a += s.a[l]
+			x.n += s.n[l]
+		}
+		if md := weightedMedianShare(sum); md > 0 {
+			level = min(level, md)
+		}
+	}
+	if math.IsInf(level, 1) {
+		return 0
+	}
+	return level
+}
+
+// generalize replaces a cause by a broader combination, one of fewer of its dimensions,
+// when the model with the broader one, each paying its penalty, is at least as likely.
+// The greedy search takes the combination of largest gain first, and on a few tickets a
+// narrower combination that holds most of an incident's tickets (the incident's service
+// and the on-call group that almost always comes with it) can gain more by chance than
+// the incident's own combination, which pays a smaller penalty. It reports whether it
+// changed a cause.
+func (s *search) generalize() bool {
+	m := &s.m
+	changed := false
+	for i := 0; i < len(m.causes); i++ {
+		c := m.causes[i]
+		if len(c.cb.dims) < 2 {
+			continue
+		}
+		ll := m.loglik()
+		codes := c.cb.codes(c.key, s.card)
+		full := make([]uint32, s.dims)
+		for x, d := range c.cb.dims {
+			full[d] = codes[x]
+		}
+		var best *cause
+		bestMargin := 0.0
+		for drop := range c.cb.dims {
+			k := [3]int{-1, -1, -1}
+			j := 0
+			for x, d := range c.cb.dims {
+				if x != drop {
+					k[j] = d
+					j++
+				}
+			}
+			pcb := s.byDims[k]
+			if pcb == nil {
+				continue
+			}
+			key := pcb.key(full)
+			sl := pcb.slot(key)
+			if sl < 0 || s.inModel(pcb, key) {
+				continue
+			}
+			pc := s.newCause(candidate{cb: pcb, slot: sl, noise: c.noise})
+			sn := m.snapshot()
+			m.causes[i] = pc
+			m.rebuild()
+			m.fit()
+			margin := (m.loglik()-ll)/c.noise + s.penalty[len(c.cb.dims)] - s.penalty[len(pcb.dims)]
+			ok := 1+pc.delta >= s.opts.MinRatio
+			m.restore(sn)
+			if ok && margin > bestMargin {
+				best, bestMargin = pc, margin
+			}
+		}
+		if best != nil {
+			m.causes[i] = best
+			best.delta = 0
+			m.rebuild()
+			m.fit()
+			changed = true
+			i-- // and perhaps broader still
+		}
+	}
+	return changed
+}
+
+// inModel reports whether the combination of key in cb is a cause already.
+func (s *search) inModel(cb *cuboid, key uint64) bool {
+	for _, c := range s.m.causes {
+		if c.cb == cb && c.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // robustLevel is the window's share of tickets that most values show: per dimension,
