@@ -62,7 +62,7 @@ func BenchmarkLocalize(b *testing.B) {
 					for _, f := range lv.Fields {
 						cube.Dims = append(cube.Dims, localize.Dim{Name: f.Name, Values: f.Values, Nulls: f.Nulls})
 					}
-					res, err = localize.Localize(&cube, localize.Options{})
+					res, err = localize.Localize(context.Background(), &cube, localize.Options{})
 					if err != nil {
 						b.Fatal(err)
 					}

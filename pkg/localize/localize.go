@@ -1,6 +1,7 @@
 package localize
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -211,8 +212,10 @@ func (o Options) withDefaults(dims int) (Options, error) {
 	return o, nil
 }
 
-// Localize searches the cube for the combinations that explain the window's rise.
-func Localize(c *Cube, opts Options) (*Result, error) {
+// Localize searches the cube for the combinations that explain the window's rise. It
+// stops with the context's error when the context ends (it looks between the steps of
+// the search: a few milliseconds apart on a million leaves).
+func Localize(ctx context.Context, c *Cube, opts Options) (*Result, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -220,8 +223,12 @@ func Localize(c *Cube, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newSearch(c, opts)
-	return s.run(), nil
+	s := newSearch(ctx, c, opts)
+	res := s.run()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("localize: %w", err)
+	}
+	return res, nil
 }
 
 // label builds the terms of a combination.

@@ -1,6 +1,7 @@
 package localize
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -75,7 +76,7 @@ func TestLocalizeFindsAPair(t *testing.T) {
 			}
 			return 1
 		})
-		res, err := Localize(c, Options{})
+		res, err := Localize(context.Background(), c, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func TestLocalizeTwoCausesAndNull(t *testing.T) {
 		}
 		return 1
 	})
-	res, err := Localize(c, Options{})
+	res, err := Localize(context.Background(), c, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestLocalizeTwoCausesAndNull(t *testing.T) {
 func TestLocalizeSpreadAndQuiet(t *testing.T) {
 	for seed := range uint64(5) {
 		even := testCube(100+seed, func(int, int, int) float64 { return 1.8 })
-		res, err := Localize(even, Options{})
+		res, err := Localize(context.Background(), even, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestLocalizeSpreadAndQuiet(t *testing.T) {
 			t.Fatalf("seed %d, an even rise: %s, level %v, causes %+v", seed, res.Verdict, res.Level, res.Causes)
 		}
 		quiet := testCube(200+seed, func(int, int, int) float64 { return 1 })
-		res, err = Localize(quiet, Options{})
+		res, err = Localize(context.Background(), quiet, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +171,7 @@ func TestLocalizeMaxDimsOne(t *testing.T) {
 		}
 		return 1
 	})
-	res, err := Localize(c, Options{MaxDims: 1})
+	res, err := Localize(context.Background(), c, Options{MaxDims: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,13 +199,28 @@ func TestLocalizeRejectsBadInput(t *testing.T) {
 	for name, spoil := range cubes {
 		c := good()
 		spoil(c)
-		if _, err := Localize(c, Options{}); !errors.Is(err, ErrBadCube) {
+		if _, err := Localize(context.Background(), c, Options{}); !errors.Is(err, ErrBadCube) {
 			t.Errorf("%s: got %v, want ErrBadCube", name, err)
 		}
 	}
 	for _, o := range []Options{{MaxDims: 4}, {MaxCauses: -1}, {MaxCauses: 100}, {Alpha: 1}, {MinRatio: 0.5}} {
-		if _, err := Localize(good(), o); err == nil {
+		if _, err := Localize(context.Background(), good(), o); err == nil {
 			t.Errorf("options %+v: no error", o)
 		}
+	}
+}
+
+func TestLocalizeHonoursTheContext(t *testing.T) {
+	c := testCube(5, func(s, g, _ int) float64 {
+		if s == 3 && g == 0 {
+			return 6
+		}
+		return 1
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Localize(ctx, c, Options{})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("a cancelled search returned %v, %v", res, err)
 	}
 }

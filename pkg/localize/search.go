@@ -1,10 +1,14 @@
 package localize
 
 import (
+	"context"
 	"math"
 )
 
 type search struct {
+	// ctx ends the search early: each step looks at it and, once it is done, the search
+	// stops with what it has, which Localize discards.
+	ctx  context.Context
 	c    *Cube
 	opts Options
 	dims int
@@ -32,8 +36,8 @@ type search struct {
 	m   model
 }
 
-func newSearch(c *Cube, opts Options) *search {
-	s := &search{c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now)}
+func newSearch(ctx context.Context, c *Cube, opts Options) *search {
+	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now)}
 	s.card = make([]int, s.dims)
 	for d, dim := range c.Dims {
 		s.card[d] = len(dim.Values)
@@ -140,6 +144,9 @@ func (s *search) buildTriples(minA float64) {
 	}
 	// One triple at a time, so that its table stays in the cache while the leaves pass.
 	for t, cb := range triples {
+		if s.ctx.Err() != nil {
+			return
+		}
 		want := parents[t]
 		if !cb.dense {
 			cb.tab.init(len(window) / 4)
@@ -461,6 +468,9 @@ func (s *search) run() *Result {
 		return res
 	}
 	s.buildLow()
+	if s.ctx.Err() != nil {
+		return res
+	}
 	s.setPenalties()
 	level := s.robustLevel()
 	s.buildTriples(s.minWindow(3, level))
@@ -482,7 +492,7 @@ func (s *search) run() *Result {
 	skip := map[tried]bool{}
 	rejected := 0
 	relevels := 0
-	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected {
+	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected && s.ctx.Err() == nil {
 		s.correct()
 		c, ok := s.best(skip)
 		if !ok {

@@ -1,6 +1,7 @@
 package synth_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/spacetime/tickets/pkg/localize"
@@ -24,7 +25,7 @@ func BenchmarkLocalize(b *testing.B) {
 		b.Run(size.name, func(b *testing.B) {
 			b.ReportMetric(float64(len(c.Cube.Now)), "leaves")
 			for b.Loop() {
-				if _, err := localize.Localize(&c.Cube, localize.Options{}); err != nil {
+				if _, err := localize.Localize(context.Background(), &c.Cube, localize.Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 package synth_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -40,7 +41,7 @@ func evaluate(t *testing.T, classes []synth.Class, cases int) []row {
 		for i := range cases {
 			c := synth.Generate(class, uint64(ci)<<32|uint64(i))
 			start := time.Now()
-			res, err := localize.Localize(&c.Cube, localize.Options{})
+			res, err := localize.Localize(context.Background(), &c.Cube, localize.Options{})
 			r.took += time.Since(start)
 			if err != nil {
 				t.Fatalf("%s case %d: %v", class, i, err)
