@@ -488,8 +488,26 @@ func (s *search) run() *Result {
 		m.fixed = true
 	}
 	m.fit()
+	s.grow(map[tried]bool{}, true)
+	s.specialize()
+	// Then the level is fitted with the causes, and each cause must still earn its
+	// place.
+	m.fixed = false
+	m.fit()
+	s.prune(m.loglik(), nil)
+	if s.generalize() {
+		s.prune(m.loglik(), nil)
+	}
+	s.answer(res)
+	return res
+}
+
+// grow adds causes to the model, the best candidate first, while they earn their
+// penalty; skip holds the combinations not to try. With relevel, it lowers the level to
+// what the values outside the causes show when no candidate is left (see levelOutside).
+func (s *search) grow(skip map[tried]bool, relevel bool) {
+	m := &s.m
 	ll := m.loglik()
-	skip := map[tried]bool{}
 	rejected := 0
 	relevels := 0
 	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected && s.ctx.Err() == nil {
@@ -499,7 +517,7 @@ func (s *search) run() *Result {
 			// Causes in several dimensions lift every dimension's median: once some
 			// are found, the level that the values outside them show may be lower,
 			// and the smaller causes stand out from it.
-			if relevels == maxRelevels || !m.fixed || len(m.causes) == 0 {
+			if !relevel || relevels == maxRelevels || !m.fixed || len(m.causes) == 0 {
 				break
 			}
 			relevels++
@@ -530,16 +548,47 @@ func (s *search) run() *Result {
 		}
 		ll = s.prune(m.loglik(), cs)
 	}
-	// Then the level is fitted with the causes, and each cause must still earn its
-	// place.
-	m.fixed = false
-	m.fit()
-	s.prune(m.loglik(), nil)
-	if s.generalize() {
-		s.prune(m.loglik(), nil)
+}
+
+// specialize tries, for each cause of fewer dimensions than the most, the answer
+// without it, in which the search looks again with that combination excluded, and keeps
+// it when it is more likely for its penalties. Two incidents that share a pair of values
+// (checkout in us-east-1, on two of its hosts) make that pair the best single candidate,
+// which the greedy search takes first and the two narrower combinations then cannot
+// improve on one at a time.
+func (s *search) specialize() {
+	m := &s.m
+	budget := 2 * s.opts.MaxCauses
+	for i := 0; i < len(m.causes) && budget > 0 && s.ctx.Err() == nil; i++ {
+		c := m.causes[i]
+		if len(c.cb.dims) >= s.opts.MaxDims {
+			continue
+		}
+		budget--
+		before := m.snapshot()
+		was := s.objective()
+		m.remove(i)
+		skip := map[tried]bool{{c.cb, c.slot}: true}
+		for _, o := range m.causes {
+			skip[tried{o.cb, o.slot}] = true
+		}
+		s.grow(skip, false)
+		if s.objective() > was {
+			i-- // another cause is at i now
+			continue
+		}
+		m.restore(before)
 	}
-	s.answer(res)
-	return res
+}
+
+// objective is what the search maximizes: the model's log-likelihood over the noise,
+// less the causes' penalties.
+func (s *search) objective() float64 {
+	o := s.m.loglik() / s.phi
+	for _, c := range s.m.causes {
+		o -= s.penalty[len(c.cb.dims)]
+	}
+	return o
 }
 
 // prune drops the causes that no longer earn their place: whose removal costs the model
