@@ -43,6 +43,15 @@ func (t *Tally) Add(truth, named []string) {
 }
 
 // F1 is 2TP/(2TP+FP+FN); 1 when there was nothing to find and nothing was named.
+// Merge adds another tally's counts to t.
+func (t *Tally) Merge(o Tally) {
+	t.TP += o.TP
+	t.FP += o.FP
+	t.FN += o.FN
+	t.Cases += o.Cases
+	t.Silent += o.Silent
+}
+
 func (t Tally) F1() float64 {
 	d := 2*t.TP + t.FP + t.FN
 	if d == 0 {
