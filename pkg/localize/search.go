@@ -510,8 +510,14 @@ func (s *search) grow(skip map[tried]bool, relevel bool) {
 	ll := m.loglik()
 	rejected := 0
 	relevels := 0
+	// fresh says the corrections still match the model: a candidate turned down leaves
+	// the model as it was.
+	fresh := false
 	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected && s.ctx.Err() == nil {
-		s.correct()
+		if !fresh {
+			s.correct()
+			fresh = true
+		}
 		c, ok := s.best(skip)
 		if !ok {
 			// Causes in several dimensions lift every dimension's median: once some
@@ -530,6 +536,7 @@ func (s *search) grow(skip map[tried]bool, relevel bool) {
 			m.fit()
 			ll = s.prune(m.loglik(), nil)
 			rejected = 0
+			fresh = false
 			clear(skip)
 			for _, c := range m.causes {
 				skip[tried{c.cb, c.slot}] = true
@@ -547,6 +554,7 @@ func (s *search) grow(skip map[tried]bool, relevel bool) {
 			continue
 		}
 		ll = s.prune(m.loglik(), cs)
+		fresh = false
 	}
 }
 
