@@ -488,7 +488,7 @@ func (s *search) run() *Result {
 		m.fixed = true
 	}
 	m.fit()
-	s.grow(map[tried]bool{}, true)
+	s.grow(map[tried]bool{}, true, maxRejected)
 	s.specialize()
 	// Then the level is fitted with the causes, and each cause must still earn its
 	// place.
@@ -503,9 +503,10 @@ func (s *search) run() *Result {
 }
 
 // grow adds causes to the model, the best candidate first, while they earn their
-// penalty; skip holds the combinations not to try. With relevel, it lowers the level to
+// penalty; skip holds the combinations not to try, and it stops after patience
+// candidates turned down. With relevel, it lowers the level to
 // what the values outside the causes show when no candidate is left (see levelOutside).
-func (s *search) grow(skip map[tried]bool, relevel bool) {
+func (s *search) grow(skip map[tried]bool, relevel bool, patience int) {
 	m := &s.m
 	ll := m.loglik()
 	rejected := 0
@@ -513,7 +514,7 @@ func (s *search) grow(skip map[tried]bool, relevel bool) {
 	// fresh says the corrections still match the model: a candidate turned down leaves
 	// the model as it was.
 	fresh := false
-	for len(m.causes) < s.opts.MaxCauses && rejected < maxRejected && s.ctx.Err() == nil {
+	for len(m.causes) < s.opts.MaxCauses && rejected < patience && s.ctx.Err() == nil {
 		if !fresh {
 			s.correct()
 			fresh = true
@@ -580,7 +581,7 @@ func (s *search) specialize() {
 		for _, o := range m.causes {
 			skip[tried{o.cb, o.slot}] = true
 		}
-		s.grow(skip, false)
+		s.grow(skip, false, specializePatience)
 		if s.objective() > was {
 			i-- // another cause is at i now
 			continue
@@ -804,6 +805,10 @@ func (s *search) answer(res *Result) {
 		res.Verdict = NoRise
 	}
 }
+
+// specializePatience is maxRejected for the searches of specialize, which look for
+// the narrower combinations that stand out at once.
+const specializePatience = 4
 
 // maxRejected is how many combinations the search turns down, after fitting them,
 // before it stops looking: each costs a fit.
