@@ -243,7 +243,7 @@ func (s *search) minWindow(k int, level float64) float64 {
 // combination that usually has no tickets and now has one burst of them from one alarm
 // is not an incident, however unlikely the burst is under a count of independent
 // tickets, and phi, a mean over every clump, underrates the largest.
-const minClumps = 5.0
+const minClumps = 7.0
 
 // trim keeps in each cuboid's live list the combinations that can enter the answer.
 func (s *search) trim(level float64) {
