@@ -85,7 +85,11 @@ func table(rows []row) string {
 //
 //	SPACETIME_LOCALIZE_CASES=200 go test -run TestEvaluation -v ./pkg/localize/synth
 func TestEvaluation(t *testing.T) {
-	rows := evaluate(t, synth.Classes(), evalCases(t, 8))
+	def := 8
+	if raceEnabled {
+		def = 4
+	}
+	rows := evaluate(t, synth.Classes(), evalCases(t, def))
 	t.Logf("\n%s", table(rows))
 	var all, multi, multiMovers synth.Tally
 	quiet, alarms := 0, 0
