@@ -141,6 +141,14 @@ func weightedMedianShare(sum []sums) float64 {
 	if total == 0 {
 		return 0
 	}
+	// No value weighs more than a quarter: under a Zipf law the busiest value can hold
+	// half the tickets, and an incident there would be the median.
+	capped := 0.0
+	for i := range vs {
+		vs[i].w = min(vs[i].w, total/4)
+		capped += vs[i].w
+	}
+	total = capped
 	slices.SortFunc(vs, func(x, y v) int {
 		switch {
 		case x.share < y.share:
