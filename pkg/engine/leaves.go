@@ -165,9 +165,11 @@ func (e *Engine) leaves(r *reader, req *LeavesRequest, fields []string, length, 
 		return nil, err
 	}
 	res := &LeavesResult{
-		Now: lc.now, Before: lc.before, Early: lc.early,
 		CurrentTotal: int64(len(cur.rows)), BaselineTotal: int64(len(base.rows)),
 		Length: length, BaselineLength: baseline, BaselineFrom: bsc.From, BaselineTo: bsc.To,
+	}
+	if res.Now, res.Before, res.Early, err = lc.split(r); err != nil {
+		return nil, err
 	}
 	if err := lc.decode(r, res, fields); err != nil {
 		return nil, err
@@ -178,14 +180,13 @@ func (e *Engine) leaves(r *reader, req *LeavesRequest, fields []string, length, 
 // leafCounter counts rows per leaf: the fields' codes packed into one number, each in
 // its own bits, with room for the field to double its values while the count runs.
 type leafCounter struct {
-	cols   []*column
-	shift  []uint8
-	width  []uint8
-	index  leafTable
-	keys   []uint64
-	now    []int64
-	before []int64
-	early  []int64
+	cols  []*column
+	shift []uint8
+	width []uint8
+	index leafTable
+	keys  []uint64
+	// counts holds each leaf's counts together: one slice to grow, one place to touch.
+	counts []leafCount
 	// scratch holds a slice's keys.
 	scratch []uint64
 }
@@ -234,18 +235,17 @@ func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
 					return
 				}
 				lc.keys = append(lc.keys, k)
-				lc.now = append(lc.now, 0)
-				lc.before = append(lc.before, 0)
-				lc.early = append(lc.early, 0)
+				lc.counts = append(lc.counts, leafCount{})
 			}
+			c := &lc.counts[l]
 			switch what {
 			case 0:
-				lc.now[l]++
+				c.now++
 			case 1:
-				lc.before[l]++
+				c.before++
 			default:
-				lc.before[l]++
-				lc.early[l]++
+				c.before++
+				c.early++
 			}
 		}
 	})
@@ -253,6 +253,26 @@ func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
 		return werr
 	}
 	return err
+}
+
+// leafCount is one leaf's tickets in the window, the baseline and its first half.
+type leafCount struct{ now, before, early int64 }
+
+// split returns the counts as the result holds them (pausing like the other loops: a
+// count may have two million leaves).
+func (lc *leafCounter) split(r *reader) (now, before, early []int64, err error) {
+	now = make([]int64, len(lc.counts))
+	before = make([]int64, len(lc.counts))
+	early = make([]int64, len(lc.counts))
+	for i, c := range lc.counts {
+		now[i], before[i], early[i] = c.now, c.before, c.early
+		if i%chunkRows == chunkRows-1 {
+			if err := r.tick(chunkRows); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
+	return now, before, early, nil
 }
 
 // packCodes ors each row's code of a column into its key, at shift.
