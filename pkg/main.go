@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/plugin"
 )
 
@@ -25,14 +26,14 @@ func main() {
 	if on, _ := strconv.ParseBool(os.Getenv("GF_PLUGIN_LOG_REQUESTS")); !on {
 		backend.Logger = log.NewWithLevel(log.Warn)
 	}
-	hub := plugin.NewHub(log.DefaultLogger)
-	err := datasource.Manage(pluginID, hub.NewFactory(), datasource.ManageOpts{
+	h := hub.New(hub.Options{Logger: log.DefaultLogger})
+	err := datasource.Manage(pluginID, plugin.NewFactory(h).NewInstance, datasource.ManageOpts{
 		GRPCSettings: backend.GRPCSettings{MaxReceiveMsgSize: plugin.MaxRequestMessage},
 	})
 	// Manage returns when Grafana shuts the plugin down (go-plugin's shutdown call stops
 	// the gRPC server), without disposing of the instances: stop the pollers here, so
 	// that their leases go to another Grafana server at once, and close the stores.
-	if cerr := hub.Close(); cerr != nil {
+	if cerr := h.Close(); cerr != nil {
 		log.DefaultLogger.Warn("Closing the stores failed", "error", cerr)
 	}
 	if err != nil {

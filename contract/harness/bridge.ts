@@ -1,4 +1,4 @@
-// Starts and stops the bridge (pkg/pluginhost/bridge): Grafana's HTTP API answered by the real
+// Starts and stops the bridge (pkg/binaryhost/bridge): Grafana's HTTP API answered by the real
 // plugin binary over gRPC. startBridge is all a test runner needs: jest's globalSetup calls
 // it once (contract/globalSetup.ts), and any other tool (a browser test) can call it too.
 
@@ -33,7 +33,7 @@ export interface BridgeReady {
 export interface BridgeOptions {
   /** Uids of more Spacetime data sources with the provisioned settings and data sets of their own. */
   extra?: string[];
-  /** Flags for the bridge (see `go run ./pkg/pluginhost/bridge -h`). */
+  /** Flags for the bridge (see `go run ./pkg/binaryhost/bridge -h`). */
   args?: string[];
   /** How long building the plugin and generating the data may take (ms). */
   timeoutMs?: number;
@@ -51,7 +51,7 @@ export interface Bridge {
  */
 export function startBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const dir = mkdtempSync(path.join(tmpdir(), 'spacetime-contract-'));
-  const args = ['run', './pkg/pluginhost/bridge', '-dir', dir, ...(opts.args ?? [])];
+  const args = ['run', './pkg/binaryhost/bridge', '-dir', dir, ...(opts.args ?? [])];
   for (const uid of opts.extra ?? []) {
     args.push('-extra', uid);
   }

@@ -16,26 +16,20 @@ import (
 type Refresh struct {
 	Name     string
 	From, To time.Time
-	Queries  []query.Query
+	Queries  []query.Model
 }
 
 // Panels returns the seven queries of one overview refresh under the given ad hoc filters
 // and search: counts split by severity, four breakdowns, the 200 newest tickets, the total.
-func Panels(adhoc []filter.AdHocFilter, search string) []query.Query {
-	base := query.Query{AdHocFilters: adhoc}
-	counts := base
-	counts.QueryType, counts.SplitBy = query.Counts, "severity"
-	out := []query.Query{counts}
+func Panels(adhoc []filter.AdHocFilter, search string) []query.Model {
+	base := query.Common{AdHocFilters: adhoc}
+	out := []query.Model{&query.CountsQuery{Common: base, SplitBy: "severity"}}
 	for _, f := range []string{"severity", "service", "region", "category"} {
-		b := base
-		b.QueryType, b.Field, b.Top = query.Breakdown, f, 10
-		out = append(out, b)
+		out = append(out, &query.BreakdownQuery{Common: base, Field: f, Top: 10})
 	}
-	tickets := base
-	tickets.QueryType, tickets.Limit, tickets.Search = query.Tickets, 200, search
-	stats := base
-	stats.QueryType = query.Stats
-	return append(out, tickets, stats)
+	withSearch := base
+	withSearch.Search = search
+	return append(out, &query.TicketsQuery{Common: withSearch, Limit: 200}, &query.StatsQuery{Common: base})
 }
 
 // Drilldown returns the nine refreshes of a drill-down over [to-window, to): the outage's
@@ -105,7 +99,7 @@ func Investigation(to time.Time, window time.Duration, service, regionRegex stri
 	for i, s := range steps {
 		qs := Panels(s.adhoc, s.search)
 		for j := range qs {
-			qs[j].Filter = s.expr
+			qs[j].Base().Filter = s.expr
 		}
 		r := Refresh{Name: s.name, From: from, To: to, Queries: qs}
 		if s.zoom {

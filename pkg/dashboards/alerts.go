@@ -123,8 +123,8 @@ func severityColumn(s *schema.Schema) (string, bool) {
 // minutes, a point a minute. One measure and no split give one series, so one alert
 // instance (alerting tells instances apart by labels alone).
 func spikeQuery(filterText, measure string) AlertQuery {
-	q := query.Query{
-		QueryType: query.Spike, Filter: filterText,
+	q := &query.SpikeQuery{
+		Common: query.Common{Filter: filterText},
 		Window: spikeWindow, Baseline: spikeBaseline, Bucket: "1m", Series: []string{measure},
 	}
 	model := modelOf(Target{RefID: "A", Datasource: provisionedRef(), Query: q})

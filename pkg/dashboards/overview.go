@@ -214,7 +214,7 @@ func statPanel(id uint32, title, description string, fields []string, width uint
 		Title(title).
 		Description(description).
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Stats, ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel, Baseline: spikeBaseline})).
+		WithTarget(target("A", &query.StatsQuery{Common: query.Common{ViewerFilter: filterRef, CheckViewerFilter: id == checkedPanel}, Baseline: spikeBaseline})).
 		WithTransformation(dashboard.DataTransformerConfig{
 			Id:      "filterFieldsByName",
 			Options: map[string]any{"include": map[string]any{"names": fields}},
@@ -237,8 +237,8 @@ func spikePanel() *timeseries.PanelBuilder {
 		Title("Rate against the usual rate").
 		Description("Tickets per minute over the last " + spikeWindow + " at each point, and the usual rate over the " + spikeBaseline + " before: what the Ticket spike alert compares.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{
-			QueryType: query.Spike, ViewerFilter: filterRef,
+		WithTarget(target("A", &query.SpikeQuery{
+			Common: query.Common{ViewerFilter: filterRef},
 			Window: spikeWindow, Baseline: spikeBaseline, Series: []string{frames.SpikeRate, frames.SpikeBaseline},
 		})).
 		DrawStyle(common.GraphDrawStyleLine).
@@ -261,7 +261,7 @@ func countsPanel(s *schema.Schema) *timeseries.PanelBuilder {
 		Title("Tickets over time, by ${" + VarStack + "}").
 		Description("New tickets per interval, stacked by the chosen field. Drag over a spike to zoom every panel to it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Counts, ViewerFilter: filterRef, SplitBy: "$" + VarStack, Top: 10, TimeField: s.Time})).
+		WithTarget(target("A", &query.CountsQuery{Common: query.Common{ViewerFilter: filterRef, TimeField: s.Time}, SplitBy: "$" + VarStack, Top: 10})).
 		DrawStyle(common.GraphDrawStyleBars).
 		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")).
 		FillOpacity(80).
@@ -303,7 +303,7 @@ func dimensionPanel(id uint32, s *schema.Schema, c Chart) cog.Builder[dashboard.
 	col, _ := s.Column(c.Field)
 	words := strings.ReplaceAll(c.Field, "_", " ")
 	description := fmt.Sprintf("Tickets by %s, the top 10 and the rest as \"other\". Click one to add the filter %s = value; \"other\" narrows to the values not shown.", col.DisplayName(), c.Field)
-	q := query.Query{QueryType: query.Breakdown, Field: c.Field, Top: 10, ViewerFilter: filterRef, FilterField: true}
+	q := &query.BreakdownQuery{Common: query.Common{ViewerFilter: filterRef}, Field: c.Field, Top: 10, FilterField: true}
 	links := []cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to "+c.Field+" ${__data.fields."+c.Field+"}", NarrowURL(OverviewPath), false)}
 	// The filter field is the link's, not a series to draw or list.
 	hideFilter := []dashboard.DynamicConfigValue{{
@@ -366,7 +366,7 @@ func moversPanel() *table.PanelBuilder {
 		Title("What changed: ${"+VarChanged+"}").
 		Description("The values whose tickets rose most above the period before the range (as long as the range), ranked by how unlikely the rise is. Click a value to filter for it.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Movers, Field: "$" + VarChanged, Top: 10, ViewerFilter: filterRef, FilterField: true})).
+		WithTarget(target("A", &query.MoversQuery{Common: query.Common{ViewerFilter: filterRef}, Field: "$" + VarChanged, Top: 10, FilterField: true})).
 		Repeat(VarChanged).
 		RepeatDirection(dashboard.PanelRepeatDirectionH).
 		MaxPerRow(4).
@@ -461,8 +461,8 @@ func ticketsPanel(s *schema.Schema) *table.PanelBuilder {
 		Title("Tickets").
 		Description("The newest tickets that match the filters. Sort by a column header, filter a column from its header, hover a cell to filter for or out its value. With a search, matching tickets stand out and the rest are greyed. Download: the panel's links (every filtered ticket, TSV or CSV) or Inspect > Data (the rows shown).").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{
-			QueryType: query.Tickets, ViewerFilter: filterRef, Search: "$" + VarSearch,
+		WithTarget(target("A", &query.TicketsQuery{
+			Common:  query.Common{ViewerFilter: filterRef, Search: "$" + VarSearch},
 			Columns: []string{"$" + VarColumns}, Limit: 500,
 		})).
 		Links([]cog.Builder[dashboard.DashboardLink]{
@@ -490,7 +490,7 @@ func feedPanel(s *schema.Schema) *logs.PanelBuilder {
 		Title("Ticket feed").
 		Description("The newest tickets as a feed. Expand one for all its fields and its description; search words are highlighted.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", query.Query{QueryType: query.Logs, ViewerFilter: filterRef, Search: "$" + VarSearch, Limit: 200, TimeField: s.Time})).
+		WithTarget(target("A", &query.LogsQuery{Common: query.Common{ViewerFilter: filterRef, Search: "$" + VarSearch, TimeField: s.Time}, Limit: 200})).
 		ShowTime(true).
 		WrapLogMessage(true).
 		EnableLogDetails(true).

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"encoding/json"
 	"reflect"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -11,12 +12,36 @@ import (
 )
 
 // Target is one panel target of the Spacetime data source: the query JSON of package query
-// inside Grafana's envelope (refId, datasource). Embedding query.Query keeps the dashboards
-// in step with the wire format: a renamed query field does not compile here.
+// inside Grafana's envelope (refId, datasource). The query is a model of package query, so
+// the dashboards keep in step with the wire format: a renamed query field does not compile
+// here.
 type Target struct {
+	RefID      string
+	Datasource *common.DataSourceRef
+	Query      query.Model
+}
+
+// envelope is the part of a target's JSON that Grafana adds around the query.
+type envelope struct {
 	RefID      string                `json:"refId"`
 	Datasource *common.DataSourceRef `json:"datasource,omitempty"`
-	query.Query
+}
+
+// MarshalJSON writes the envelope's fields, then the query's, as one object.
+func (t Target) MarshalJSON() ([]byte, error) {
+	head, err := json.Marshal(envelope{RefID: t.RefID, Datasource: t.Datasource})
+	if err != nil {
+		return nil, err
+	}
+	if t.Query == nil {
+		return head, nil
+	}
+	body, err := query.Encode(t.Query)
+	if err != nil {
+		return nil, err
+	}
+	// Both are JSON objects: join {"refId":...} and {"queryType":...}.
+	return append(append(head[:len(head)-1], ','), body[1:]...), nil
 }
 
 var _ variants.Dataquery = Target{}
@@ -45,7 +70,7 @@ var _ cog.Builder[variants.Dataquery] = targetBuilder{}
 func (b targetBuilder) Build() (variants.Dataquery, error) { return b.t, nil }
 
 // target makes a panel target on the provisioned data source.
-func target(refID string, q query.Query) targetBuilder {
+func target(refID string, q query.Model) targetBuilder {
 	return targetBuilder{Target{RefID: refID, Datasource: datasourceRef(), Query: q}}
 }
 

@@ -30,9 +30,9 @@ func Ticket(opts Options) (dashboard.Dashboard, error) {
 	for _, c := range s.Ordered() {
 		all = append(all, c.Name)
 	}
-	one := func(columns []string) query.Query {
+	one := func(columns []string) query.Model {
 		// The default filter is off: a ticket that it hides (a resolved one) still has a record.
-		return query.Query{QueryType: query.Tickets, Filter: byKey, Columns: columns, Limit: 1, NoDefaultFilter: true}
+		return &query.TicketsQuery{Common: query.Common{Filter: byKey, NoDefaultFilter: true}, Columns: columns, Limit: 1}
 	}
 	// The tickets frame always ends with the search's match field, which means nothing
 	// without a search: both panels leave it out (filterFieldsByName, exclude).

@@ -86,31 +86,32 @@ type panel func(ctx context.Context) error
 func prepare(b *testing.B, e *engine.Engine, env *query.Env, rf bench.Refresh) []panel {
 	b.Helper()
 	var out []panel
-	for _, q := range rf.Queries {
-		where, err := env.Where(&q)
+	for _, m := range rf.Queries {
+		base := m.Base()
+		where, err := env.Where(base)
 		if err != nil {
 			b.Fatal(err)
 		}
-		sc := engine.Scope{From: rf.From, To: rf.To, TimeField: q.TimeField, Where: where, Search: q.Search}
-		switch q.QueryType {
-		case query.Counts:
+		sc := engine.Scope{From: rf.From, To: rf.To, TimeField: base.TimeField, Where: where, Search: base.Search}
+		switch q := m.(type) {
+		case *query.CountsQuery:
 			bucket, err := query.ChooseBucket(q.Bucket, time.Minute, rf.To.Sub(rf.From), 1000)
 			if err != nil {
 				b.Fatal(err)
 			}
 			req := engine.CountsRequest{Scope: sc, Bucket: bucket, SplitBy: q.SplitBy, Top: q.Top}
 			out = append(out, func(ctx context.Context) error { _, err := e.Counts(ctx, req); return err })
-		case query.Breakdown:
+		case *query.BreakdownQuery:
 			req := engine.BreakdownRequest{Scope: sc, Field: q.Field, Top: q.Top}
 			out = append(out, func(ctx context.Context) error { _, err := e.Breakdown(ctx, req); return err })
-		case query.Tickets:
+		case *query.TicketsQuery:
 			req := engine.TicketsRequest{Scope: sc, Columns: q.Columns, Sort: q.Sort, Limit: q.Limit}
 			out = append(out, func(ctx context.Context) error { _, err := e.Tickets(ctx, req); return err })
-		case query.Stats:
+		case *query.StatsQuery:
 			req := engine.StatsRequest{Scope: sc}
 			out = append(out, func(ctx context.Context) error { _, err := e.Stats(ctx, req); return err })
 		default:
-			b.Fatalf("the workload has a %s query", q.QueryType)
+			b.Fatalf("the workload has a %s query", m.Type())
 		}
 	}
 	return out

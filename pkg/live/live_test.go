@@ -265,7 +265,7 @@ func TestCountsStreamsTheTouchedBuckets(t *testing.T) {
 	}
 	// The same answer as the query for those buckets.
 	want, err := query.Run(context.Background(), r.eng, r.env, query.Request{
-		Query: query.Query{QueryType: query.Counts, Filter: spec.Filter, Bucket: "1m"},
+		Query: &query.CountsQuery{Common: query.Common{Filter: spec.Filter}, Bucket: "1m"},
 		From:  early.Truncate(time.Minute), To: r.now.Truncate(time.Minute).Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)

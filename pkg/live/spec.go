@@ -128,7 +128,7 @@ type plan struct {
 func check(env *query.Env, s Spec) (*plan, error) {
 	p := &plan{spec: s}
 	var err error
-	q := query.Query{Filter: s.Filter, AdHocFilters: s.AdHocFilters, NoDefaultFilter: s.NoDefaultFilter}
+	q := query.Common{Filter: s.Filter, AdHocFilters: s.AdHocFilters, NoDefaultFilter: s.NoDefaultFilter}
 	if p.where, err = env.Where(&q); err != nil {
 		return nil, err
 	}

@@ -2,19 +2,16 @@ package plugin
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/duration"
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
-	"github.com/spacetime/tickets/pkg/store/stores"
 )
 
 // AWSSettings are the connection fields of @grafana/aws-sdk's ConnectionConfig, which it
@@ -43,7 +40,7 @@ type DynamoDBSettings struct {
 	// endpoint.
 	Endpoint string `json:"endpoint,omitempty"`
 	// Follow is how often this server reads what the others wrote to the table, such as
-	// "10s" (the default, DefaultFollowEvery): a ticket one server stores is queryable on
+	// "10s" (the default, hub.DefaultFollowEvery; duration.Parse: a Go duration or whole days): a ticket one server stores is queryable on
 	// the others at most this much later. Each read is a Query per index shard, a few
 	// read units when nothing changed.
 	Follow string `json:"follow,omitempty"`
@@ -52,14 +49,17 @@ type DynamoDBSettings struct {
 // minFollow keeps a misconfigured data source from querying the table in a busy loop.
 const minFollow = 500 * time.Millisecond
 
-// followEvery is the follow interval the settings ask for, else the hub's.
+// followEvery is the follow interval the settings ask for, else fallback.
 func (set Settings) followEvery(fallback time.Duration) (time.Duration, error) {
 	if set.DynamoDB.Follow == "" {
 		return fallback, nil
 	}
-	d, err := time.ParseDuration(set.DynamoDB.Follow)
+	d, err := duration.Parse(set.DynamoDB.Follow)
 	if err != nil {
-		return 0, fmt.Errorf("jsonData.dynamodb.follow %q is not a duration such as 10s: %w", set.DynamoDB.Follow, err)
+		if duration.TooLong(err) {
+			return 0, fmt.Errorf("jsonData.dynamodb.follow %w", err)
+		}
+		return 0, fmt.Errorf("jsonData.dynamodb.follow %q is not a duration such as 10s or 1m", set.DynamoDB.Follow)
 	}
 	if d < minFollow {
 		return 0, fmt.Errorf("jsonData.dynamodb.follow %s is shorter than the shortest, %s", d, minFollow)
@@ -121,39 +121,12 @@ func (set Settings) dynamoEndpoint() string {
 	return set.Endpoint
 }
 
-// storeTarget names the store an instance uses: ID tells stores apart in the hub (two
-// instances with the same ID share one open store), Spec and Options open it.
-type storeTarget struct {
-	ID      string
-	Spec    string
-	Options []stores.Option
-	// Follow is how often the engines over the store read what other processes wrote; 0
-	// for a store only this process writes.
-	Follow time.Duration
-	// Window is how far back the engine over the store reaches (Settings.Window); 0 for
-	// every ticket. Instances with other windows get engines of their own.
-	Window time.Duration
-	// Image is where the engine over the store keeps its image (engine.SaveImage), so
-	// that a restart reads its columns back instead of the whole store; empty for none.
-	Image string
-}
-
-// imagePath is where the engine over an embedded store keeps its image: beside the
-// store's file, which only one process can open, so only one process writes it.
-func imagePath(storePath string) string { return storePath + ".image" }
-
-// target resolves the store the settings name. For DynamoDB it builds the AWS
-// configuration through grafana-aws-sdk's awsauth, which applies Grafana's own AWS
-// settings carried in ctx (allowed authentication types, assume role, proxy).
-func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInstanceSettings, getenv func(string) string) (storeTarget, error) {
+// target resolves the store the settings name into the hub's target. For DynamoDB it
+// builds the AWS configuration through grafana-aws-sdk's awsauth, which applies Grafana's
+// own AWS settings carried in ctx (allowed authentication types, assume role, proxy).
+func (f *Factory) target(ctx context.Context, set Settings, s backend.DataSourceInstanceSettings, getenv func(string) string) (hub.Target, error) {
 	if set.Store != "dynamodb" {
-		return storeTarget{
-			ID:      set.StorePath,
-			Spec:    "file:" + set.StorePath,
-			Options: []stores.Option{stores.WithBoltOptions(bolt.Options{})},
-			Window:  set.window,
-			Image:   imagePath(set.StorePath),
-		}, nil
+		return hub.Embedded(set.StorePath, set.window), nil
 	}
 	as := awsauth.Settings{
 		AuthType:           awsauth.AuthType(set.AuthType),
@@ -166,58 +139,31 @@ func (h *Hub) target(ctx context.Context, set Settings, s backend.DataSourceInst
 		ExternalID:         set.ExternalID,
 		Endpoint:           set.Endpoint,
 	}
-	cfg, err := h.awsConfigs.GetConfig(ctx, as)
+	cfg, err := f.awsConfigs.GetConfig(ctx, as)
 	if err != nil {
 		if getenv("AWS_CA_BUNDLE") != "" {
 			// awsauth gives the SDK a plain *http.Client, to which the SDK cannot add
 			// the bundle's certificates; its own message does not say so.
-			return storeTarget{}, fmt.Errorf("the AWS connection settings (authentication %q): %w "+
+			return hub.Target{}, fmt.Errorf("the AWS connection settings (authentication %q): %w "+
 				"(AWS_CA_BUNDLE is set in Grafana's environment, which grafana-aws-sdk does not support: "+
 				"unset it and add the certificates to the system's trust store)", set.AuthType, err)
 		}
-		return storeTarget{}, fmt.Errorf("the AWS connection settings (authentication %q): %w", set.AuthType, err)
+		return hub.Target{}, fmt.Errorf("the AWS connection settings (authentication %q): %w", set.AuthType, err)
 	}
 	cfg = cfg.Copy()
 	endpoint := set.dynamoEndpoint()
 	if cfg.Region == "" {
 		if endpoint == "" {
-			return storeTarget{}, fmt.Errorf("no AWS region: set the default region of the connection " +
+			return hub.Target{}, fmt.Errorf("no AWS region: set the default region of the connection " +
 				"(jsonData.defaultRegion), or AWS_REGION in Grafana's environment")
 		}
 		// A DynamoDB-compatible server ignores the region, but the SDK signs with one.
 		cfg.Region = "us-east-1"
 	}
-	// The hash of the authentication keeps instances with other credentials on their own
-	// store handle: one must never read a table through another's credentials.
-	id := fmt.Sprintf("dynamodb://%s@%s/%s#%016x", set.DynamoDB.Table, cfg.Region, endpoint, as.Hash())
-	awsCfg := cfg
-	follow, err := set.followEvery(h.followEvery)
+	follow, err := set.followEvery(0)
 	if err != nil {
-		return storeTarget{}, err
+		return hub.Target{}, err
 	}
-	return storeTarget{
-		ID:   id,
-		Spec: set.dynamoSpec,
-		Options: []stores.Option{stores.WithDynamoConfig(func(c *dynamo.Config) {
-			c.AWS = &awsCfg
-			c.Region = awsCfg.Region
-		})},
-		Follow: follow,
-		Window: set.window,
-		Image:  dynamoImagePath(getenv, id),
-	}, nil
-}
-
-// dynamoImagePath is where the engine over a DynamoDB table keeps its image: in the
-// directory an embedded store would use (Grafana's data directory first), named by a
-// hash of the store's identity, credentials included, so that an image is read back
-// only through the credentials that wrote it. Empty, for no image, when there is no
-// such directory.
-func dynamoImagePath(getenv func(string) string, id string) string {
-	sum := sha256.Sum256([]byte(id))
-	p, err := bolt.DefaultPath(getenv, "dynamodb-"+hex.EncodeToString(sum[:8]))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(p, ".db") + ".image"
+	return hub.Dynamo(hub.DynamoDB{Spec: set.dynamoSpec, Table: set.DynamoDB.Table, Endpoint: endpoint, AWS: cfg,
+		Auth: as.Hash(), Follow: follow}, set.window, getenv), nil
 }

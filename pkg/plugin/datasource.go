@@ -1,6 +1,9 @@
-// Package plugin is the Grafana glue: data source instances built from their settings,
-// QueryData by query type, the resources the editors call, and the health check. The
-// work itself is done by packages query, engine and frames.
+// Package plugin is the Grafana glue: data source instances built from their settings
+// (settings.go, aws.go), and one file per SDK handler: QueryData (handler_querydata.go),
+// CheckHealth (handler_checkhealth.go) and CallResource (handler_callresource.go, with the
+// routes in resources.go and status.go). The work itself is done elsewhere: the open
+// stores, engines and pollers by package hub, the queries by packages query, engine and
+// frames.
 package plugin
 
 import (
@@ -9,23 +12,23 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/grafana/grafana-aws-sdk/pkg/awsauth"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
 )
 
-var (
-	_ backend.QueryDataHandler      = (*Datasource)(nil)
-	_ backend.CheckHealthHandler    = (*Datasource)(nil)
-	_ backend.CallResourceHandler   = (*Datasource)(nil)
-	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
-)
+var _ instancemgmt.InstanceDisposer = (*Datasource)(nil)
 
 // Datasource is one configured Spacetime data source.
 type Datasource struct {
@@ -38,8 +41,8 @@ type Datasource struct {
 	resources backend.CallResourceHandler
 
 	// What opening the store again needs, after it failed to open.
-	hub      *Hub
-	target   storeTarget
+	hub      *hub.Hub
+	target   hub.Target
 	instance backend.DataSourceInstanceSettings
 
 	mu sync.Mutex
@@ -60,28 +63,38 @@ const reopenEvery = 5 * time.Second
 // attachment is what an instance holds once its store is open: the shared index, and
 // the store's poller for its source settings.
 type attachment struct {
-	index   *Index
+	index   *hub.Index
 	release func()
 	// poller is the store's ticket poller this instance asked for, nil without a source.
-	poller        *sharedPoller
+	poller        *hub.Poller
 	releasePoller func()
 	// sourceErr is why the source settings give no poller. Queries still answer from
 	// the store; the health check says what to fix.
 	sourceErr error
 }
 
-// NewFactory returns the instance factory that datasource.Manage calls for each data
-// source and each change of its settings.
-func (h *Hub) NewFactory() func(context.Context, backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return func(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-		return h.newDatasource(ctx, s, os.Getenv), nil
-	}
+// Factory makes the data source instances, all over one hub.
+type Factory struct {
+	hub *hub.Hub
+	// awsConfigs builds (and caches) the AWS configurations of DynamoDB stores.
+	awsConfigs awsauth.ConfigProvider
+}
+
+// NewFactory returns the factory of the instances over h.
+func NewFactory(h *hub.Hub) *Factory {
+	return &Factory{hub: h, awsConfigs: awsauth.NewConfigProvider()}
+}
+
+// NewInstance is the instance factory that datasource.Manage calls for each data source
+// and each change of its settings.
+func (f *Factory) NewInstance(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return f.newDatasource(ctx, s, os.Getenv), nil
 }
 
 // newDatasource builds an instance. ctx is the request's that made Grafana create it: it
 // carries Grafana's configuration, which says which AWS authentication is allowed.
-func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
-	d := &Datasource{hub: h, instance: s}
+func (f *Factory) newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, getenv func(string) string) *Datasource {
+	d := &Datasource{hub: f.hub, instance: s}
 	mux := http.NewServeMux()
 	d.routes(mux)
 	d.resources = httpadapter.New(mux)
@@ -101,7 +114,7 @@ func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSet
 		d.setupErr = err
 		return d
 	}
-	if d.target, err = h.target(ctx, set, s, getenv); err != nil {
+	if d.target, err = f.target(ctx, set, s, getenv); err != nil {
 		d.setupErr = err
 		return d
 	}
@@ -114,17 +127,17 @@ func (h *Hub) newDatasource(ctx context.Context, s backend.DataSourceInstanceSet
 // openLocked opens the store and attaches the instance to it, or records why not.
 func (d *Datasource) openLocked(ctx context.Context) {
 	d.nextOpen = time.Now().Add(reopenEvery)
-	ix, release, err := d.hub.Acquire(ctx, d.target, d.env)
+	ix, release, err := d.hub.Acquire(ctx, d.target, d.env.Schema, d.env.Open)
 	if err != nil {
 		d.openErr = err
 		return
 	}
 	if d.openErr != nil {
-		d.hub.logger.Info("The store opens again", "store", d.target.ID)
+		log.DefaultLogger.Info("The store opens again", "store", d.target.ID)
 	}
 	d.openErr = nil
 	d.att = &attachment{index: ix, release: release}
-	d.hub.startSource(d, d.att)
+	d.startSource(d.att)
 }
 
 // attached returns the instance's hold on its store, opening the store again when it
@@ -156,35 +169,21 @@ func (d *Datasource) current() *attachment {
 	return d.att
 }
 
-// startSource builds the ticket source of the settings and attaches the instance to the
-// store's poller for it.
-func (h *Hub) startSource(d *Datasource, a *attachment) {
+// startSource attaches the instance to the store's poller of its source settings.
+func (d *Datasource) startSource(a *attachment) {
 	if d.settings.sourceErr != nil {
 		a.sourceErr = d.settings.sourceErr
 		return
 	}
-	set := d.settings.Source
-	sec := sources.SecretsFrom(d.instance.DecryptedSecureJSONData)
+	src := hub.Source{Settings: d.settings.Source, Secrets: sources.SecretsFrom(d.instance.DecryptedSecureJSONData)}
 	// Every secure setting is a secret to take out of messages, not only the source's.
-	var all []string
 	for _, v := range d.instance.DecryptedSecureJSONData {
-		all = append(all, v)
+		src.MoreSecrets = append(src.MoreSecrets, v)
 	}
-	red := sec.Redactor(set, all...)
-	timing, err := set.Timing()
-	if err != nil {
-		a.sourceErr = errors.New(red.String(err.Error()))
-		return
-	}
-	src, err := sources.Build(d.env.Schema, set, sec, sources.Options{Redact: red})
-	if err != nil {
-		a.sourceErr = errors.New(red.String(err.Error()))
-		return
-	}
-	if src == nil {
-		return
-	}
-	a.poller, a.releasePoller = h.attachPoller(a.index, src, set, sec, timing, red)
+	// The same secrets in the same order, so that an unchanged instance shares the
+	// running poller.
+	slices.Sort(src.MoreSecrets)
+	a.poller, a.releasePoller, a.sourceErr = d.hub.AttachPoller(a.index, src)
 }
 
 // Dispose stops the instance's poller (when it is the last to use it; a batch being
@@ -204,7 +203,7 @@ func (d *Datasource) Dispose() {
 }
 
 // ready returns the index once loaded, or why there is none.
-func (d *Datasource) ready(ctx context.Context) (*Index, error) {
+func (d *Datasource) ready(ctx context.Context) (*hub.Index, error) {
 	a, err := d.attached(ctx)
 	if err != nil {
 		return nil, err
@@ -215,7 +214,21 @@ func (d *Datasource) ready(ctx context.Context) (*Index, error) {
 	return a.index, nil
 }
 
-// CallResource serves the editors' resources (see resources.go).
-func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
-	return d.resources.CallResource(ctx, req, sender)
+// sourceStatus is the poller status of the instance, nil without a source.
+func (d *Datasource) sourceStatus() *source.Status {
+	a := d.current()
+	if a == nil || a.poller == nil {
+		return nil
+	}
+	st := a.poller.Status()
+	return &st
+}
+
+// sourceErr is why the source settings give no poller, nil when they do or when the
+// store is not open.
+func (d *Datasource) sourceErr() error {
+	if a := d.current(); a != nil {
+		return a.sourceErr
+	}
+	return nil
 }

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/store/dynamo"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynamotest"
@@ -23,13 +23,13 @@ func noCABundle(t *testing.T) { t.Setenv("AWS_CA_BUNDLE", "") }
 
 // dynamoInstance makes an instance whose store is table on the dynalite at endpoint,
 // with static keys as @grafana/aws-sdk's ConnectionConfig saves them.
-func dynamoInstance(t *testing.T, h *Hub, endpoint, table string) *Datasource {
+func dynamoInstance(t *testing.T, h *testHub, endpoint, table string) *Datasource {
 	t.Helper()
 	return dynamoInstanceEnv(t, h, endpoint, table, func(string) string { return "" })
 }
 
 // dynamoInstanceEnv is dynamoInstance in a Grafana whose environment is getenv.
-func dynamoInstanceEnv(t *testing.T, h *Hub, endpoint, table string, getenv func(string) string) *Datasource {
+func dynamoInstanceEnv(t *testing.T, h *testHub, endpoint, table string, getenv func(string) string) *Datasource {
 	t.Helper()
 	noCABundle(t)
 	jd, err := json.Marshal(map[string]any{
@@ -80,8 +80,7 @@ func TestDynamoDBInstanceFollowsAnotherWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h := NewHub(log.DefaultLogger)
-	h.followEvery = 50 * time.Millisecond
+	h := newTestHub(hub.Options{FollowEvery: 50 * time.Millisecond})
 	d := dynamoInstance(t, h, server.Endpoint, "spacetime-plugin")
 	mustAttach(t, d)
 	if n, _ := statsTotal(t, d); n != 40 {
@@ -112,7 +111,7 @@ func TestDynamoDBInstanceFollowsAnotherWriter(t *testing.T) {
 func TestDynamoDBInstanceShareAndSeparateStores(t *testing.T) {
 	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
 	migratedTable(t, server.Endpoint, "shared-table")
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	a := dynamoInstance(t, h, server.Endpoint, "shared-table")
 	b := dynamoInstance(t, h, server.Endpoint, "shared-table")
 	if mustAttach(t, a).index != mustAttach(t, b).index {
@@ -132,7 +131,7 @@ func TestDynamoDBInstanceShareAndSeparateStores(t *testing.T) {
 
 func TestDynamoDBHealthMissingTable(t *testing.T) {
 	server := dynalitetest.StartOrSkip(t, dynalitetest.Options{})
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := dynamoInstance(t, h, server.Endpoint, "never-migrated")
 	res, err := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{})
 	if err != nil {
@@ -163,7 +162,7 @@ func TestDynamoDBNotAllowedAuthType(t *testing.T) {
 	// Grafana's [aws] allowed_auth_providers reaches the plugin in the request's
 	// configuration; awsauth refuses what it does not allow, before any AWS call.
 	noCABundle(t)
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	jd := []byte(`{"store": "dynamodb", "dynamodb": {"table": "t-123", "endpoint": "http://127.0.0.1:9"}, "authType": "ec2_iam_role"}`)
 	d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
 	t.Cleanup(d.Dispose)

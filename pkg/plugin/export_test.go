@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
+	"github.com/spacetime/tickets/pkg/hub"
 )
 
 // exportResponse is a resource answer with its headers, as Grafana passes it to a browser.
@@ -56,7 +57,7 @@ func (r exportResponse) header(name string) string {
 // hour of base, with values that TSV and CSV must escape.
 func exportInstance(t *testing.T, base time.Time) *Datasource {
 	t.Helper()
-	d := newInstance(t, NewHub(log.DefaultLogger), "ds", filepath.Join(t.TempDir(), "t.db"), nil)
+	d := newInstance(t, newTestHub(hub.Options{}), "ds", filepath.Join(t.TempDir(), "t.db"), nil)
 	t.Cleanup(d.Dispose)
 	at := func(d time.Duration) string { return base.Add(d).Format(time.RFC3339) }
 	body := fmt.Sprintf(`[
@@ -198,7 +199,7 @@ func TestExportResourceRejectsBadParameters(t *testing.T) {
 // TestExportResourceStreams checks that a large export reaches Grafana in several messages
 // rather than as one body held whole in memory.
 func TestExportResourceStreams(t *testing.T) {
-	d := newInstance(t, NewHub(log.DefaultLogger), "ds", filepath.Join(t.TempDir(), "t.db"), nil)
+	d := newInstance(t, newTestHub(hub.Options{}), "ds", filepath.Join(t.TempDir(), "t.db"), nil)
 	defer d.Dispose()
 	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	const n = 3000

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/hub"
 
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/store/dynamo/dynalitetest"
@@ -42,18 +42,18 @@ func TestRestartReadsTheEngineImage(t *testing.T) {
 	// between a start and a shutdown, and says whether it read the image.
 	start := func(want int64) (imaged bool) {
 		t.Helper()
-		h := NewHub(log.DefaultLogger)
+		h := newTestHub(hub.Options{})
 		d := newInstance(t, h, "ds", path, nil)
 		if n, _ := statsTotal(t, d); n != want {
 			t.Fatalf("the data source has %d tickets, want %d", n, want)
 		}
-		imaged = mustAttach(t, d).index.imaged
+		imaged = mustAttach(t, d).index.FromImage()
 		if err := h.Close(); err != nil {
 			t.Fatal(err)
 		}
 		return imaged
 	}
-	image := imagePath(path)
+	image := hub.ImagePath(path)
 
 	write(recs[:30])
 	if start(30) {
@@ -110,12 +110,12 @@ func TestDynamoDBRestartReadsTheEngineImage(t *testing.T) {
 	}
 	start := func(want int64) bool {
 		t.Helper()
-		h := NewHub(log.DefaultLogger)
+		h := newTestHub(hub.Options{})
 		d := dynamoInstanceEnv(t, h, server.Endpoint, "spacetime-image", getenv)
 		if n, _ := statsTotal(t, d); n != want {
 			t.Fatalf("the data source has %d tickets, want %d", n, want)
 		}
-		imaged := mustAttach(t, d).index.imaged
+		imaged := mustAttach(t, d).index.FromImage()
 		if err := h.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -155,9 +155,9 @@ func TestImageWithAWindowIsTrimmedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := storeFile(t, recs)
-	start := func() (*Hub, *Datasource) {
+	start := func() (*testHub, *Datasource) {
 		t.Helper()
-		h := NewHub(log.DefaultLogger)
+		h := newTestHub(hub.Options{})
 		jd, err := json.Marshal(map[string]any{"storePath": path, "window": "1d"})
 		if err != nil {
 			t.Fatal(err)
@@ -179,7 +179,7 @@ func TestImageWithAWindowIsTrimmedAtOnce(t *testing.T) {
 	h, d = start()
 	defer h.Close()
 	ix := mustAttach(t, d).index
-	if !ix.imaged {
+	if !ix.FromImage() {
 		t.Fatal("the restart did not read the image")
 	}
 	eventually(t, "the aged-out tickets are dropped", func() bool { return ix.Engine.Len() == 5 })

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 )
 
@@ -40,7 +40,7 @@ func TestStoreLockedByAnotherProcessIsOpenedLater(t *testing.T) {
 	}
 
 	jd, _ := json.Marshal(map[string]any{"storePath": path})
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "busy", JSONData: jd}, func(string) string { return "" })
 	t.Cleanup(d.Dispose)
 	if d.setupErr != nil {

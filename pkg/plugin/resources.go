@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
@@ -76,7 +75,7 @@ func (d *Datasource) handleValues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Query()
-	q := query.Query{QueryType: query.Values, Field: p.Get("field"), Prefix: p.Get("prefix"), Filter: p.Get("filter")}
+	q := &query.ValuesQuery{Common: query.Common{Filter: p.Get("filter")}, Field: p.Get("field"), Prefix: p.Get("prefix")}
 	var req query.Request
 	var perr error
 	if q.Limit, perr = intParam(p.Get("limit")); perr == nil {
@@ -167,36 +166,11 @@ func (d *Datasource) exportRequest(p url.Values) (query.ExportFormat, query.Requ
 	if req.To, err = msParam(p.Get("to")); err != nil {
 		return "", req, fmt.Errorf("to: %w", err)
 	}
-	q := query.Query{QueryType: query.Tickets, Filter: p.Get("filter"), Search: p.Get("search")}
-	if err := d.env.ValidateFilter(q.Filter); err != nil {
-		return "", req, fmt.Errorf("filter: %w", err)
-	}
-	for _, c := range strings.Split(p.Get("columns"), ",") {
-		if c = strings.TrimSpace(c); c == "" {
-			continue
-		}
-		if _, ok := d.env.Schema.Column(c); !ok {
-			return "", req, fmt.Errorf("columns: unknown column %q", c)
-		}
-		q.Columns = append(q.Columns, c)
-	}
-	fromURL, err := filter.ParseURLFilters(p["var-filters"])
-	if err == nil {
-		_, err = filter.FromAdHoc(fromURL, d.env.Schema)
-	}
+	// The tickets query, with the ad hoc filters of the link, is read by package query.
+	q, err := d.env.ExportQuery(p)
 	if err != nil {
-		return "", req, fmt.Errorf("var-filters: %w", err)
+		return "", req, err
 	}
-	var fromJSON []filter.AdHocFilter
-	if s := p.Get("adhoc"); s != "" {
-		if err := json.Unmarshal([]byte(s), &fromJSON); err != nil {
-			return "", req, fmt.Errorf("adhoc: want a JSON array of {key, operator, value, values}: %w", err)
-		}
-		if _, err := filter.FromAdHoc(fromJSON, d.env.Schema); err != nil {
-			return "", req, fmt.Errorf("adhoc: %w", err)
-		}
-	}
-	q.AdHocFilters = append(fromURL, fromJSON...)
 	req.Query = q
 	return format, req, nil
 }

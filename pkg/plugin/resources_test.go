@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/spacetime/tickets/pkg/hub"
 )
 
 // The editors' POST routes answer a bad body with a status and a message, never a panic:
 // Grafana passes an empty body as none at all (the SDK's httpadapter then gives the
 // handler a nil Request.Body), and a body over the limit is refused, not cut.
 func TestPostRoutesAnswerEmptyAndOversizedBodies(t *testing.T) {
-	d := newInstance(t, NewHub(log.DefaultLogger), "bodies", filepath.Join(t.TempDir(), "t.db"), nil)
+	d := newInstance(t, newTestHub(hub.Options{}), "bodies", filepath.Join(t.TempDir(), "t.db"), nil)
 	t.Cleanup(d.Dispose)
 	big := append([]byte(`{"filter": "`), bytes.Repeat([]byte("a"), maxRequestBytes)...)
 	big = append(big, `"}`...)

@@ -3,7 +3,6 @@ package plugin
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source/sources"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -35,7 +34,7 @@ type Settings struct {
 	// SchemaPath is a schema file on the Grafana server, used when Schema is empty.
 	SchemaPath string `json:"schemaPath,omitempty"`
 	// Window is how far back the data source holds tickets in memory, such as "30d"
-	// (query.ParseDuration: a Go duration or whole days or weeks); empty holds every
+	// (duration.Parse: a Go duration or whole days or weeks); empty holds every
 	// ticket of the store. See engine.Options.Window.
 	Window string `json:"window,omitempty"`
 	// Source says where new and updated tickets come from (type "none" when absent:
@@ -76,10 +75,9 @@ func loadSettings(s backend.DataSourceInstanceSettings, getenv func(string) stri
 		return set, fmt.Errorf("unknown store %q (jsonData.store); use \"embedded\" or \"dynamodb\"", set.Store)
 	}
 	if strings.TrimSpace(set.Window) != "" {
-		w, err := query.ParseDuration(set.Window)
+		w, err := duration.Parse(set.Window)
 		if err != nil {
-			var tooLong interface{ TooLong() bool }
-			if errors.As(err, &tooLong) && tooLong.TooLong() {
+			if duration.TooLong(err) {
 				return set, fmt.Errorf("jsonData.window %w", err)
 			}
 			return set, fmt.Errorf("jsonData.window %q is not a duration such as 30d, 2w or 12h", set.Window)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
@@ -172,5 +173,39 @@ func TestASchemaPathToAnotherFileDoesNotEchoIt(t *testing.T) {
 				t.Errorf("%s: the message echoes the file's content (%q): %s", name, secret, msg)
 			}
 		}
+	}
+}
+
+// TestFollowEvery: jsonData.dynamodb.follow takes the durations every other setting takes
+// (duration.Parse), "1d" included, as jsonData.window does.
+func TestFollowEvery(t *testing.T) {
+	const fallback = 10 * time.Second
+	tests := []struct {
+		follow  string
+		want    time.Duration
+		wantErr string
+	}{
+		{"", fallback, ""},
+		{"2s", 2 * time.Second, ""},
+		{"90m", 90 * time.Minute, ""},
+		{"1d", 24 * time.Hour, ""},
+		{"often", 0, `jsonData.dynamodb.follow "often" is not a duration such as 10s`},
+		{"106752d", 0, `jsonData.dynamodb.follow "106752d" is too long: the longest duration is 106751d`},
+		{"10ms", 0, "jsonData.dynamodb.follow 10ms is shorter than the shortest, 500ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.follow, func(t *testing.T) {
+			set := Settings{DynamoDB: DynamoDBSettings{Follow: tt.follow}}
+			got, err := set.followEvery(fallback)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("followEvery(%q) = %v, %v; want an error containing %q", tt.follow, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("followEvery(%q) = %v, %v; want %v", tt.follow, got, err, tt.want)
+			}
+		})
 	}
 }

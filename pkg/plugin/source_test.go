@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/spacetime/tickets/pkg/clock"
+	"github.com/spacetime/tickets/pkg/hub"
 )
 
 // ticketAPI is a ticket system over HTTP for the tests: a list of tickets it serves whole
@@ -62,7 +64,7 @@ func httpSource(url string) map[string]any {
 	return map[string]any{"type": "http", "interval": "1s", "http": map[string]any{"preset": "custom", "url": url + "/tickets?since={since}"}}
 }
 
-func newInstance(t *testing.T, h *Hub, uid, storePath string, src map[string]any) *Datasource {
+func newInstance(t *testing.T, h *testHub, uid, storePath string, src map[string]any) *Datasource {
 	t.Helper()
 	jd, err := json.Marshal(map[string]any{"storePath": storePath, "source": src})
 	if err != nil {
@@ -108,7 +110,7 @@ func TestInstancePollsItsSourceAndAnswersWhileItIsDown(t *testing.T) {
 	api.add(5, "checkout")
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), httpSource(srv.URL))
 	defer d.Dispose()
 
@@ -182,9 +184,12 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	defer srv.Close()
 	before := ourGoroutines()
 	baseline := runtime.NumGoroutine()
-	h := NewHub(log.DefaultLogger)
+	// The hub's pollers and loops wait on a clock the test moves: it proves that nothing
+	// polls after Dispose however much time passes, without sleeping.
+	fake := clock.NewFake(time.Now())
+	h := newTestHub(hub.Options{Clock: fake})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), httpSource(srv.URL))
-	eventually(t, "two polls", func() bool { return api.calls.Load() >= 2 })
+	eventually(t, "two polls", func() bool { fake.Advance(time.Second); return api.calls.Load() >= 2 })
 	if len(ourGoroutines()) <= len(before) {
 		t.Fatal("no poller goroutine is running; the test would prove nothing")
 	}
@@ -192,12 +197,15 @@ func TestDisposeStopsThePollerWithoutLeaks(t *testing.T) {
 	calls := api.calls.Load()
 	eventually(t, "the poller's goroutines end", func() bool { return len(ourGoroutines()) == len(before) })
 	eventually(t, "the goroutine count is back", func() bool { return runtime.NumGoroutine() <= baseline })
-	time.Sleep(1500 * time.Millisecond) // more than an interval
+	if n := fake.Timers(); n != 0 {
+		t.Errorf("%d timers still wait after Dispose: something could still poll", n)
+	}
+	fake.Advance(time.Hour) // an hour of intervals
 	if got := api.calls.Load(); got != calls {
 		t.Errorf("the source was called %d times after Dispose", got-calls)
 	}
-	if len(h.stores) != 0 || len(h.indexes) != 0 {
-		t.Errorf("the hub still holds %d stores and %d indexes", len(h.stores), len(h.indexes))
+	if stores, indexes := h.Held(); stores != 0 || indexes != 0 {
+		t.Errorf("the hub still holds %d stores and %d indexes", stores, indexes)
 	}
 }
 
@@ -209,7 +217,7 @@ func ourGoroutines() []string {
 	var out []string
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		s := string(g)
-		if strings.Contains(s, "spacetime/tickets/pkg/source") || strings.Contains(s, "spacetime/tickets/pkg/plugin.(*Hub)") {
+		if strings.Contains(s, "spacetime/tickets/pkg/source") || strings.Contains(s, "spacetime/tickets/pkg/hub.") {
 			if !strings.Contains(s, "testing.tRunner") {
 				out = append(out, strings.SplitN(s, "\n", 2)[0])
 			}
@@ -226,7 +234,10 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	oldSrv, newSrv := httptest.NewServer(old), httptest.NewServer(new)
 	defer oldSrv.Close()
 	defer newSrv.Close()
-	h := NewHub(log.DefaultLogger)
+	// The pollers wait on a clock the test moves (by the interval, 1s, at each check).
+	fake := clock.NewFake(time.Now())
+	tick := func() { fake.Advance(time.Second) }
+	h := newTestHub(hub.Options{Clock: fake})
 	path := filepath.Join(t.TempDir(), "t.db")
 	a := newInstance(t, h, "ds", path, httpSource(oldSrv.URL))
 	eventually(t, "the old source is polled", func() bool { n, _ := statsTotal(t, a); return n == 2 })
@@ -234,14 +245,18 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	// Grafana makes the instance of the new settings, then disposes of the old one.
 	b := newInstance(t, h, "ds", path, httpSource(newSrv.URL))
 	oldCalls := old.calls.Load()
+	// Replaced, the old poller was stopped before the new one started.
+	if st := a.sourceStatus(); st == nil || st.State != "stopped" {
+		t.Errorf("the replaced poller's status %+v, want stopped", st)
+	}
 	eventually(t, "the new source is polled", func() bool { n, _ := statsTotal(t, b); return n == 6 })
 	a.Dispose()
-	time.Sleep(1500 * time.Millisecond)
+	newCalls := new.calls.Load()
+	// Several of the new poller's intervals pass, and the old source is not called.
+	eventually(t, "the new poller goes on after the old instance is disposed", func() bool { tick(); return new.calls.Load() > newCalls+2 })
 	if got := old.calls.Load(); got != oldCalls {
 		t.Errorf("the replaced poller called its source %d more times", got-oldCalls)
 	}
-	newCalls := new.calls.Load()
-	eventually(t, "the new poller goes on after the old instance is disposed", func() bool { return new.calls.Load() > newCalls })
 	if st := b.sourceStatus(); st == nil || !strings.Contains(st.Source, newSrv.URL) {
 		t.Errorf("status of the new instance: %+v", st)
 	}
@@ -252,7 +267,7 @@ func TestNewSettingsReplaceThePollerOfTheStore(t *testing.T) {
 	quiet := newInstance(t, h, "other", path, nil)
 	quiet.Dispose()
 	before := new.calls.Load()
-	eventually(t, "polling goes on", func() bool { return new.calls.Load() > before })
+	eventually(t, "polling goes on", func() bool { tick(); return new.calls.Load() > before })
 	c.Dispose()
 }
 
@@ -268,7 +283,7 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHub(log.DefaultLogger)
+			h := newTestHub(hub.Options{})
 			jd, _ := json.Marshal(map[string]any{"storePath": filepath.Join(t.TempDir(), "t.db"), "source": tt.source})
 			d := h.newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: "x", JSONData: jd}, func(string) string { return "" })
 			defer d.Dispose()
@@ -287,7 +302,7 @@ func TestBadSourceSettingsLeaveQueriesWorking(t *testing.T) {
 }
 
 func TestPushResource(t *testing.T) {
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	d := newInstance(t, h, "ds", filepath.Join(t.TempDir(), "t.db"), nil)
 	defer d.Dispose()
 	now := time.Now().UTC().Format(time.RFC3339)

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/store"
 )
@@ -42,7 +42,7 @@ func (d *Datasource) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := statusResponse{Tickets: ix.Engine.Len(), SourceType: d.settings.Source.Kind(), Source: d.sourceStatus()}
 	if w := d.target.Window; w > 0 {
-		resp.Window, resp.OutsideWindow = windowText(w), ix.Engine.Outside()
+		resp.Window, resp.OutsideWindow = duration.Format(w), ix.Engine.Outside()
 	}
 	if info, err := ix.Store.Info(r.Context()); err == nil {
 		resp.Store = &info
@@ -92,10 +92,7 @@ func (d *Datasource) handlePush(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	// The write goes on if the caller hangs up: a batch is stored whole or not at all.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
-	defer cancel()
-	res, err := source.Push(ctx, ix.Store, d.env.Schema, items, ix.shared.syncIndexes)
+	res, err := ix.Push(r.Context(), items)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, store.ErrClosed) {

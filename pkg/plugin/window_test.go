@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/store/bolt"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
@@ -53,7 +53,7 @@ func TestWindowHoldsTheRecentTickets(t *testing.T) {
 	}
 	path := storeFile(t, recs)
 
-	h := NewHub(log.DefaultLogger)
+	h := newTestHub(hub.Options{})
 	instance := func(uid string, settings map[string]any) *Datasource {
 		t.Helper()
 		jd, err := json.Marshal(settings)
@@ -134,8 +134,7 @@ func TestWindowTrimsAgedTickets(t *testing.T) {
 	edge.Values[edge.Layout.Index("created")] = ticket.TimeOf(time.Now().Add(-30*24*time.Hour + 8*time.Second))
 	path := storeFile(t, append(recs, edge))
 
-	h := NewHub(log.DefaultLogger)
-	h.trimEvery = 200 * time.Millisecond
+	h := newTestHub(hub.Options{TrimEvery: 200 * time.Millisecond})
 	jd, _ := json.Marshal(map[string]any{"storePath": path, "window": "30d"})
 	d := h.newDatasource(ctx, backend.DataSourceInstanceSettings{UID: "trimmed", JSONData: jd}, func(string) string { return "" })
 	t.Cleanup(d.Dispose)

@@ -1,10 +1,9 @@
 package query
 
 import (
-	"math"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/spacetime/tickets/pkg/duration"
 )
 
 // niceBuckets are the widths a counts chart snaps to, so that bars line up with clock
@@ -30,7 +29,7 @@ func ChooseBucket(explicit string, interval, span time.Duration, maxPoints int64
 		floor = span / time.Duration(maxPoints)
 	}
 	if explicit != "" {
-		d, err := ParseDuration(explicit)
+		d, err := duration.Parse(explicit)
 		if err != nil {
 			return 0, invalidf("bucket: %v", err)
 		}
@@ -56,88 +55,7 @@ func roundUp(d time.Duration) time.Duration {
 	return (d + week - 1) / week * week
 }
 
-// ParseDuration reads a Go duration ("90s", "5m", "1h30m") or a whole number of days or
-// weeks ("1d", "7d", "2w"), which time.ParseDuration does not know. A duration longer than
-// time.Duration holds is "too long", never wrapped around into a negative one.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok && n != "" && strings.Trim(n, "0123456789") == "" {
-			v, err := strconv.ParseInt(n, 10, 64)
-			if err != nil || v > int64(maxDuration/unit) {
-				return 0, &durationError{s: s, tooLong: true}
-			}
-			if v > 0 {
-				return time.Duration(v) * unit, nil
-			}
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, &durationError{s: s, tooLong: overflows(s)}
-	}
-	if d <= 0 {
-		return 0, &durationError{s: s}
-	}
-	return d, nil
-}
-
-// maxDuration is the longest time.Duration, about 292 years; it is named to users in
-// whole days, MaxDurationText.
-const maxDuration = time.Duration(math.MaxInt64)
-
-// MaxDurationText is the longest duration ParseDuration takes, in whole days.
-var MaxDurationText = strconv.FormatInt(int64(maxDuration/(24*time.Hour)), 10) + "d"
-
-// goUnits are time.ParseDuration's units.
-var goUnits = map[string]float64{
-	"ns": 1, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9,
-}
-
-// overflows reports whether s is written as a Go duration (numbers with units) whose
-// value is beyond time.Duration: time.ParseDuration refuses those with the same error as
-// text that is no duration at all.
-func overflows(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if s == "" {
-		return false
-	}
-	total := 0.0
-	for s != "" {
-		i := 0
-		for i < len(s) && (s[i] == '.' || s[i] >= '0' && s[i] <= '9') {
-			i++
-		}
-		v, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil {
-			return false
-		}
-		s = s[i:]
-		j := 0
-		for j < len(s) && s[j] != '.' && (s[j] < '0' || s[j] > '9') {
-			j++
-		}
-		unit, ok := goUnits[s[:j]]
-		if !ok {
-			return false
-		}
-		s = s[j:]
-		total += v * unit
-	}
-	return total >= float64(maxDuration)
-}
-
-type durationError struct {
-	s       string
-	tooLong bool
-}
-
-// TooLong reports whether the duration was refused for being longer than the longest.
-func (e *durationError) TooLong() bool { return e.tooLong }
-
-func (e *durationError) Error() string {
-	if e.tooLong {
-		return "\"" + e.s + "\" is too long: the longest duration is " + MaxDurationText + " (about 292 years)"
-	}
-	return "\"" + e.s + "\" is not a positive duration (examples: 30s, 5m, 1h, 1d)"
-}
+// ParseDuration is duration.Parse.
+//
+// Deprecated: use duration.Parse, the one home of the durations users type.
+func ParseDuration(s string) (time.Duration, error) { return duration.Parse(s) }

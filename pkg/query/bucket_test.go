@@ -65,8 +65,8 @@ func TestDecode(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || q.QueryType != tt.want {
-				t.Fatalf("Decode = %v, %v; want type %v", q.QueryType, err, tt.want)
+			if err != nil || q.Type() != tt.want || q.Base().QueryType != tt.want {
+				t.Fatalf("Decode = %v, %v; want type %v", q, err, tt.want)
 			}
 		})
 	}

@@ -58,7 +58,7 @@ func checked(s *schema.Schema, text string) (filter.Expr, error) {
 // Where builds the whole filter of a query: its own expression, the viewer's, its ad hoc
 // filters and, unless switched off, the schema's default filter, ANDed. A viewer filter
 // with an error is left out (see ViewerFilterProblem), unless the query checks it.
-func (env *Env) Where(q *Query) (filter.Expr, error) {
+func (env *Env) Where(q *Common) (filter.Expr, error) {
 	own, err := checked(env.Schema, q.Filter)
 	if err != nil {
 		return nil, invalidf("filter: %w", err)
@@ -86,7 +86,7 @@ func (env *Env) Where(q *Query) (filter.Expr, error) {
 }
 
 // ViewerFilterProblem is the error of a query's viewer filter, nil when it has none.
-func (env *Env) ViewerFilterProblem(q *Query) error {
+func (env *Env) ViewerFilterProblem(q *Common) error {
 	_, err := checked(env.Schema, q.ViewerFilter)
 	return err
 }

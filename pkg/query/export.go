@@ -65,9 +65,12 @@ func Export(ctx context.Context, eng *engine.Engine, env *Env, r Request, format
 	if format != TSV && format != CSV {
 		return invalidf("unknown export format %q; use tsv or csv", format)
 	}
-	q := &r.Query
-	if q.Limit < 0 {
-		return invalidf("limit must not be negative")
+	q, ok := r.Query.(*TicketsQuery)
+	if !ok {
+		return invalidf("an export is of a tickets query")
+	}
+	if err := q.Check(); err != nil {
+		return err
 	}
 	scope, err := env.scope(r)
 	if err != nil {

@@ -60,7 +60,7 @@ func TestExportWritesEveryMatchingTicket(t *testing.T) {
 		t.Fatalf("the data set gives %d tickets; the test needs more than a page and far more than a panel's 200", len(want))
 	}
 	header := []string{"id", "severity", "title", "created", "description"}
-	q := Query{QueryType: Tickets, Filter: "severity <= 4", Columns: header, Sort: []schema.SortKey{{Field: "id"}}}
+	q := &TicketsQuery{Common: Common{Filter: "severity <= 4"}, Columns: header, Sort: []schema.SortKey{{Field: "id"}}}
 	tests := []struct {
 		format ExportFormat
 		read   func(*testing.T, string) [][]string
@@ -99,14 +99,14 @@ func TestExportOptions(t *testing.T) {
 	from, to := t0.Add(-time.Hour), t0.Add(time.Hour)
 	tests := []struct {
 		name   string
-		query  Query
+		query  *TicketsQuery
 		header []string
 		rows   int
 		check  func(t *testing.T, recs [][]string)
 	}{
 		{
 			name:   "default columns are the table's, the limit caps the rows, newest first",
-			query:  Query{Limit: 3},
+			query:  &TicketsQuery{Limit: 3},
 			header: schema.Default().TableColumns(),
 			rows:   3,
 			check: func(t *testing.T, recs [][]string) {
@@ -117,7 +117,7 @@ func TestExportOptions(t *testing.T) {
 		},
 		{
 			name:   "a search adds the match column and removes nothing",
-			query:  Query{Search: "LATENCY", Columns: []string{"id", "title"}, AdHocFilters: []filter.AdHocFilter{{Key: "service", Operator: "=", Value: "svc-3"}}},
+			query:  &TicketsQuery{Common: Common{Search: "LATENCY", AdHocFilters: []filter.AdHocFilter{{Key: "service", Operator: "=", Value: "svc-3"}}}, Columns: []string{"id", "title"}},
 			header: []string{"id", "title", "match"},
 			rows:   9, // svc-3 in the last hour: i = 3, 10, ..., 59
 			check: func(t *testing.T, recs [][]string) {
@@ -130,7 +130,7 @@ func TestExportOptions(t *testing.T) {
 		},
 		{
 			name:   "nothing matches: the header alone",
-			query:  Query{Filter: `service = "nope"`, Columns: []string{"id"}},
+			query:  &TicketsQuery{Common: Common{Filter: `service = "nope"`}, Columns: []string{"id"}},
 			header: []string{"id"},
 			rows:   0,
 		},
@@ -170,17 +170,17 @@ func TestExportErrors(t *testing.T) {
 	from, to := t0.Add(-40*time.Hour), t0.Add(time.Hour)
 	tests := []struct {
 		name    string
-		query   Query
+		query   *TicketsQuery
 		format  ExportFormat
 		w       io.Writer
 		invalid bool
 		is      error
 	}{
-		{"unknown format", Query{}, "xlsx", io.Discard, true, nil},
-		{"bad filter", Query{Filter: "severity <="}, TSV, io.Discard, true, nil},
-		{"unknown column", Query{Columns: []string{"servce"}}, CSV, io.Discard, false, engine.ErrBadRequest},
-		{"negative limit", Query{Limit: -1}, CSV, io.Discard, true, nil},
-		{"the writer fails mid-way", Query{}, TSV, &failingWriter{n: 100_000}, false, errGone},
+		{"unknown format", &TicketsQuery{}, "xlsx", io.Discard, true, nil},
+		{"bad filter", &TicketsQuery{Common: Common{Filter: "severity <="}}, TSV, io.Discard, true, nil},
+		{"unknown column", &TicketsQuery{Columns: []string{"servce"}}, CSV, io.Discard, false, engine.ErrBadRequest},
+		{"negative limit", &TicketsQuery{Limit: -1}, CSV, io.Discard, true, nil},
+		{"the writer fails mid-way", &TicketsQuery{}, TSV, &failingWriter{n: 100_000}, false, errGone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

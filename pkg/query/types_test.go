@@ -27,7 +27,7 @@ func run(t *testing.T, r Request) *data.Frame {
 }
 
 func TestLogsQuery(t *testing.T) {
-	fr := run(t, Request{From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Query: Query{QueryType: Logs, Search: "latency", Limit: 60}})
+	fr := run(t, Request{From: t0.Add(-time.Hour), To: t0.Add(time.Hour), Query: &LogsQuery{Common: Common{Search: "latency"}, Limit: 60}})
 	if fr.Meta.Type != data.FrameTypeLogLines {
 		t.Fatalf("frame type %q, want log-lines", fr.Meta.Type)
 	}
@@ -77,7 +77,7 @@ func TestLogsQuery(t *testing.T) {
 func TestSpikeQuery(t *testing.T) {
 	// One ticket a minute before t0: every complete 10-minute window holds 10 and every
 	// hour of baseline 60, so the rate and the usual rate are 1 a minute, the ratio 1.
-	fr := run(t, Request{From: t0.Add(-time.Hour), To: t0, Query: Query{QueryType: Spike, Window: "10m", Baseline: "1h", Bucket: "10m"}})
+	fr := run(t, Request{From: t0.Add(-time.Hour), To: t0, Query: &SpikeQuery{Window: "10m", Baseline: "1h", Bucket: "10m"}})
 	if fr.Meta.Type != data.FrameTypeTimeSeriesWide || fr.TimeSeriesSchema().Type != data.TimeSeriesTypeWide {
 		t.Fatalf("frame type %q, want a wide time series", fr.Meta.Type)
 	}
@@ -96,7 +96,7 @@ func TestSpikeQuery(t *testing.T) {
 	// Split by service with the defaults (10m window, 24h baseline): each service gets
 	// its own series, and for alert rules one measure per series.
 	fr = run(t, Request{From: t0, To: t0.Add(20 * time.Minute), Interval: time.Minute,
-		Query: Query{QueryType: Spike, SplitBy: "service", Top: 20, Series: []string{"ratio"}}})
+		Query: &SpikeQuery{SplitBy: "service", Top: 20, Series: []string{"ratio"}}})
 	f, _ := fr.FieldByName("ratio")
 	if len(fr.Fields) != 1+8 {
 		t.Fatalf("%d fields, want time and one ratio for each of 8 services", len(fr.Fields))
@@ -118,7 +118,7 @@ func TestSpikeQuery(t *testing.T) {
 }
 
 func TestMoversQuery(t *testing.T) {
-	fr := run(t, Request{From: t0, To: t0.Add(15 * time.Minute), Query: Query{QueryType: Movers, Field: "service"}})
+	fr := run(t, Request{From: t0, To: t0.Add(15 * time.Minute), Query: &MoversQuery{Field: "service"}})
 	if fr.Meta.Type != data.FrameTypeNumericLong {
 		t.Fatalf("frame type %q, want numeric-long", fr.Meta.Type)
 	}
@@ -159,7 +159,7 @@ func TestStatsBaseline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fr := run(t, Request{From: t0.Add(-time.Hour), To: t0, Query: Query{QueryType: Stats, Baseline: tt.baseline}})
+			fr := run(t, Request{From: t0.Add(-time.Hour), To: t0, Query: &StatsQuery{Baseline: tt.baseline}})
 			f, _ := fr.FieldByName("baseline")
 			if got := f.At(0).(float64); got != tt.rate {
 				t.Errorf("baseline rate = %v, want %v", got, tt.rate)
@@ -177,21 +177,21 @@ func TestNewTypesRejectBadQueries(t *testing.T) {
 	tests := []struct {
 		name    string
 		noRange bool
-		q       Query
+		q       Model
 		want    string
 	}{
-		{"logs without a range", true, Query{QueryType: Logs}, "needs a time range"},
-		{"logs level of the wrong type", false, Query{QueryType: Logs, LevelField: "created"}, "levelField"},
-		{"logs unknown column", false, Query{QueryType: Logs, Columns: []string{"descripton"}}, `"description"`},
-		{"spike without a range", true, Query{QueryType: Spike}, "needs a time range"},
-		{"spike bad window", false, Query{QueryType: Spike, Window: "soon"}, "window"},
-		{"spike baseline shorter than window", false, Query{QueryType: Spike, Window: "1h", Baseline: "10m"}, "shorter than the window"},
-		{"spike unknown measure", false, Query{QueryType: Spike, Series: []string{"rates"}}, `unknown measure "rates"`},
-		{"spike split by text", false, Query{QueryType: Spike, SplitBy: "title"}, "splitBy"},
-		{"movers without a field", false, Query{QueryType: Movers}, "needs a field"},
-		{"movers without a range", true, Query{QueryType: Movers, Field: "service"}, "needs a time range"},
-		{"movers bad baseline", false, Query{QueryType: Movers, Field: "service", Baseline: "-1h"}, "baseline"},
-		{"stats bad baseline", false, Query{QueryType: Stats, Baseline: "yesterday"}, "baseline"},
+		{"logs without a range", true, &LogsQuery{}, "needs a time range"},
+		{"logs level of the wrong type", false, &LogsQuery{LevelField: "created"}, "levelField"},
+		{"logs unknown column", false, &LogsQuery{Columns: []string{"descripton"}}, `"description"`},
+		{"spike without a range", true, &SpikeQuery{}, "needs a time range"},
+		{"spike bad window", false, &SpikeQuery{Window: "soon"}, "window"},
+		{"spike baseline shorter than window", false, &SpikeQuery{Window: "1h", Baseline: "10m"}, "shorter than the window"},
+		{"spike unknown measure", false, &SpikeQuery{Series: []string{"rates"}}, `unknown measure "rates"`},
+		{"spike split by text", false, &SpikeQuery{SplitBy: "title"}, "splitBy"},
+		{"movers without a field", false, &MoversQuery{}, "needs a field"},
+		{"movers without a range", true, &MoversQuery{Field: "service"}, "needs a time range"},
+		{"movers bad baseline", false, &MoversQuery{Field: "service", Baseline: "-1h"}, "baseline"},
+		{"stats bad baseline", false, &StatsQuery{Baseline: "yesterday"}, "baseline"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,11 +209,11 @@ func TestNewTypesRejectBadQueries(t *testing.T) {
 
 func TestLevelFieldGuess(t *testing.T) {
 	_, env, _ := newFixture(t)
-	got, err := env.levelField(&Query{})
+	got, err := env.levelField(&LogsQuery{})
 	if err != nil || got != "severity" {
 		t.Fatalf("levelField = %q, %v; want the default schema's severity", got, err)
 	}
-	got, err = env.levelField(&Query{LevelField: "status"})
+	got, err = env.levelField(&LogsQuery{LevelField: "status"})
 	if err != nil || got != "status" {
 		t.Fatalf("levelField = %q, %v; want the query's", got, err)
 	}

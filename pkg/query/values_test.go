@@ -13,7 +13,7 @@ import (
 func TestValuesByTitle(t *testing.T) {
 	eng, env, _ := newFixture(t)
 	values := func(field string) ([]string, error) {
-		fs, err := Run(context.Background(), eng, env, Request{Query: Query{QueryType: Values, Field: field}})
+		fs, err := Run(context.Background(), eng, env, Request{Query: &ValuesQuery{Field: field}})
 		if err != nil {
 			return nil, err
 		}

@@ -15,8 +15,8 @@ import (
 // with the error and its position.
 func TestViewerFilter(t *testing.T) {
 	eng, env, _ := newFixture(t)
-	total := func(q Query) (int64, []data.Notice, error) {
-		q.QueryType = Stats
+	total := func(c Common) (int64, []data.Notice, error) {
+		q := &StatsQuery{Common: c}
 		fs, err := Run(context.Background(), eng, env, Request{From: t0.Add(-48 * time.Hour), To: t0.Add(time.Hour), Query: q})
 		if err != nil {
 			return 0, nil, err
@@ -24,27 +24,27 @@ func TestViewerFilter(t *testing.T) {
 		n, _ := fs[0].Fields[0].ConcreteAt(0)
 		return n.(int64), fs[0].Meta.Notices, nil
 	}
-	all, _, err := total(Query{})
+	all, _, err := total(Common{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	burst, _, err := total(Query{Filter: `service = "svc-burst"`})
+	burst, _, err := total(Common{Filter: `service = "svc-burst"`})
 	if err != nil || burst != burstTickets {
 		t.Fatalf("the fixture's burst: %d, %v", burst, err)
 	}
 	tests := []struct {
 		name    string
-		q       Query
+		q       Common
 		want    int64
 		notice  bool
 		wantErr string
 	}{
-		{"a valid expression narrows", Query{ViewerFilter: `service = "svc-burst"`}, burst, false, ""},
-		{"checked, a valid expression narrows", Query{ViewerFilter: `service = "svc-burst"`, CheckViewerFilter: true}, burst, false, ""},
-		{"a typo is left out, with a notice", Query{ViewerFilter: `service = `}, all, true, ""},
-		{"an unknown field is left out, with a notice", Query{ViewerFilter: `servce = "x"`}, all, true, ""},
-		{"the query's own filter still applies", Query{Filter: `service = "svc-burst"`, ViewerFilter: `(`}, burst, true, ""},
-		{"checked, a typo is the error", Query{ViewerFilter: `service = `, CheckViewerFilter: true}, 0, false, "filter expression: position 11"},
+		{"a valid expression narrows", Common{ViewerFilter: `service = "svc-burst"`}, burst, false, ""},
+		{"checked, a valid expression narrows", Common{ViewerFilter: `service = "svc-burst"`, CheckViewerFilter: true}, burst, false, ""},
+		{"a typo is left out, with a notice", Common{ViewerFilter: `service = `}, all, true, ""},
+		{"an unknown field is left out, with a notice", Common{ViewerFilter: `servce = "x"`}, all, true, ""},
+		{"the query's own filter still applies", Common{Filter: `service = "svc-burst"`, ViewerFilter: `(`}, burst, true, ""},
+		{"checked, a typo is the error", Common{ViewerFilter: `service = `, CheckViewerFilter: true}, 0, false, "filter expression: position 11"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,8 +71,12 @@ type leaseKeeper struct {
 	name   string
 	gained chan struct{}
 
-	mu         sync.Mutex
-	until      time.Time
+	mu    sync.Mutex
+	until time.Time
+	// had is whether the lease was held after the last attempt: the lease runs out
+	// between attempts when renewals fail, and the attempt after that must still see
+	// that it was lost (a poll of ours may be running).
+	had        bool
 	cancelPoll context.CancelFunc
 }
 
@@ -86,17 +90,17 @@ func newLeaseKeeper(p *Poller) *leaseKeeper {
 func (k *leaseKeeper) held() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.p.opts.Now().Before(k.until)
+	return k.p.now().Before(k.until)
 }
 
 // try makes one attempt to take or renew the lease and reports whether it is held, and
 // the attempt's error (a lease held already stays held until it runs out).
 func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	opts := k.p.opts
-	start := opts.Now()
+	start := k.p.now()
 	l, err := opts.Lease.AcquireLease(ctx, k.name, opts.Holder, opts.LeaseTTL)
 	k.mu.Lock()
-	was := start.Before(k.until)
+	was := k.had
 	switch {
 	case err != nil:
 		// Keep what was held until it runs out: one failed renewal must not stop the
@@ -106,8 +110,9 @@ func (k *leaseKeeper) try(ctx context.Context) (store.Lease, bool, error) {
 	default:
 		k.until = time.Time{}
 	}
-	now := opts.Now()
+	now := k.p.now()
 	is := now.Before(k.until)
+	k.had = is
 	cancelPoll := k.cancelPoll
 	k.mu.Unlock()
 
@@ -177,13 +182,13 @@ func (k *leaseKeeper) keep(ctx context.Context, delay time.Duration) (stop func(
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wait := time.NewTimer(delay)
+		wait := k.p.opts.Clock.NewTimer(delay)
 		defer wait.Stop()
 		for {
 			select {
 			case <-kctx.Done():
 				return
-			case <-wait.C:
+			case <-wait.C():
 			}
 			_, _, _ = k.try(kctx)
 			wait.Reset(k.p.opts.LeaseTTL / 3)
@@ -218,7 +223,7 @@ func (k *leaseKeeper) pollContext(ctx context.Context) (context.Context, context
 // when it expires.
 func (k *leaseKeeper) release() {
 	k.mu.Lock()
-	k.until = time.Time{}
+	k.until, k.had = time.Time{}, false
 	k.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), leaseReleaseTimeout)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/clock"
 	"github.com/spacetime/tickets/pkg/logval"
 	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/store"
@@ -54,8 +55,9 @@ type Options struct {
 	AfterWrite func(ctx context.Context) error
 	// Logger receives one line per poll; nil logs nothing.
 	Logger Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time the poller reads and waits on; nil means clock.Real. Tests set
+	// a clock.Fake, so that they move time rather than sleep.
+	Clock clock.Clock
 
 	// Lease, when set, elects one poller among the processes that share the store (the
 	// replicas of a highly available Grafana on one DynamoDB table): only the holder of
@@ -110,9 +112,7 @@ func NewPoller(src Source, st store.Store, opts Options) *Poller {
 	if opts.Overlap < 0 {
 		opts.Overlap = 0
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Clock = clock.Or(opts.Clock)
 	if opts.Key == "" {
 		opts.Key = "default"
 	}
@@ -175,10 +175,10 @@ func (p *Poller) PollOnce(ctx context.Context) (Report, error) {
 func (p *Poller) pollOnce(ctx context.Context) (Report, error) {
 	p.pollMu.Lock()
 	defer p.pollMu.Unlock()
-	rep := Report{Start: p.opts.Now().UTC()}
+	rep := Report{Start: p.now().UTC()}
 	p.update(func(s *Status) { s.Polling = true })
 	rep, err := p.poll(ctx, rep)
-	rep.Duration = Duration(p.opts.Now().Sub(rep.Start))
+	rep.Duration = Duration(p.now().Sub(rep.Start))
 	if err != nil && ctx.Err() != nil {
 		// Stopped, not failed: the source is not to blame, and the next poll (in this
 		// process or the next) reads the same changes again.
@@ -203,7 +203,7 @@ func (p *Poller) poll(ctx context.Context, rep Report) (Report, error) {
 		rep.Retries++
 		p.update(func(s *Status) {
 			s.Retries++
-			s.LastRetry = &Problem{At: p.opts.Now().UTC(), Message: p.opts.Redact.String(fmt.Sprintf("%v; trying again in %s", err, wait.Round(time.Millisecond))),
+			s.LastRetry = &Problem{At: p.now().UTC(), Message: p.opts.Redact.String(fmt.Sprintf("%v; trying again in %s", err, wait.Round(time.Millisecond))),
 				Detail: p.opts.Redact.String(detailOf(err))}
 		})
 	}
@@ -282,7 +282,7 @@ func (p *Poller) Checkpoint(ctx context.Context) (Checkpoint, error) {
 }
 
 func (p *Poller) finish(rep Report, err error) {
-	now := p.opts.Now().UTC()
+	now := p.now().UTC()
 	var later *RetryLaterError
 	p.mu.Lock()
 	if errors.As(err, &later) {
@@ -319,6 +319,8 @@ func (p *Poller) finish(rep Report, err error) {
 		"rejected", logval.Count(rep.Rejected), "took", logval.Duration(time.Duration(rep.Duration)))
 }
 
+func (p *Poller) now() time.Time { return p.opts.Clock.Now() }
+
 func (p *Poller) update(fn func(s *Status)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -345,7 +347,7 @@ func (p *Poller) Run(ctx context.Context) {
 				continue
 			}
 		}
-		started := p.opts.Now()
+		started := p.now()
 		pctx, done := k.pollContext(ctx)
 		_, _ = p.pollOnce(pctx)
 		done()
@@ -359,12 +361,12 @@ func (p *Poller) Run(ctx context.Context) {
 		}
 		p.status.NextPoll = next.UTC()
 		p.mu.Unlock()
-		wait := time.NewTimer(max(next.Sub(p.opts.Now()), 0))
+		wait := p.opts.Clock.NewTimer(max(next.Sub(p.now()), 0))
 		select {
 		case <-ctx.Done():
 			wait.Stop()
 			return
-		case <-wait.C:
+		case <-wait.C():
 		}
 	}
 }

@@ -124,7 +124,7 @@ func (p *Poller) Status() Status {
 	}
 	p.mu.Unlock()
 	if !s.Watermark.IsZero() {
-		s.Lag = Duration(p.opts.Now().Sub(s.Watermark).Round(time.Second))
+		s.Lag = Duration(p.now().Sub(s.Watermark).Round(time.Second))
 	}
 	return s
 }

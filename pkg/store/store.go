@@ -81,7 +81,8 @@ type UpsertReporter interface {
 
 // Info describes a store for health checks and the stats query.
 type Info struct {
-	// Kind is "embedded" or "dynamodb".
+	// Kind is "embedded" or "dynamodb" ("memory" for the tests' store, package
+	// store/memory).
 	Kind string `json:"kind"`
 	// Location is the file path or the table name.
 	Location string `json:"location"`

@@ -1,4 +1,4 @@
-// The backend the page's /api/... requests reach: the bridge (pkg/pluginhost/bridge), which
+// The backend the page's /api/... requests reach: the bridge (pkg/binaryhost/bridge), which
 // answers Grafana's HTTP API by calling the real plugin binary over gRPC as Grafana does.
 // globalSetup starts it once for the suite; each page forwards its /api/... requests to it.
 import type { Route } from 'playwright-core';

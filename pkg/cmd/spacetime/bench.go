@@ -22,9 +22,10 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/spacetime/tickets/pkg/bench"
+	"github.com/spacetime/tickets/pkg/binaryhost"
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/gen"
-	"github.com/spacetime/tickets/pkg/pluginhost"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/bolt"
@@ -37,8 +38,7 @@ import (
 // the plugin binary over gRPC; with the machine's load average before and after, since
 // the machines it runs on are shared.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench")
 	var (
 		n       = fs.Int("tickets", 1_000_000, "tickets to generate")
 		spanS   = fs.String("span", "30d", "the time the tickets span, ending now")
@@ -48,10 +48,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		plugin  = fs.String("plugin", "", "the plugin binary for the gRPC passes (default: build it from the source, if there)")
 		noGRPC  = fs.Bool("no-grpc", false, "skip the passes through the plugin binary")
 	)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
-	span, err := query.ParseDuration(*spanS)
+	span, err := duration.Parse(*spanS)
 	if err != nil {
 		return fmt.Errorf("%w: --span: %v", errUsage, err)
 	}
@@ -303,7 +303,7 @@ func inProcessPasses(ctx context.Context, out *report, storePath, imagePath stri
 			for _, rf := range refreshes {
 				for _, q := range rf.Queries {
 					if _, err := query.Run(ctx, eng, env, query.Request{Query: q, From: rf.From, To: rf.To, Interval: time.Minute, MaxDataPoints: 1000}); err != nil {
-						return 0, fmt.Errorf("refresh %q, %s query: %w", rf.Name, q.QueryType, err)
+						return 0, fmt.Errorf("refresh %q, %s query: %w", rf.Name, q.Type(), err)
 					}
 				}
 			}
@@ -335,19 +335,19 @@ func inProcessPasses(ctx context.Context, out *report, storePath, imagePath stri
 
 func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, end time.Time, span time.Duration, spanName string, rounds int) error {
 	if bin == "" {
-		built, err := pluginhost.Build(ctx, dir)
+		built, err := binaryhost.Build(ctx, dir)
 		if err != nil {
 			return fmt.Errorf("no --plugin, and building it failed: %w", err)
 		}
 		bin = built
 	}
 	start := time.Now()
-	host, err := pluginhost.Start(bin, dir, nil)
+	host, err := binaryhost.Start(bin, dir, nil)
 	if err != nil {
 		return err
 	}
 	defer host.Stop()
-	pc, err := pluginhost.Context("bench", map[string]any{"storePath": storePath})
+	pc, err := binaryhost.Context("bench", map[string]any{"storePath": storePath})
 	if err != nil {
 		return err
 	}
@@ -377,7 +377,7 @@ func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, en
 		var times []backend.TimeRange
 		for _, rf := range bench.Drilldown(end.Add(time.Minute), w.window, service, region) {
 			for _, q := range rf.Queries {
-				raw, err := json.Marshal(q)
+				raw, err := query.Encode(q)
 				if err != nil {
 					return err
 				}
@@ -415,7 +415,7 @@ func grpcPasses(ctx context.Context, out *report, bin, dir, storePath string, en
 	return nil
 }
 
-func statsTickets(ctx context.Context, host *pluginhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
+func statsTickets(ctx context.Context, host *binaryhost.Host, pc backend.PluginContext, end time.Time, span time.Duration) int64 {
 	resp, err := host.QueryData(ctx, &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{{
 		RefID: "A", JSON: []byte(`{"queryType":"stats"}`), TimeRange: backend.TimeRange{From: end.Add(-2 * span), To: end.Add(time.Hour)},
 	}}})
@@ -488,7 +488,7 @@ func cpuModel() string {
 func outageFocus(ctx context.Context, eng *engine.Engine, env *query.Env, end time.Time, span time.Duration) (service, regionRegex string) {
 	service, region := "unknown", "^eu-"
 	top := func(field string) string {
-		frames, err := query.Run(ctx, eng, env, query.Request{Query: query.Query{QueryType: query.Breakdown, Field: field, Top: 1}, From: end.Add(-span), To: end.Add(time.Minute)})
+		frames, err := query.Run(ctx, eng, env, query.Request{Query: &query.BreakdownQuery{Field: field, Top: 1}, From: end.Add(-span), To: end.Add(time.Minute)})
 		if err != nil || len(frames) == 0 || frames[0].Fields[0].Len() == 0 {
 			return ""
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,15 +17,14 @@ import (
 // runDashboards writes the provisioned dashboards and alert rules, built from a schema, or
 // with --check says whether the files on disk are what the generator writes.
 func runDashboards(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dashboards", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("dashboards")
 	schemaPath := fs.String("schema", "", "the column schema file (default: the built-in schema)")
 	out := fs.String("out", "dashboards", "directory of the dashboard JSON files")
 	alerts := fs.String("alerts", "provisioning/alerting", "directory of the alert rules file")
 	charts := fs.String("charts", "", "charts by dimension, FIELD:pie or FIELD:bar separated by commas (default: severity, service, region, category)")
 	check := fs.Bool("check", false, "compare the files with what would be written, write nothing")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))

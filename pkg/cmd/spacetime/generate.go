@@ -3,7 +3,6 @@ package main
 import (
 	"compress/gzip"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,15 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/ingest"
-	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("generate")
 	var (
 		tickets    = fs.Int("tickets", 0, "the number of tickets (required)")
 		endFlag    = fs.String("end", "", "the newest created time and \"now\" of the data set: RFC 3339, YYYY-MM-DD or now-DURATION (default: now, to the minute)")
@@ -30,15 +28,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		formatName = fs.String("format", "", "jsonl or csv (default: from --out's extension, else jsonl)")
 		out        = fs.String("out", "", "the file to write, replaced only when complete; a .gz name is compressed (default: standard output)")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime generate --tickets N [flags]")
-		fmt.Fprintln(stderr, "\nWrites a synthetic, deterministic ticket data set in the default schema's columns:")
-		fmt.Fprintln(stderr, "Zipf-skewed services and regions, business-hours seasonality and outage spikes.")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q (write to a file with --out)", errUsage, fs.Args())
@@ -49,7 +40,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *outages < 0 {
 		return fmt.Errorf("%w: --outages must not be negative", errUsage)
 	}
-	span, err := query.ParseDuration(*spanFlag)
+	span, err := duration.Parse(*spanFlag)
 	if err != nil {
 		return fmt.Errorf("%w: --span: %v", errUsage, err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/store/stores"
+	"github.com/spacetime/tickets/pkg/storeschema"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -40,11 +40,10 @@ const importGCPercent = 400
 const shownRejects = 20
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("import")
 	var (
-		storeSpec  = fs.String("store", "", "the store: a file path, or dynamodb://TABLE?region=REGION (required)")
-		schemaFile = fs.String("schema", "", "the column schema file (default: the built-in schema)")
+		storeSpec  = fs.String("store", "", storeUsage+" (required)")
+		schemaFile = fs.String("schema", "", "the column schema `FILE` (default: the schema the store records, else the built-in one); the store records it")
 		formatName = fs.String("format", "", "csv, tsv or jsonl (default: from each file's extension, .gz allowed)")
 		tz         = fs.String("tz", "UTC", "the time zone of times written without one: a zone name (Europe/Paris), Local, or an offset (+02:00)")
 		batch      = fs.Int("batch", ingest.DefaultBatchSize, "records written to the store at once")
@@ -60,16 +59,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Var(&renames, "map", "map a source column onto a schema column: SOURCE=COLUMN; SOURCE= drops it (repeatable)")
 	fs.Var(&layouts, "time-layout", "a Go time layout for times in another form, e.g. '2/1/2006 15:04' for 29/2/2016 01:16 (repeatable)")
 	fs.Var(&nulls, "null", "a value that means \"no value\", besides the schema's nulls (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime import --store PATH [flags] FILE...")
-		fmt.Fprintln(stderr, "\nReads CSV, TSV or JSONL ticket files (- is standard input) into the store, mapping")
-		fmt.Fprintln(stderr, "their columns onto the schema. A record with the key of a stored ticket replaces it")
-		fmt.Fprintln(stderr, "when its version is newer.")
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	files := fs.Args()
 	switch {
@@ -112,20 +103,52 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	opts.Map.Layouts = layouts
 	opts.Map.Nulls = nulls
 
-	sch := schema.Default()
+	var given *schema.Schema
 	if *schemaFile != "" {
-		if sch, err = schema.Load(*schemaFile); err != nil {
+		if given, err = schema.Load(*schemaFile); err != nil {
 			return err
 		}
 	}
-	// Check the renames against the schema before opening the store, so a typo costs
-	// nothing.
+	// Without --schema, the tickets are imported with the schema the store records, the
+	// one its tickets were written with. A store that does not exist yet is created only
+	// once the renames and the files are known to be fine, so that a typo costs nothing.
+	st, err := stores.Open(ctx, *storeSpec, stores.MustExist())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		st = nil // not a store holding a nil pointer
+	case err != nil:
+		return err
+	}
+	closeStore := func() {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+	var stored *storeschema.Stored
+	if st != nil {
+		if stored, err = storeschema.Read(ctx, st); err != nil {
+			closeStore()
+			return err
+		}
+	}
+	sch := given
+	switch {
+	case sch == nil && stored != nil:
+		sch = stored.Schema
+	case sch == nil:
+		sch = schema.Default()
+	case stored != nil && stored.Hash != sch.Hash():
+		fmt.Fprintf(stderr, "spacetime import: warning: --schema %s: %s; the store records this one from now on\n",
+			*schemaFile, &storeschema.Mismatch{Stored: stored, Diff: schema.Compare(stored.Schema, sch)})
+	}
+	recorded := stored != nil && stored.Hash == sch.Hash()
 	if _, err := ingest.NewMapper(sch, nil, opts.Map); err != nil {
+		closeStore()
 		return fmt.Errorf("%w: --map: %v", errUsage, err)
 	}
 
-	// Files that cannot be read are reported before the store is opened: when none can,
-	// the command writes nothing and creates no store.
+	// Files that cannot be read are reported before the store is created or written: when
+	// none can, the command writes nothing and creates no store.
 	var failures []string
 	readable := files[:0:0]
 	for _, file := range files {
@@ -136,15 +159,25 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		readable = append(readable, file)
 	}
 	if len(readable) == 0 {
+		closeStore()
 		return errors.New(strings.Join(failures, "; "))
 	}
 
 	// An import allocates a lot and keeps little: two batches. Collecting a fifth as
 	// often costs a few tens of megabytes of heap and saves a tenth of the CPU.
 	defer debug.SetGCPercent(debug.SetGCPercent(importGCPercent))
-	st, err := stores.Open(ctx, *storeSpec)
-	if err != nil {
-		return err
+	if st == nil {
+		if st, err = stores.Open(ctx, *storeSpec); err != nil {
+			return err
+		}
+	}
+	if !recorded {
+		// Recorded before the tickets, so that a reader of a partly imported store reads
+		// them with it too.
+		if err := storeschema.Write(ctx, st, sch, "spacetime import", time.Now()); err != nil {
+			_ = st.Close()
+			return err
+		}
 	}
 	sink := st.Upsert
 	if *bulk {

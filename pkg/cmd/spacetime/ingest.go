@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +13,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/spacetime/tickets/pkg/hub"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
 	"github.com/spacetime/tickets/pkg/source/sources"
-	"github.com/spacetime/tickets/pkg/store"
-	"github.com/spacetime/tickets/pkg/store/stores"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 // ingestConfig is the YAML file of `spacetime ingest`: the store, the schema, and the same
@@ -26,7 +25,8 @@ import (
 type ingestConfig struct {
 	// Store is the store spec, as `spacetime import --store` takes it.
 	Store string `yaml:"store"`
-	// Schema is a schema file; empty means the built-in schema.
+	// Schema is a schema file; empty means the schema the store records, else the
+	// built-in one.
 	Schema string           `yaml:"schema"`
 	Source sources.Settings `yaml:"source"`
 	// Secrets are httpToken, httpPassword and httpHeaderValue: a literal value, env:NAME
@@ -35,7 +35,7 @@ type ingestConfig struct {
 }
 
 const ingestExample = `store: /var/lib/spacetime/tickets.db
-schema: /etc/spacetime/schema.yaml      # optional: the built-in schema
+schema: /etc/spacetime/schema.yaml      # optional: the store's, else the built-in one
 source:
   type: http                            # demo, http or files
   interval: 1m
@@ -48,26 +48,14 @@ secrets:
   httpPassword: env:JIRA_API_TOKEN      # or file:/run/secrets/jira, or the value itself`
 
 func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("ingest")
 	var (
 		configFile = fs.String("config", "", "the YAML configuration file (required)")
 		once       = fs.Bool("once", false, "poll once, print what was done, and exit (non-zero when the poll failed);\n"+
 			"on a shared DynamoDB table it does nothing, successfully, while another process holds the polling lease")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime ingest --config FILE [--once]")
-		fmt.Fprintln(stderr, "\nPolls a ticket source into a store until stopped (SIGINT, SIGTERM), with the same code")
-		fmt.Fprintln(stderr, "as the Grafana data source's poller: for a store that several Grafana servers share.")
-		fmt.Fprintln(stderr, "On a DynamoDB table, one process polls a source at a time, the holder of a lease in")
-		fmt.Fprintln(stderr, "the table (source.lease, default 30s); the others take over when it stops renewing.")
-		fmt.Fprintln(stderr, "The configuration:")
-		fmt.Fprintln(stderr, "\n"+ingestExample)
-		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *configFile == "" {
 		return fmt.Errorf("%w: --config is required", errUsage)
@@ -79,9 +67,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	sch := schema.Default()
+	var given *schema.Schema
 	if cfg.Schema != "" {
-		if sch, err = schema.Load(cfg.Schema); err != nil {
+		if given, err = schema.Load(cfg.Schema); err != nil {
 			return err
 		}
 	}
@@ -89,48 +77,56 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%s: %w", *configFile, err)
 	}
-	timing, err := cfg.Source.Timing()
-	if err != nil {
-		return fmt.Errorf("%s: %w", *configFile, err)
-	}
-	red := secrets.Redactor(cfg.Source)
-	src, err := sources.Build(sch, cfg.Source, secrets, sources.Options{Redact: red})
-	if err != nil {
-		return fmt.Errorf("%s: %w", *configFile, err)
-	}
-	if src == nil {
-		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
-	}
-	st, err := stores.Open(ctx, cfg.Store)
+	st, err := hub.Spec(cfg.Store).Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	opts := source.Options{
-		Key:      cfg.Source.Key(),
-		Interval: timing.Interval,
-		Overlap:  timing.Overlap,
-		Logger:   &lineLogger{w: stderr},
-		LeaseTTL: timing.LeaseTTL,
-		Redact:   red,
+	// Without schema: in the configuration, the tickets are written with the schema the
+	// store records; the store records the schema they are written with.
+	stored, err := storeschema.Read(ctx, st)
+	if err != nil {
+		return err
 	}
+	sch := given
+	switch {
+	case sch == nil && stored != nil:
+		sch = stored.Schema
+	case sch == nil:
+		sch = schema.Default()
+	case stored != nil && stored.Hash != sch.Hash():
+		fmt.Fprintf(stderr, "spacetime ingest: warning: schema %s: %s; the store records this one from now on\n",
+			cfg.Schema, &storeschema.Mismatch{Stored: stored, Diff: schema.Compare(stored.Schema, sch)})
+	}
+	// The same source and poller as the plugin's (package hub).
+	built, err := hub.Build(sch, hub.Source{Settings: cfg.Source, Secrets: secrets})
+	if err != nil {
+		return fmt.Errorf("%s: %w", *configFile, err)
+	}
+	if built == nil {
+		return fmt.Errorf("%s: source.type is none: there is nothing to poll (use demo, http or files)", *configFile)
+	}
+	if stored == nil || stored.Hash != sch.Hash() {
+		if err := storeschema.Write(ctx, st, sch, "spacetime ingest", time.Now()); err != nil {
+			return err
+		}
+	}
+	red := built.Redact
 	// On a table that Grafana servers share, this process polls only when none of them
 	// (and no other ingest) does: the same lease as the plugin's.
-	if l, ok := st.(store.Leaser); ok {
-		opts.Lease = l
-	}
-	p := source.NewPoller(src, st, opts)
+	p := built.NewPoller(st, hub.PollerOptions{Logger: &lineLogger{w: stderr}})
+	desc, interval := built.Source.Describe(), time.Duration(p.Status().Interval)
 	if *once {
 		rep, err := p.PollOnce(ctx)
 		var standby *source.StandbyError
 		if errors.As(err, &standby) {
 			// Not a failure for a scheduled job: another process polls this source.
-			fmt.Fprintf(stdout, "%s: not polled: %s holds the polling lease until %s\n", src.Describe(),
+			fmt.Fprintf(stdout, "%s: not polled: %s holds the polling lease until %s\n", desc,
 				standby.Lease.Holder, standby.Lease.Expires.UTC().Format(time.RFC3339))
 			return nil
 		}
 		st := p.Status()
-		printPoll(stdout, src.Describe(), rep, st)
+		printPoll(stdout, desc, rep, st)
 		if err != nil {
 			// The poller's message, redacted, and what the ticket system answered: this
 			// command's user is the operator who holds the secrets.
@@ -141,7 +137,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return nil
 	}
-	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", src.Describe(), cfg.Store, timing.Interval)
+	fmt.Fprintf(stderr, "Polling the %s into %s every %s; stop with Ctrl-C.\n", desc, cfg.Store, interval)
 	run := p.Start()
 	<-ctx.Done()
 	run.Stop()

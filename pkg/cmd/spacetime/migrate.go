@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -14,20 +13,11 @@ import (
 // change index, on-demand capacity), then checks it as the data source's health check
 // does: reachability, the table's state, and every permission the store needs.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	storeSpec := fs.String("store", "", "the table: dynamodb://TABLE?region=REGION[&endpoint=URL][&profile=NAME] (required)")
+	fs := newFlagSet("migrate")
+	storeSpec := fs.String("store", "", "the `STORE`, a DynamoDB table: dynamodb://TABLE?region=REGION[&endpoint=URL][&profile=NAME] (required)")
 	checkOnly := fs.Bool("check", false, "change nothing: only check the table and the permissions")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: spacetime migrate --store dynamodb://TABLE?region=REGION [--check]")
-		fmt.Fprintln(stderr, "\nCreates the DynamoDB table and its change index when missing (on-demand capacity),")
-		fmt.Fprintln(stderr, "adds the index to a table without it, waits until both are ACTIVE, then checks the")
-		fmt.Fprintln(stderr, "permissions. Safe to run again. Credentials come from the AWS default chain.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())

@@ -17,10 +17,12 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/engine"
 	"github.com/spacetime/tickets/pkg/query"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/store/stores"
+	"github.com/spacetime/tickets/pkg/storeschema"
 )
 
 // listFlag collects a comma-separated or repeated flag.
@@ -37,34 +39,19 @@ func (l *listFlag) Set(v string) error {
 }
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("query")
 	var (
-		storeSpec  = fs.String("store", "", "the store: a file path (required)")
-		schemaFile = fs.String("schema", "", "the column schema file (default: the built-in schema)")
-		jsonQuery  = fs.String("json", "", "the query as JSON, as a panel sends it (or @FILE); flags below override its fields")
-		qtype      = fs.String("type", "", "query type: counts, breakdown, tickets, stats or values (default counts)")
-		filterText = fs.String("filter", "", "a filter expression, e.g. 'service = \"checkout\" and severity <= 2'")
-		search     = fs.String("search", "", "mark the tickets that contain these words (tickets)")
-		field      = fs.String("field", "", "the field of a breakdown or values query")
-		splitBy    = fs.String("split-by", "", "split counts by this field")
-		bucket     = fs.String("bucket", "", "counts bucket width, e.g. 5m, 1h, 1d (default: fit the range)")
-		top        = fs.Int("top", 0, "series or slices kept before \"other\" (default 10)")
-		limit      = fs.Int("limit", 0, "rows (tickets) or values (values) to return")
-		prefix     = fs.String("prefix", "", "values starting with this (values)")
-		timeField  = fs.String("time-field", "", "the time field the range applies to (default: the schema's)")
-		from       = fs.String("from", "", "start of the range: RFC 3339, YYYY-MM-DD, or now-DURATION (default: the oldest ticket)")
-		to         = fs.String("to", "", "end of the range, same forms (default: just after the newest ticket)")
-		last       = fs.String("last", "", "the range ending now, e.g. 24h or 7d (instead of --from/--to)")
-		noDefault  = fs.Bool("no-default-filter", false, "switch off the schema's default filter")
-		format     = fs.String("format", "table", "output: table, tsv, csv or json")
-		columns    listFlag
-		sortKeys   listFlag
+		storeSpec  = fs.String("store", "", storeUsage+" (required)")
+		schemaFile = fs.String("schema", "", "the column schema `FILE` (default: the schema the store records, else the built-in one)")
+		jsonQuery  = fs.String("json", "", "the `QUERY` as JSON, as a panel sends it, or @FILE; the flags of its fields override them")
+		from       = fs.String("from", "", "the start of the range, a `TIME`: RFC 3339, YYYY-MM-DD, or now-DURATION (default: the oldest ticket)")
+		to         = fs.String("to", "", "the end of the range, a `TIME` in the same forms (default: just after the newest ticket)")
+		last       = fs.String("last", "", "the range ending now, a `DURATION` such as 24h or 7d (instead of --from and --to)")
+		format     = fs.String("format", "table", "the output `FORMAT`: table, tsv, csv or json")
 	)
-	fs.Var(&columns, "columns", "columns of a tickets query, comma-separated")
-	fs.Var(&sortKeys, "sort", "sort keys of a tickets query, comma-separated; -field sorts descending")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	fields := queryFlagValues(fs)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if *storeSpec == "" {
 		return fmt.Errorf("%w: --store is required", errUsage)
@@ -77,60 +64,36 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 
-	var q query.Query
+	var raw []byte
 	if *jsonQuery != "" {
-		raw := []byte(*jsonQuery)
+		raw = []byte(*jsonQuery)
 		if name, ok := strings.CutPrefix(*jsonQuery, "@"); ok {
 			if raw, err = os.ReadFile(name); err != nil {
 				return fmt.Errorf("read the query: %w", err)
 			}
 		}
-		if q, err = query.Decode(raw); err != nil {
+		if _, err = query.Decode(raw); err != nil {
 			return err
 		}
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["type"] {
-		q.QueryType = query.Type(*qtype)
+	values, err := fields()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	str := map[string]*string{"filter": &q.Filter, "search": &q.Search, "field": &q.Field, "split-by": &q.SplitBy, "bucket": &q.Bucket, "prefix": &q.Prefix, "time-field": &q.TimeField}
-	vals := map[string]string{"filter": *filterText, "search": *search, "field": *field, "split-by": *splitBy, "bucket": *bucket, "prefix": *prefix, "time-field": *timeField}
-	for name, dst := range str {
-		if set[name] {
-			*dst = vals[name]
-		}
+	if raw, err = overlay(raw, values); err != nil {
+		return err
 	}
-	if set["top"] {
-		q.Top = *top
-	}
-	if set["limit"] {
-		q.Limit = *limit
-	}
-	if set["no-default-filter"] {
-		q.NoDefaultFilter = *noDefault
-	}
-	if set["columns"] {
-		q.Columns = columns
-	}
-	if set["sort"] {
-		q.Sort = parseSort(sortKeys)
-	}
-	// Re-check the type after the flags, so a bad --type gets the list of valid ones.
-	raw, _ := json.Marshal(q)
-	if q, err = query.Decode(raw); err != nil {
+	// Decoded after the flags, so that a bad --type gets the list of valid ones.
+	q, err := query.Decode(raw)
+	if err != nil {
 		return err
 	}
 
-	sch := schema.Default()
+	var given *schema.Schema
 	if *schemaFile != "" {
-		if sch, err = schema.Load(*schemaFile); err != nil {
+		if given, err = schema.Load(*schemaFile); err != nil {
 			return err
 		}
-	}
-	env, err := query.NewEnv(sch)
-	if err != nil {
-		return err
 	}
 	st, err := stores.Open(ctx, *storeSpec, stores.MustExist())
 	if errors.Is(err, os.ErrNotExist) {
@@ -140,6 +103,18 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	// Without --schema, the tickets are read with the schema they were written with.
+	sch, mismatch, err := storeschema.Choose(ctx, st, given)
+	if err != nil {
+		return err
+	}
+	if mismatch != nil {
+		fmt.Fprintf(stderr, "spacetime query: warning: --schema %s: %s; leave --schema out to read them with the store's\n", *schemaFile, mismatch)
+	}
+	env, err := query.NewEnv(sch)
+	if err != nil {
+		return err
+	}
 	eng := engine.New(sch, st, engine.Options{Open: env.Open})
 	if _, err := eng.Sync(ctx); err != nil {
 		return fmt.Errorf("load the tickets: %w", err)
@@ -148,10 +123,12 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	now := time.Now().UTC()
 	req := query.Request{Query: q}
 	if *last != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if set["from"] || set["to"] {
 			return fmt.Errorf("%w: use --last or --from/--to, not both", errUsage)
 		}
-		d, err := query.ParseDuration(*last)
+		d, err := duration.Parse(*last)
 		if err != nil {
 			return fmt.Errorf("%w: --last: %v", errUsage, err)
 		}
@@ -164,7 +141,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --to: %v", errUsage, err)
 		}
 		if req.From.IsZero() || req.To.IsZero() {
-			lo, hi, ok, err := extent(ctx, eng, sch, q.TimeField)
+			lo, hi, ok, err := extent(ctx, eng, sch, q.Base().TimeField)
 			if err != nil {
 				return err
 			}
@@ -235,7 +212,7 @@ func parseTimeFlag(s string, now time.Time) (time.Time, error) {
 	case s == "now":
 		return now, nil
 	case strings.HasPrefix(s, "now-"):
-		d, err := query.ParseDuration(s[4:])
+		d, err := duration.Parse(s[4:])
 		if err != nil {
 			return time.Time{}, err
 		}

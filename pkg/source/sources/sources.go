@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/spacetime/tickets/pkg/query"
+	"github.com/spacetime/tickets/pkg/duration"
 	"github.com/spacetime/tickets/pkg/redact"
 	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/source"
@@ -137,7 +137,7 @@ func (s Settings) Timing() (Timing, error) {
 	t := Timing{Interval: source.DefaultInterval, Overlap: source.DefaultOverlap, LeaseTTL: source.DefaultLeaseTTL}
 	var err error
 	if s.Interval != "" {
-		if t.Interval, err = query.ParseDuration(s.Interval); err != nil {
+		if t.Interval, err = duration.Parse(s.Interval); err != nil {
 			return t, fmt.Errorf("source.interval: %w", err)
 		}
 		if t.Interval < source.MinInterval {
@@ -147,12 +147,12 @@ func (s Settings) Timing() (Timing, error) {
 	if s.Overlap != "" {
 		if s.Overlap == "0" || s.Overlap == "0s" {
 			t.Overlap = -1
-		} else if t.Overlap, err = query.ParseDuration(s.Overlap); err != nil {
+		} else if t.Overlap, err = duration.Parse(s.Overlap); err != nil {
 			return t, fmt.Errorf("source.overlap: %w", err)
 		}
 	}
 	if s.Lease != "" {
-		if t.LeaseTTL, err = query.ParseDuration(s.Lease); err != nil {
+		if t.LeaseTTL, err = duration.Parse(s.Lease); err != nil {
 			return t, fmt.Errorf("source.lease: %w", err)
 		}
 		if t.LeaseTTL < source.MinLeaseTTL {
@@ -240,7 +240,7 @@ func optDuration(name, s string) (time.Duration, error) {
 	if s == "" || s == "0" || s == "0s" {
 		return 0, nil
 	}
-	d, err := query.ParseDuration(s)
+	d, err := duration.Parse(s)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}

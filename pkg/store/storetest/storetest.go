@@ -682,8 +682,8 @@ func testInfo(t *testing.T, fresh func(*testing.T) store.Store) {
 			if info.Tickets != st.tickets {
 				t.Errorf("Info.Tickets = %d, want %d", info.Tickets, st.tickets)
 			}
-			if info.Kind != "embedded" && info.Kind != "dynamodb" {
-				t.Errorf("Info.Kind = %q, want embedded or dynamodb", info.Kind)
+			if info.Kind != "embedded" && info.Kind != "dynamodb" && info.Kind != "memory" {
+				t.Errorf("Info.Kind = %q, want embedded, dynamodb or memory", info.Kind)
 			}
 			if info.Location == "" {
 				t.Error("Info.Location is empty")

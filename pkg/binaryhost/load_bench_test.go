@@ -1,0 +1,225 @@
+package binaryhost_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/spacetime/tickets/pkg/binaryhost"
+	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/store/bolt"
+	"github.com/spacetime/tickets/pkg/ticket"
+)
+
+// BenchmarkUnderLoad measures what heavy queries do to everyone else, through the plugin
+// binary over gRPC on loopback: the latency of a small query (a breakdown of the last
+// hour) and of a write (a push of one ticket, stored with fsync and indexed) when the
+// plugin is idle, and again while 16 clients send heavy queries without pause (a month of
+// tickets sorted by title with every column, a title regex no query has run before, the
+// values of every title) and tickets are pushed ten times a second. It reports the
+// medians and 99th percentiles and their ratios, loaded to idle. It is bounded: each
+// phase lasts SPACETIME_LOAD_SECONDS (default 10), and heavy queries are what any
+// dashboard user may send.
+//
+//	SPACETIME_BENCH_TICKETS=1000000 go test -run '^$' -bench UnderLoad -benchtime 1x -timeout 30m ./pkg/binaryhost
+func BenchmarkUnderLoad(b *testing.B) {
+	n := benchTickets(b)
+	ctx := context.Background()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(b.TempDir(), "load.db")
+	writeBenchStore(b, path, n, end)
+	host, err := binaryhost.Start(built.bin, b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer host.Stop()
+	pc, err := binaryhost.Context("load", map[string]any{"storePath": path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res, err := host.CheckHealth(ctx, pc); err != nil || res.Status != backend.HealthStatusOk {
+		b.Fatalf("health: %v %v", res, err)
+	}
+	phase := benchSeconds(b, "SPACETIME_LOAD_SECONDS", 10)
+
+	query := func(ctx context.Context, raw string, from, to time.Time) error {
+		resp, err := host.QueryData(ctx, &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{{
+			RefID: "A", JSON: []byte(raw), TimeRange: backend.TimeRange{From: from, To: to}, Interval: time.Minute, MaxDataPoints: 1000,
+		}}})
+		if err != nil {
+			return err
+		}
+		if e := resp.Responses["A"].Error; e != nil {
+			return e
+		}
+		return nil
+	}
+	small := func() error {
+		return query(ctx, `{"queryType":"breakdown","field":"service"}`, end.Add(-time.Hour), end)
+	}
+	pushed := 0
+	push := func() error {
+		pushed++
+		body := fmt.Sprintf(`{"id":"LOAD-%d","title":"pushed under load %d","service":"load","severity":2,"created":%q,"updated":%q}`,
+			pushed, pushed, end.Add(-time.Minute).Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339Nano))
+		status, out, err := host.CallResource(ctx, pc, "POST", "push", nil, []byte(body))
+		if err != nil {
+			return err
+		}
+		if status != 200 {
+			return fmt.Errorf("push: %d %s", status, out)
+		}
+		return nil
+	}
+	// measure runs small queries one after the other and a push every 100 ms, for the
+	// phase, and returns their latencies.
+	measure := func() (queries, writes []time.Duration) {
+		stop := time.Now().Add(phase)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				start := time.Now()
+				if err := push(); err != nil {
+					b.Error(err)
+					return
+				}
+				writes = append(writes, time.Since(start))
+				time.Sleep(100*time.Millisecond - time.Since(start))
+			}
+		})
+		for time.Now().Before(stop) {
+			start := time.Now()
+			if err := small(); err != nil {
+				b.Fatal(err)
+			}
+			queries = append(queries, time.Since(start))
+			time.Sleep(10 * time.Millisecond)
+		}
+		wg.Wait()
+		return queries, writes
+	}
+
+	b.ResetTimer()
+	for b.Loop() {
+		idleQ, idleW := measure()
+
+		heavyCtx, stopHeavy := context.WithCancel(ctx)
+		heavy := []string{
+			`{"queryType":"tickets","limit":50000,"sort":[{"field":"title"}],"columns":["id","severity","title","service","region","category","status","created","updated","resolved","description"],"noDefaultFilter":true}`,
+			`{"queryType":"stats","filter":"title =~ \"(?i)x%d.*[0-9]+ (ms|hosts)\"","noDefaultFilter":true}`,
+			`{"queryType":"values","field":"title","limit":50000,"noDefaultFilter":true}`,
+		}
+		var heavyDone sync.WaitGroup
+		var heavyCount int
+		var mu sync.Mutex
+		for c := range 16 {
+			heavyDone.Go(func() {
+				for i := c; heavyCtx.Err() == nil; i += 16 {
+					raw := heavy[i%len(heavy)]
+					if strings.Contains(raw, "%d") {
+						raw = fmt.Sprintf(raw, i) // a regex no query ran before
+					}
+					// The answer stays encoded: decoding it would load this process, which
+					// also measures the small queries, not the plugin.
+					resp, err := host.QueryDataRaw(heavyCtx, &backend.QueryDataRequest{PluginContext: pc, Queries: []backend.DataQuery{{
+						RefID: "A", JSON: []byte(raw), TimeRange: backend.TimeRange{From: end.Add(-31 * 24 * time.Hour), To: end}, Interval: time.Minute, MaxDataPoints: 1000,
+					}}})
+					if err == nil && resp.Responses["A"].Error != "" {
+						err = errors.New(resp.Responses["A"].Error)
+					}
+					if err != nil && heavyCtx.Err() == nil {
+						b.Error(err)
+						return
+					}
+					mu.Lock()
+					heavyCount++
+					mu.Unlock()
+				}
+			})
+		}
+		time.Sleep(2 * time.Second) // let the heavy queries get going
+		loadQ, loadW := measure()
+		stopHeavy()
+		heavyDone.Wait()
+
+		report := func(name string, idle, loaded []time.Duration) {
+			i50, i99, l50, l99 := quantile(idle, 0.5), quantile(idle, 0.99), quantile(loaded, 0.5), quantile(loaded, 0.99)
+			b.ReportMetric(i50, name+"-idle-p50-ms")
+			b.ReportMetric(i99, name+"-idle-p99-ms")
+			b.ReportMetric(l50, name+"-loaded-p50-ms")
+			b.ReportMetric(l99, name+"-loaded-p99-ms")
+			b.ReportMetric(l50/i50, name+"-p50-ratio")
+			b.ReportMetric(l99/i99, name+"-p99-ratio")
+		}
+		report("query", idleQ, loadQ)
+		report("write", idleW, loadW)
+		b.ReportMetric(float64(heavyCount), "heavy-queries")
+		b.Logf("%d tickets; %d small queries and %d writes idle, %d and %d under %d heavy queries",
+			n, len(idleQ), len(idleW), len(loadQ), len(loadW), heavyCount)
+	}
+}
+
+// quantile returns the q-quantile of ds in milliseconds.
+func quantile(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return float64(s[min(len(s)-1, int(q*float64(len(s))))].Microseconds()) / 1000
+}
+
+// writeBenchStore writes n generated tickets over the 30 days before end into a new
+// embedded store at path.
+func writeBenchStore(b *testing.B, path string, n int, end time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := bolt.Open(path, bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]ticket.Record, 0, 10_000)
+	err = gen.Generate(ctx, gen.Options{Tickets: n, End: end, Span: 30 * 24 * time.Hour, Seed: 1, Outages: 12}, func(r *ticket.Record) error {
+		batch = append(batch, r.Clone())
+		if len(batch) == cap(batch) {
+			_, err := st.Upsert(ctx, batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = st.Upsert(ctx, batch)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchSeconds reads a duration in seconds from the environment variable name, def when
+// it is unset.
+func benchSeconds(b *testing.B, name string, def int) time.Duration {
+	b.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return time.Duration(def) * time.Second
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive number of seconds", name, s)
+	}
+	return time.Duration(n) * time.Second
+}
