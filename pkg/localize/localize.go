@@ -171,6 +171,9 @@ func (c *Cube) check() error {
 	return nil
 }
 
+// MaxCauses bounds Options.MaxCauses: the model holds twice as many while it searches.
+const MaxCauses = maxModelCauses / 2
+
 // maxDimensions bounds the dimensions of a cube: the number of combinations of three
 // grows as its cube (16 dimensions: 696 groups of up to three).
 const maxDimensions = 16
@@ -192,8 +195,8 @@ func (o Options) withDefaults(dims int) (Options, error) {
 		return o, fmt.Errorf("localize: the most causes must not be negative, got %d", o.MaxCauses)
 	case o.MaxCauses == 0:
 		o.MaxCauses = 5
-	case o.MaxCauses > maxModelCauses/2:
-		return o, fmt.Errorf("localize: at most %d causes, not %d", maxModelCauses/2, o.MaxCauses)
+	case o.MaxCauses > MaxCauses:
+		return o, fmt.Errorf("localize: at most %d causes, not %d", MaxCauses, o.MaxCauses)
 	}
 	switch {
 	case o.MinRatio < 0 || math.IsNaN(o.MinRatio) || math.IsInf(o.MinRatio, 0):

@@ -223,6 +223,13 @@ func (s *search) setPenalties() {
 	}
 	for k := 1; k <= 3; k++ {
 		s.penalty[k] = math.Log(float64(max(count[k], 1)) / s.opts.Alpha)
+		// In a window of few tickets there can be fewer pairs present than single
+		// values (each value in one pair), but a narrower combination must still pay
+		// more than a broader one that holds the same tickets: at least twice as much
+		// evidence (log 2) per dimension more.
+		if k > 1 {
+			s.penalty[k] = max(s.penalty[k], s.penalty[k-1]+math.Ln2)
+		}
 	}
 }
 

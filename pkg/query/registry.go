@@ -35,6 +35,7 @@ var registry = []Definition{
 	{Logs, "the newest tickets as log lines with every field (Grafana's logs panel)", func() Model { return &LogsQuery{} }},
 	{Spike, "the recent ticket rate against its trailing baseline, over time (alerting)", func() Model { return &SpikeQuery{} }},
 	{Movers, "the values of a field that rose most above their baseline (\"what changed?\")", func() Model { return &MoversQuery{} }},
+	{Localize, "the combinations of up to three fields' values that explain a rise against the baseline (\"where is it?\")", func() Model { return &LocalizeQuery{} }},
 }
 
 // Definitions returns the registry, in documentation order.

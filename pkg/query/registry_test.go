@@ -31,7 +31,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("decoding a %s query: %T, %v", d.Type, got, err)
 		}
 	}
-	if want := []Type{Counts, Breakdown, Tickets, Stats, Values, Logs, Spike, Movers}; !slices.Equal(Types(), want) {
+	if want := []Type{Counts, Breakdown, Tickets, Stats, Values, Logs, Spike, Movers, Localize}; !slices.Equal(Types(), want) {
 		t.Errorf("Types() = %v; want %v, in documentation order", Types(), want)
 	}
 }
@@ -39,7 +39,9 @@ func TestRegistry(t *testing.T) {
 // flatFields are the query JSON's fields when one flat model served every type, in its
 // order. The JSON that dashboards hold and the frontend sends must keep reading the same.
 var flatFields = []string{"queryType", "filter", "viewerFilter", "checkViewerFilter", "adhocFilters", "search", "noDefaultFilter", "timeField",
-	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField"}
+	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField",
+	// Added since: the frontend and the dashboards learn them from the registry.
+	"dimensions"}
 
 // TestJSONStaysCompatible: each model's fields are fields of the old flat model, in its
 // order (so that the dashboards' JSON, written from the models, is unchanged), and every
