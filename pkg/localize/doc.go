@@ -30,10 +30,19 @@
 //     longer earn their penalty (a broad value made redundant by the narrower
 //     combinations found after it) are pruned.
 //  4. While causes are sought the global level is held at the median share of the
-//     values of every dimension (a cause lifts its own values, not the median), so that
-//     an incident holding most of the window's tickets still stands out; at the end the
-//     level is refitted with the causes and each must still earn its place. With no cause
-//     and a significant rise of the total, the verdict is Spread: "no localized cause".
+//     values of every dimension (a cause lifts its own values, not the median; no value
+//     weighs more than a quarter), so that an incident holding most of the window's
+//     tickets still stands out; when no candidate is left, the level is lowered to what
+//     the values outside the causes found show (causes in several dimensions lift every
+//     median) and the search goes on.
+//  5. Local moves that only raise the penalized likelihood: specialize (a cause of one or
+//     two dimensions gives way to the narrower combinations the search finds without it:
+//     two incidents sharing a pair), then, with the level refitted, prune and generalize
+//     (a combination gives way to a broader one holding nearly the same tickets, which
+//     pays less). A cause must also hold at least seven clumps of tickets (its count over
+//     the dispersion): one alarm's burst in a combination that usually has none is not an
+//     incident. With no cause and a significant rise of the total, the verdict is Spread:
+//     "no localized cause".
 //
 // Each cause reports its tickets now, expected (baseline times Scale), its excess over
 // what the rest of the model predicts, that excess as a share of the whole rise, and a
