@@ -77,6 +77,10 @@ func (b Builder) Localize(res *localize.Result, withFilter bool) data.Frames {
 		meta.Notices = []data.Notice{{Severity: data.NoticeSeverityInfo,
 			Text: "No localized cause: the tickets did not rise significantly"}}
 	}
+	if res.TriplesSkipped {
+		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: "Combinations of three fields were not weighed: the range holds too many combinations of values; narrow the range or the dimensions"})
+	}
 	fr.SetMeta(meta)
 	return data.Frames{fr}
 }

@@ -52,6 +52,8 @@ type Options struct {
 	// (a region at its lunch hour), which no count of tickets tells from a cause; 0
 	// means 1.5.
 	MinRatio float64
+	// tripleBudget replaces maxTripleEntries in tests.
+	tripleBudget int
 }
 
 // Verdict sums the answer up.
@@ -116,6 +118,9 @@ type Result struct {
 	// Dispersion is the measured clumping of tickets: 1 for Poisson counts, 2 when the
 	// counts vary twice as much (see noise.go).
 	Dispersion float64
+	// TriplesSkipped says that the window had too many leaves to weigh combinations of
+	// three dimensions within the search's memory bound: only one and two were weighed.
+	TriplesSkipped bool
 }
 
 // ErrBadCube marks a cube that does not hold together.

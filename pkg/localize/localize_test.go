@@ -224,3 +224,33 @@ func TestLocalizeHonoursTheContext(t *testing.T) {
 		t.Fatalf("a cancelled search returned %v, %v", res, err)
 	}
 }
+
+// A window with more leaves than the search's memory bound allows for combinations of
+// three dimensions is searched over one and two, and the result says so.
+func TestLocalizeBoundsTriples(t *testing.T) {
+	c := testCube(9, func(s, g, k int) float64 {
+		if s == 3 && g == 0 && k == 2 {
+			return 20
+		}
+		return 1
+	})
+	res, err := Localize(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
+		t.Fatalf("unbounded: skipped %v, causes %v; want the triple", res.TriplesSkipped, res.Causes)
+	}
+	res, err = Localize(context.Background(), c, Options{tripleBudget: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TriplesSkipped {
+		t.Fatal("480 leaves in one group of three passed a budget of 100")
+	}
+	for _, cs := range res.Causes {
+		if len(cs.Terms) > 2 {
+			t.Fatalf("a triple past the budget: %s", terms(cs))
+		}
+	}
+}

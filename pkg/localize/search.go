@@ -474,6 +474,7 @@ func (s *search) run() *Result {
 		res.Level = 1
 		return res
 	}
+	s.boundTriples(res)
 	s.buildLow()
 	if s.ctx.Err() != nil {
 		return res
@@ -675,6 +676,35 @@ func (s *search) levelOutside() float64 {
 		return 0
 	}
 	return level
+}
+
+// maxTripleEntries bounds the combinations of three dimensions a search keeps: each
+// costs about 56 bytes (its sums and its place in a hash table), and every window leaf
+// makes one in each group of three dimensions. Past it (a long window over many facets:
+// a million window leaves over six facets would take a gigabyte), the search weighs
+// combinations of up to two dimensions and says so.
+const maxTripleEntries = 8 << 20
+
+// boundTriples drops the combinations of three dimensions when they would pass
+// maxTripleEntries.
+func (s *search) boundTriples(res *Result) {
+	if s.opts.MaxDims < 3 {
+		return
+	}
+	window := 0
+	for _, a := range s.a {
+		if a > 0 {
+			window++
+		}
+	}
+	budget := maxTripleEntries
+	if s.opts.tripleBudget > 0 {
+		budget = s.opts.tripleBudget
+	}
+	if window*(s.dims*(s.dims-1)*(s.dims-2)/6) > budget {
+		s.opts.MaxDims = 2
+		res.TriplesSkipped = true
+	}
 }
 
 // generalize replaces a cause by a broader combination, one of fewer of its dimensions,
