@@ -680,10 +680,11 @@ func (s *search) levelOutside() float64 {
 
 // maxTripleEntries bounds the combinations of three dimensions a search keeps: each
 // costs about 56 bytes (its sums and its place in a hash table), and every window leaf
-// makes one in each group of three dimensions. Past it (a long window over many facets:
-// a million window leaves over six facets would take a gigabyte), the search weighs
-// combinations of up to two dimensions and says so.
-const maxTripleEntries = 8 << 20
+// makes one in each group of three dimensions, so 2M of them are about 110 MB, the scale
+// of the engine's own bound on leaves. Past it (a long window over many facets: 100,000
+// window leaves over six facets), the search weighs combinations of up to two dimensions
+// and says so.
+const maxTripleEntries = 2 << 20
 
 // boundTriples drops the combinations of three dimensions when they would pass
 // maxTripleEntries.
