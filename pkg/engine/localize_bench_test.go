@@ -79,8 +79,8 @@ func BenchmarkLocalize(b *testing.B) {
 				for _, c := range res.Causes {
 					named = append(named, c.String())
 				}
-				b.Logf("%s: %s, %d tickets now, %.0f expected; causes: %s (the outage: service %s, region %s)",
-					w.name, res.Verdict, res.Now, res.Expected, strings.Join(named, "; "), last.Service, last.Region)
+				b.Logf("%s: %s, %d tickets now, %.0f expected, triples skipped %v; causes: %s (the outage: service %s, region %s)",
+					w.name, res.Verdict, res.Now, res.Expected, res.TriplesSkipped, strings.Join(named, "; "), last.Service, last.Region)
 			})
 		}
 		runtime.KeepAlive(e)
