@@ -481,8 +481,10 @@ func (s *search) run() *Result {
 	}
 	s.setPenalties()
 	level := s.robustLevel()
-	s.buildTriples(s.minWindow(3, level))
+	// The noise is measured on the values alone, before the threes are built: a three
+	// needs as many window tickets as trim will ask of it, which prunes them.
 	s.estimateNoise()
+	s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi))
 	s.trim(level)
 	res.Candidates = s.weighed
 	res.Dispersion = s.phi
