@@ -287,6 +287,38 @@ func TestNewQueryTypesOverGRPC(t *testing.T) {
 		}
 	})
 
+	t.Run("localize: the outage's service and region, counts from the file", func(t *testing.T) {
+		from, to := outage.Start, outage.Start.Add(time.Hour)
+		fr := oneFrame(t, f.query(t, pc, from, to, map[string]any{"queryType": "localize",
+			"dimensions": []string{"service", "region", "category"}, "baseline": "1d", "filterField": true}))
+		if fr.Meta == nil || fr.Meta.PreferredVisualization != data.VisTypeTable || fr.Rows() == 0 {
+			t.Fatalf("meta %+v, %d rows; want a table with the outage", fr.Meta, fr.Rows())
+		}
+		at := func(name string) any {
+			fd, i := fr.FieldByName(name)
+			if i < 0 {
+				t.Fatalf("no field %q", name)
+			}
+			return fd.At(0)
+		}
+		want := fmt.Sprintf("service = %q and region = %q", outage.Service, outage.Region)
+		if got := at("cause"); got != want {
+			t.Fatalf("first cause %v, want %s", got, want)
+		}
+		var now int64
+		for _, r := range f.rows {
+			if r.service == outage.Service && r.region == outage.Region && !r.created.Before(from) && r.created.Before(to) {
+				now++
+			}
+		}
+		if got := at("current"); got != now {
+			t.Errorf("the cause has %v tickets now; the file has %d", got, now)
+		}
+		if a, b := at("adhocFilter"), at("adhocFilter2"); a != "service|=|"+outage.Service || b != "region|=|"+outage.Region {
+			t.Errorf("ad hoc filters %v and %v", a, b)
+		}
+	})
+
 	t.Run("stats: the usual rate of the period before", func(t *testing.T) {
 		from, to := outage.Start, outage.Start.Add(time.Hour)
 		fr := oneFrame(t, f.query(t, pc, from, to, map[string]any{"queryType": "stats", "baseline": "6h"}))

@@ -44,8 +44,14 @@ func genOptions(n int) gen.Options {
 // generate calls fn with the generated records in batches it may keep.
 func generate(b *testing.B, n int, fn func([]ticket.Record)) {
 	b.Helper()
+	generateWith(b, genOptions(n), fn)
+}
+
+// generateWith is generate with other options.
+func generateWith(b *testing.B, opts gen.Options, fn func([]ticket.Record)) {
+	b.Helper()
 	batch := make([]ticket.Record, 0, 8192)
-	err := gen.Generate(context.Background(), genOptions(n), func(r *ticket.Record) error {
+	err := gen.Generate(context.Background(), opts, func(r *ticket.Record) error {
 		batch = append(batch, r.Clone())
 		if len(batch) == cap(batch) {
 			fn(batch)

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -93,4 +94,19 @@ func parseURLFilter(v string) (AdHocFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// ValueFilter is the ad hoc filter that narrows to one value of a field, or to the
+// tickets without one (null), as a click on a breakdown's row or a localized cause's
+// term applies it.
+func ValueFilter(field, value string, null bool) AdHocFilter {
+	if !null && value == NullLabel {
+		// An ad hoc filter's value NullLabel means "no value" (FromAdHoc): a real value
+		// spelled so is matched whole by a regular expression instead.
+		return AdHocFilter{Key: field, Operator: "=~", Value: "^" + regexp.QuoteMeta(value) + "$"}
+	}
+	if null {
+		value = NullLabel
+	}
+	return AdHocFilter{Key: field, Operator: "=", Value: value}
 }

@@ -112,7 +112,7 @@ func (b Builder) Movers(res *engine.MoversResult, withFilter bool) data.Frames {
 	if withFilter {
 		filters := make([]string, n)
 		for i, m := range res.Movers {
-			filters[i] = filter.FormatURLFilter(valueFilter(res.Field, m.Value, m.Null))
+			filters[i] = filter.FormatURLFilter(filter.ValueFilter(res.Field, m.Value, m.Null))
 		}
 		fr.Fields = append(fr.Fields, filterField(filters))
 	}

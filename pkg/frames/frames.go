@@ -7,7 +7,6 @@ package frames
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -140,7 +139,7 @@ func adHocFilterField(res *engine.BreakdownResult) *data.Field {
 	filters := make([]string, len(res.Buckets))
 	var shown []string
 	for i, bk := range res.Buckets {
-		f := valueFilter(res.Field, bk.Value, bk.Null)
+		f := filter.ValueFilter(res.Field, bk.Value, bk.Null)
 		if bk.Other {
 			f = filter.AdHocFilter{Key: res.Field, Operator: "!=|", Values: shown}
 		} else {
@@ -149,16 +148,6 @@ func adHocFilterField(res *engine.BreakdownResult) *data.Field {
 		filters[i] = filter.FormatURLFilter(f)
 	}
 	return filterField(filters)
-}
-
-// valueFilter is the ad hoc filter for one value of a field, or for no value.
-func valueFilter(field, value string, null bool) filter.AdHocFilter {
-	if !null && value == NullLabel {
-		// An ad hoc filter's value NullLabel means "no value" (filter.FromAdHoc): a real
-		// value spelled so is matched whole by a regular expression instead.
-		return filter.AdHocFilter{Key: field, Operator: "=~", Value: "^" + regexp.QuoteMeta(value) + "$"}
-	}
-	return filter.AdHocFilter{Key: field, Operator: "=", Value: label(value, null)}
 }
 
 func filterField(filters []string) *data.Field {

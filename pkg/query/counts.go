@@ -19,7 +19,7 @@ type CountsQuery struct {
 	// SplitBy splits the counts into one series per value of this field.
 	SplitBy string `json:"splitBy,omitempty" arg:"FIELD" help:"split the series by this FIELD"`
 	// Top is the number of series kept before "other" (default 10).
-	Top int `json:"top,omitempty" arg:"N" help:"the N series, slices or movers kept, before \"other\" (default 10)"`
+	Top int `json:"top,omitempty" arg:"N" help:"the N series, slices or movers kept, before \"other\" (default 10), or the most combinations of a localize query (default 5)"`
 	// Bucket is the bucket width as a duration ("1m", "5m", "1h"); empty: the panel's
 	// interval, at least one minute (ChooseBucket).
 	Bucket string `json:"bucket,omitempty" arg:"DURATION" help:"the bucket width, or the spike step, a DURATION such as 5m, 1h, 1d (default: fit the range)"`

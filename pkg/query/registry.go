@@ -36,6 +36,7 @@ var registry = []Definition{
 	{Spike, "the recent ticket rate against its trailing baseline, over time (alerting)", func() Model { return &SpikeQuery{} }},
 	{Movers, "the values of a field that rose most above their baseline (\"what changed?\")", func() Model { return &MoversQuery{} }},
 	{Patterns, "the top patterns of the titles in scope: template, count, first and last seen, an example, counts over time and the ad hoc filter of each", func() Model { return &PatternsQuery{} }},
+	{Localize, "the combinations of up to three fields' values that explain a rise against the baseline (\"where is it?\")", func() Model { return &LocalizeQuery{} }},
 }
 
 // Definitions returns the registry, in documentation order.

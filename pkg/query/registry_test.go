@@ -33,16 +33,18 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("decoding a %s query: %T, %v", d.Type, got, err)
 		}
 	}
-	if want := []Type{Counts, Breakdown, Tickets, Stats, Values, Logs, Spike, Movers, Patterns}; !slices.Equal(Types(), want) {
+	if want := []Type{Counts, Breakdown, Tickets, Stats, Values, Logs, Spike, Movers, Patterns, Localize}; !slices.Equal(Types(), want) {
 		t.Errorf("Types() = %v; want %v, in documentation order", Types(), want)
 	}
 }
 
 // flatFields are the query JSON's fields when one flat model served every type, in its
-// order, and "live", which the frontend and the dashboards learned with Grafana Live. The
-// JSON that dashboards hold and the frontend sends must keep reading the same.
+// order, and the fields added since, which the frontend and the dashboards learned: "live"
+// (Grafana Live) and "dimensions" (localize). The JSON that dashboards hold and the frontend
+// sends must keep reading the same.
 var flatFields = []string{"queryType", "filter", "viewerFilter", "checkViewerFilter", "adhocFilters", "search", "noDefaultFilter", "timeField", "live",
-	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField"}
+	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField",
+	"dimensions"}
 
 // TestJSONStaysCompatible: each model's fields are fields of the old flat model, in its
 // order (so that the dashboards' JSON, written from the models, is unchanged), and every

@@ -18,7 +18,7 @@ type StatsQuery struct {
 	Common
 	// Baseline is the period before the range whose rate the stats compare with;
 	// empty: as long as the range.
-	Baseline string `json:"baseline,omitempty" arg:"DURATION" help:"the period, a DURATION, before the range (stats, movers; default: as long as the range) or the window (spike; default 1d) that the query compares with"`
+	Baseline string `json:"baseline,omitempty" arg:"DURATION" help:"the period, a DURATION, before the range (stats, movers, localize; default: as long as the range) or the window (spike; default 1d) that the query compares with"`
 }
 
 // Type is stats.

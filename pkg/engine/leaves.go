@@ -1,0 +1,399 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Leaves counts the tickets of a window and of the baseline period before it per
+// combination of the values of some fields (a leaf): the cube in which package localize
+// searches for the combinations that explain a rise. It reads each period's rows once, a
+// slice at a time, packing each row's codes of the fields into one number and counting
+// those numbers in a hash table; the search then works on the leaves, which are far
+// fewer than the rows.
+
+// LeavesRequest asks for the leaves of a window and its baseline.
+type LeavesRequest struct {
+	// Scope is the window; both ends of the range are needed.
+	Scope
+	// Fields are string, number or bool fields; empty means the schema's facets.
+	Fields []string
+	// Baseline is the length of the period just before From that the window is
+	// compared with; 0 means as long as the window.
+	Baseline time.Duration
+}
+
+// LeafField is one field of a leaves result and the labels of its values.
+type LeafField struct {
+	Name string
+	// Values are the formatted values that occur ("" for null, then Nulls marks it);
+	// a leaf's code for the field indexes them.
+	Values []string
+	Nulls  []bool
+}
+
+// LeavesResult holds the leaves.
+type LeavesResult struct {
+	Fields []LeafField
+	// Codes holds each leaf's value of each field, leaf by leaf: Codes[l*len(Fields)+f]
+	// indexes Fields[f].Values.
+	Codes []uint32
+	// Now, Before and Early count each leaf's tickets in the window, in the baseline
+	// period and in the baseline's first half.
+	Now, Before, Early []int64
+	// CurrentTotal and BaselineTotal count the tickets of either period.
+	CurrentTotal, BaselineTotal int64
+	// Length and BaselineLength are the periods' lengths; BaselineFrom and BaselineTo
+	// bound the baseline period [BaselineFrom, BaselineTo).
+	Length, BaselineLength   time.Duration
+	BaselineFrom, BaselineTo time.Time
+}
+
+// MaxLeafFields bounds the fields of a leaves request.
+const MaxLeafFields = 12
+
+// MaxLeaves bounds the leaves of a result: the fields' combinations that occur. A
+// million leaves cost about 80 MB while they are counted.
+const MaxLeaves = 2_000_000
+
+// cachedLeaves is the most leaves of a result the result cache keeps.
+const cachedLeaves = 16384
+
+// Leaves returns the tickets of the window and of its baseline counted per combination of
+// the fields' values.
+func (e *Engine) Leaves(ctx context.Context, req LeavesRequest) (*LeavesResult, error) {
+	if req.From.IsZero() || req.To.IsZero() {
+		return nil, badRequest("a leaves query needs a time range with both ends")
+	}
+	if !req.To.After(req.From) {
+		return nil, badRequest("the time range is empty: from %s is not before to %s", req.From.Format(time.RFC3339Nano), req.To.Format(time.RFC3339Nano))
+	}
+	length := req.To.Sub(req.From)
+	baseline := req.Baseline
+	switch {
+	case baseline < 0:
+		return nil, badRequest("the baseline must not be negative, got %s", baseline)
+	case baseline == 0:
+		baseline = length
+	}
+	fields := req.Fields
+	if len(fields) == 0 {
+		for _, c := range e.schema.Facets() {
+			fields = append(fields, c.Name)
+		}
+		if len(fields) == 0 {
+			return nil, badRequest("leaves: the schema has no facets; name the fields")
+		}
+	}
+	if len(fields) > MaxLeafFields {
+		return nil, badRequest("leaves: %d fields are more than the %d a query may combine", len(fields), MaxLeafFields)
+	}
+	for i, f := range fields {
+		if slices.Contains(fields[:i], f) {
+			return nil, badRequest("leaves: the field %q appears twice", f)
+		}
+	}
+	return remember(e, cacheKey("leaves", &req.Scope, fields, baseline),
+		func(res *LeavesResult) bool { return len(res.Now) <= cachedLeaves },
+		func() (*LeavesResult, error) {
+			var res *LeavesResult
+			err := e.read(ctx, func(r *reader) error {
+				var err error
+				res, err = e.leaves(r, &req, fields, length, baseline)
+				return err
+			})
+			return res, err
+		})
+}
+
+// errCodesGrew says a field gained so many values during a count that its codes no
+// longer fit the bits set aside for them: the count starts again with wider ones.
+var errCodesGrew = errors.New("engine: a field's codes outgrew their bits")
+
+func (e *Engine) leaves(r *reader, req *LeavesRequest, fields []string, length, baseline time.Duration) (*LeavesResult, error) {
+	cols := make([]*column, len(fields))
+	for i, f := range fields {
+		col, err := e.groupingFor(f, "leaves")
+		if err != nil {
+			return nil, err
+		}
+		if !col.coded() {
+			return nil, badRequest("leaves: %q has more than %d distinct numbers; it cannot be combined (choose fields of fewer values)", f, col.numberCodes)
+		}
+		cols[i] = col
+	}
+	cur, err := e.selection(r, &req.Scope)
+	if err != nil {
+		return nil, err
+	}
+	bsc := baselineScope(&req.Scope, baseline)
+	base, err := e.selection(r, bsc)
+	if err != nil {
+		return nil, err
+	}
+	// The baseline's first half is a prefix of its rows, which are in time order.
+	mid := ceilMS(bsc.From.Add(baseline / 2))
+	ms := base.tcol.ms
+	split := sort.Search(len(base.rows), func(i int) bool { return ms[base.rows[i]] >= mid })
+
+	var lc *leafCounter
+	for attempt := 0; ; attempt++ {
+		lc, err = newLeafCounter(cols)
+		if err != nil {
+			return nil, err
+		}
+		err = lc.count(r, cur.rows, 0)
+		if err == nil {
+			err = lc.count(r, base.rows[:split], 1|2)
+		}
+		if err == nil {
+			err = lc.count(r, base.rows[split:], 1)
+		}
+		if !errors.Is(err, errCodesGrew) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		if errors.Is(err, errCodesGrew) {
+			return nil, fmt.Errorf("%w: the fields' values kept growing during the query; try again", ErrTooExpensive)
+		}
+		return nil, err
+	}
+	res := &LeavesResult{
+		CurrentTotal: int64(len(cur.rows)), BaselineTotal: int64(len(base.rows)),
+		Length: length, BaselineLength: baseline, BaselineFrom: bsc.From, BaselineTo: bsc.To,
+	}
+	if res.Now, res.Before, res.Early, err = lc.split(r); err != nil {
+		return nil, err
+	}
+	if err := lc.decode(r, res, fields); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// leafCounter counts rows per leaf: the fields' codes packed into one number, each in
+// its own bits, with room for the field to double its values while the count runs.
+type leafCounter struct {
+	cols  []*column
+	shift []uint8
+	width []uint8
+	index leafTable
+	keys  []uint64
+	// counts holds each leaf's counts together: one slice to grow, one place to touch.
+	counts []leafCount
+	// scratch holds a slice's keys.
+	scratch []uint64
+}
+
+func newLeafCounter(cols []*column) (*leafCounter, error) {
+	lc := &leafCounter{cols: cols, shift: make([]uint8, len(cols)), width: make([]uint8, len(cols))}
+	total := 0
+	for i, c := range cols {
+		w := bits.Len(uint(c.codeCount())) + 1
+		lc.shift[i], lc.width[i] = uint8(total), uint8(w)
+		total += w
+	}
+	if total > 64 {
+		return nil, badRequest("leaves: the fields have too many values to combine (%d bits of codes, at most 64); choose fewer fields or fields of fewer values", total)
+	}
+	return lc, nil
+}
+
+// count adds rows to the leaves: to the window's counts (what 0), or the baseline's
+// (bit 1), and its first half's (bit 2).
+func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
+	var err error
+	werr := r.slicesCost(rows, chunkRows, len(lc.cols), func(part []uint32) {
+		if err != nil {
+			return
+		}
+		if cap(lc.scratch) < len(part) {
+			lc.scratch = make([]uint64, len(part))
+		}
+		keys := lc.scratch[:len(part)]
+		clear(keys)
+		for i, col := range lc.cols {
+			// Codes only grow: a field whose values outgrew its bits may have mixed
+			// its codes with the next field's.
+			if col.codeCount() > 1<<lc.width[i] {
+				err = errCodesGrew
+				return
+			}
+			packCodes(&col.codes, part, keys, lc.shift[i])
+		}
+		for _, k := range keys {
+			l, added := lc.index.findOrAdd(k, int32(len(lc.keys)))
+			if added {
+				if len(lc.keys) == MaxLeaves {
+					err = fmt.Errorf("%w: the fields make more than %d combinations of values in the range; choose fewer fields or a shorter range", ErrTooExpensive, MaxLeaves)
+					return
+				}
+				lc.keys = append(lc.keys, k)
+				lc.counts = append(lc.counts, leafCount{})
+			}
+			c := &lc.counts[l]
+			switch what {
+			case 0:
+				c.now++
+			case 1:
+				c.before++
+			default:
+				c.before++
+				c.early++
+			}
+		}
+	})
+	if werr != nil {
+		return werr
+	}
+	return err
+}
+
+// leafCount is one leaf's tickets in the window, the baseline and its first half.
+type leafCount struct{ now, before, early int64 }
+
+// split returns the counts as the result holds them (pausing like the other loops: a
+// count may have two million leaves).
+func (lc *leafCounter) split(r *reader) (now, before, early []int64, err error) {
+	now = make([]int64, len(lc.counts))
+	before = make([]int64, len(lc.counts))
+	early = make([]int64, len(lc.counts))
+	for i, c := range lc.counts {
+		now[i], before[i], early[i] = c.now, c.before, c.early
+		if i%chunkRows == chunkRows-1 {
+			if err := r.tick(chunkRows); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
+	return now, before, early, nil
+}
+
+// packCodes ors each row's code of a column into its key, at shift.
+func packCodes(c *codeVec, rows []uint32, keys []uint64, shift uint8) {
+	switch c.width {
+	case 1:
+		for i, row := range rows {
+			keys[i] |= uint64(c.b1[row]) << shift
+		}
+	case 2:
+		for i, row := range rows {
+			keys[i] |= uint64(c.b2[row]) << shift
+		}
+	default:
+		for i, row := range rows {
+			keys[i] |= uint64(c.b4[row]) << shift
+		}
+	}
+}
+
+// decode turns the leaves' keys into codes of the values that occur, and labels them.
+func (lc *leafCounter) decode(r *reader, res *LeavesResult, fields []string) error {
+	nf := len(lc.cols)
+	res.Codes = make([]uint32, len(lc.keys)*nf)
+	res.Fields = make([]LeafField, nf)
+	for f, col := range lc.cols {
+		mask := uint64(1)<<lc.width[f] - 1
+		// place maps a dictionary code to 1 + its place among the values that occur (0:
+		// not seen yet): an array for the usual dictionaries (the codes fit in width bits,
+		// at most four times the dictionary: 4 MiB at 2^20), a map for bigger ones.
+		var place func(code uint32) *uint32
+		if lc.width[f] <= 20 {
+			index := make([]uint32, mask+1)
+			place = func(code uint32) *uint32 { return &index[code] }
+		} else {
+			index := map[uint32]*uint32{}
+			place = func(code uint32) *uint32 {
+				p, ok := index[code]
+				if !ok {
+					p = new(uint32)
+					index[code] = p
+				}
+				return p
+			}
+		}
+		var codes []uint32
+		for l, k := range lc.keys {
+			code := uint32(k >> lc.shift[f] & mask)
+			p := place(code)
+			if *p == 0 {
+				codes = append(codes, code)
+				*p = uint32(len(codes))
+			}
+			res.Codes[l*nf+f] = *p - 1
+			if l%chunkRows == chunkRows-1 {
+				if err := r.tick(chunkRows); err != nil {
+					return err
+				}
+			}
+		}
+		g := &grouping{col: col}
+		values, nulls, err := g.labels(r, codes)
+		if err != nil {
+			return err
+		}
+		res.Fields[f] = LeafField{Name: fields[f], Values: values, Nulls: nulls}
+	}
+	return nil
+}
+
+// leafTable maps a leaf's key to its index: open addressing, as a count of millions of
+// rows into hundreds of thousands of leaves is mostly lookups that Go's map makes several
+// times dearer.
+type leafTable struct {
+	keys  []uint64 // key+1; 0 marks an empty place
+	vals  []int32
+	shift uint8
+	used  int
+}
+
+func (t *leafTable) init(size int) {
+	t.keys = make([]uint64, size)
+	t.vals = make([]int32, size)
+	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+	t.used = 0
+}
+
+func (t *leafTable) findOrAdd(key uint64, next int32) (int32, bool) {
+	if t.keys == nil {
+		t.init(1024)
+	}
+	mask := len(t.keys) - 1
+	want := key + 1
+	for i := int((key * 0x9E3779B97F4A7C15) >> t.shift); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case want:
+			return t.vals[i], false
+		case 0:
+			t.keys[i], t.vals[i] = want, next
+			t.used++
+			if 2*t.used > len(t.keys) {
+				t.grow()
+			}
+			return next, true
+		}
+	}
+}
+
+func (t *leafTable) grow() {
+	keys, vals := t.keys, t.vals
+	t.init(2 * len(keys))
+	mask := len(t.keys) - 1
+	for j, k := range keys {
+		if k == 0 {
+			continue
+		}
+		i := int(((k - 1) * 0x9E3779B97F4A7C15) >> t.shift)
+		for t.keys[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.keys[i], t.vals[i] = k, vals[j]
+		t.used++
+	}
+}

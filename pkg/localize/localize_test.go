@@ -1,0 +1,256 @@
+package localize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testCube builds a cube of every combination of three dimensions (12 services, 5
+// regions, 8 categories, one service value standing for null), each leaf with a usual
+// rate drawn once, Poisson counts over a baseline four times as long as the window, and
+// the window's rates multiplied by rise(codes).
+func testCube(seed uint64, rise func(svc, reg, cat int) float64) *Cube {
+	r := rand.New(rand.NewPCG(seed, 7))
+	c := &Cube{Scale: 0.25}
+	svc := make([]string, 12)
+	nulls := make([]bool, 12)
+	for i := range svc {
+		svc[i] = fmt.Sprintf("svc-%d", i)
+	}
+	svc[11], nulls[11] = "", true
+	c.Dims = []Dim{
+		{Name: "service", Values: svc, Nulls: nulls},
+		{Name: "region", Values: []string{"us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1"}},
+		{Name: "category", Values: []string{"db", "network", "auth", "payments", "search", "email", "cdn", "queue"}},
+	}
+	for s := range 12 {
+		for g := range 5 {
+			for k := range 8 {
+				usual := 4 * r.ExpFloat64() // tickets per window, usually
+				c.Codes = append(c.Codes, uint32(s), uint32(g), uint32(k))
+				c.Before = append(c.Before, poisson(r, usual/c.Scale))
+				c.Now = append(c.Now, poisson(r, usual*rise(s, g, k)))
+			}
+		}
+	}
+	return c
+}
+
+func poisson(r *rand.Rand, mean float64) int64 {
+	// Knuth's method in pieces of at most 30, exact and fast enough for a test.
+	var n int64
+	for mean > 0 {
+		m := min(mean, 30)
+		mean -= m
+		l, p := math.Exp(-m), 1.0
+		for {
+			p *= r.Float64()
+			if p <= l {
+				break
+			}
+			n++
+		}
+	}
+	return n
+}
+
+func terms(c Cause) string {
+	var parts []string
+	for _, t := range c.Terms {
+		parts = append(parts, t.Name+"="+t.Value)
+	}
+	return strings.Join(parts, " ∧ ")
+}
+
+func TestLocalizeFindsAPair(t *testing.T) {
+	for seed := range uint64(5) {
+		c := testCube(seed, func(s, g, _ int) float64 {
+			if s == 3 && g == 0 {
+				return 6
+			}
+			return 1
+		})
+		res, err := Localize(context.Background(), c, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != Localized || len(res.Causes) != 1 {
+			t.Fatalf("seed %d: want one cause, got %s with %d: %+v", seed, res.Verdict, len(res.Causes), res.Causes)
+		}
+		cause := res.Causes[0]
+		if got := terms(cause); got != "service=svc-3 ∧ region=us-east-1" {
+			t.Fatalf("seed %d: the cause is %s", seed, got)
+		}
+		// Its counts are the sums of the leaves it holds.
+		var now, before int64
+		for l := range c.Now {
+			if c.Codes[3*l] == 3 && c.Codes[3*l+1] == 0 {
+				now += c.Now[l]
+				before += c.Before[l]
+			}
+		}
+		if cause.Now != now || cause.Before != before || cause.Expected != float64(before)*c.Scale {
+			t.Fatalf("seed %d: cause counts %d/%d/%v, leaves sum to %d/%d", seed, cause.Now, cause.Before, cause.Expected, now, before)
+		}
+		if cause.Share < 0.5 || cause.Share > 1 || cause.Score < 3 {
+			t.Fatalf("seed %d: share %v and score %v for the only cause", seed, cause.Share, cause.Score)
+		}
+		want := []string{"service|=|svc-3", "region|=|us-east-1"}
+		if got := cause.URLFilters(); !slices.Equal(got, want) {
+			t.Fatalf("seed %d: filters %q, want %q", seed, got, want)
+		}
+	}
+}
+
+func TestLocalizeTwoCausesAndNull(t *testing.T) {
+	c := testCube(11, func(s, g, k int) float64 {
+		switch {
+		case k == 2: // category = auth, everywhere
+			return 4
+		case s == 11 && g == 4: // no service, in ap-south-1
+			return 8
+		}
+		return 1
+	})
+	res, err := Localize(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, cs := range res.Causes {
+		got = append(got, terms(cs))
+	}
+	slices.Sort(got)
+	want := []string{"category=auth", "service= ∧ region=ap-south-1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("causes %q, want %q", got, want)
+	}
+	for _, cs := range res.Causes {
+		if cs.Terms[0].Name == "service" {
+			if !cs.Terms[0].Null || cs.URLFilters()[0] != "service|=|(none)" {
+				t.Fatalf("the null term is %+v, filter %q", cs.Terms[0], cs.URLFilters())
+			}
+		}
+	}
+	if res.Explained < 0.5 || res.Explained > 1 {
+		t.Fatalf("the causes explain %v of the rise", res.Explained)
+	}
+}
+
+func TestLocalizeSpreadAndQuiet(t *testing.T) {
+	for seed := range uint64(5) {
+		even := testCube(100+seed, func(int, int, int) float64 { return 1.8 })
+		res, err := Localize(context.Background(), even, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != Spread || len(res.Causes) != 0 || res.Level < 1.5 {
+			t.Fatalf("seed %d, an even rise: %s, level %v, causes %+v", seed, res.Verdict, res.Level, res.Causes)
+		}
+		quiet := testCube(200+seed, func(int, int, int) float64 { return 1 })
+		res, err = Localize(context.Background(), quiet, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict != NoRise || len(res.Causes) != 0 {
+			t.Fatalf("seed %d, a quiet window: %s, causes %+v", seed, res.Verdict, res.Causes)
+		}
+	}
+}
+
+func TestLocalizeMaxDimsOne(t *testing.T) {
+	c := testCube(3, func(s, g, _ int) float64 {
+		if s == 3 && g == 0 {
+			return 6
+		}
+		return 1
+	})
+	res, err := Localize(context.Background(), c, Options{MaxDims: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cs := range res.Causes {
+		if len(cs.Terms) != 1 {
+			t.Fatalf("MaxDims 1 gave %s", terms(cs))
+		}
+	}
+	if len(res.Causes) == 0 {
+		t.Fatal("MaxDims 1 found nothing of a pair that rose sixfold")
+	}
+}
+
+func TestLocalizeRejectsBadInput(t *testing.T) {
+	good := func() *Cube { return testCube(1, func(int, int, int) float64 { return 1 }) }
+	cubes := map[string]func(c *Cube){
+		"no dimensions":  func(c *Cube) { c.Dims = nil },
+		"short before":   func(c *Cube) { c.Before = c.Before[1:] },
+		"negative count": func(c *Cube) { c.Now[3] = -1 },
+		"zero scale":     func(c *Cube) { c.Scale = 0 },
+		"code too big":   func(c *Cube) { c.Codes[1] = 5 },
+		"twice a name":   func(c *Cube) { c.Dims[1].Name = "service" },
+		"early > before": func(c *Cube) { c.Early = slices.Clone(c.Before); c.Early[0] = c.Before[0] + 1 },
+	}
+	for name, spoil := range cubes {
+		c := good()
+		spoil(c)
+		if _, err := Localize(context.Background(), c, Options{}); !errors.Is(err, ErrBadCube) {
+			t.Errorf("%s: got %v, want ErrBadCube", name, err)
+		}
+	}
+	for _, o := range []Options{{MaxDims: 4}, {MaxCauses: -1}, {MaxCauses: 100}, {Alpha: 1}, {MinRatio: 0.5}} {
+		if _, err := Localize(context.Background(), good(), o); err == nil {
+			t.Errorf("options %+v: no error", o)
+		}
+	}
+}
+
+func TestLocalizeHonoursTheContext(t *testing.T) {
+	c := testCube(5, func(s, g, _ int) float64 {
+		if s == 3 && g == 0 {
+			return 6
+		}
+		return 1
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Localize(ctx, c, Options{})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("a cancelled search returned %v, %v", res, err)
+	}
+}
+
+// A window with more leaves than the search's memory bound allows for combinations of
+// three dimensions is searched over one and two, and the result says so.
+func TestLocalizeBoundsTriples(t *testing.T) {
+	c := testCube(9, func(s, g, k int) float64 {
+		if s == 3 && g == 0 && k == 2 {
+			return 20
+		}
+		return 1
+	})
+	res, err := Localize(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
+		t.Fatalf("unbounded: skipped %v, causes %v; want the triple", res.TriplesSkipped, res.Causes)
+	}
+	res, err = Localize(context.Background(), c, Options{tripleBudget: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TriplesSkipped {
+		t.Fatal("480 leaves in one group of three passed a budget of 100")
+	}
+	for _, cs := range res.Causes {
+		if len(cs.Terms) > 2 {
+			t.Fatalf("a triple past the budget: %s", terms(cs))
+		}
+	}
+}

@@ -1,0 +1,859 @@
+package localize
+
+import (
+	"context"
+	"math"
+)
+
+type search struct {
+	// ctx ends the search early: each step looks at it and, once it is done, the search
+	// stops with what it has, which Localize discards.
+	ctx  context.Context
+	c    *Cube
+	opts Options
+	dims int
+	card []int
+	// leaves is the number of leaves; a, b and n are each leaf's window, baseline and
+	// total tickets.
+	leaves  int
+	a, b, n []float64
+	totalA  float64
+	totalN  float64
+	// p0 is the share of a leaf's tickets that falls in the window at the usual rate.
+	p0 float64
+	// cuboids holds every group of up to MaxDims dimensions; byDims finds a group's,
+	// and pairs lists the groups of two.
+	cuboids []*cuboid
+	byDims  map[[3]int]*cuboid
+	pairs   []*cuboid
+	// penalty is, per number of dimensions, the log-likelihood a combination of that
+	// many must add to the model to enter it.
+	penalty [4]float64
+	// weighed counts the combinations the search weighs.
+	weighed int
+	// phi measures the noise (see noise.go).
+	phi float64
+	m   model
+}
+
+func newSearch(ctx context.Context, c *Cube, opts Options) *search {
+	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now)}
+	s.card = make([]int, s.dims)
+	for d, dim := range c.Dims {
+		s.card[d] = len(dim.Values)
+	}
+	s.a = make([]float64, s.leaves)
+	s.b = make([]float64, s.leaves)
+	s.n = make([]float64, s.leaves)
+	for l := range s.leaves {
+		s.a[l] = float64(c.Now[l])
+		s.b[l] = float64(c.Before[l])
+		s.n[l] = s.a[l] + s.b[l]
+		s.totalA += s.a[l]
+		s.totalN += s.n[l]
+	}
+	s.p0 = c.Scale / (1 + c.Scale)
+	s.m.s = s
+	return s
+}
+
+func (s *search) codesOf(l int32) []uint32 {
+	return s.c.Codes[int(l)*s.dims : (int(l)+1)*s.dims]
+}
+
+// buildLow makes the cuboids of one and two dimensions and sums every leaf into them.
+func (s *search) buildLow() {
+	s.byDims = map[[3]int]*cuboid{}
+	for i := range s.dims {
+		s.addCuboid([]int{i})
+	}
+	if s.opts.MaxDims >= 2 {
+		for i := range s.dims {
+			for j := i + 1; j < s.dims; j++ {
+				s.pairs = append(s.pairs, s.addCuboid([]int{i, j}))
+			}
+		}
+	}
+	low := s.cuboids
+	for l := range int32(s.leaves) {
+		codes := s.codesOf(l)
+		a, n := s.a[l], s.n[l]
+		for _, cb := range low {
+			cb.add(cb.key(codes), a, n)
+		}
+	}
+}
+
+// buildTriples makes the cuboids of three dimensions, with only the combinations that
+// hold at least minA window tickets: their pairs must hold as many, which rules out most
+// leaves at the cost of a look at each pair.
+func (s *search) buildTriples(minA float64) {
+	if s.opts.MaxDims < 3 {
+		return
+	}
+	var triples []*cuboid
+	pairIndex := map[*cuboid]int{}
+	for i, cb := range s.pairs {
+		pairIndex[cb] = i
+	}
+	// Each triple's three pairs, as bits of the mask of a leaf's eligible pairs.
+	var parents []uint64
+	for i := range s.dims {
+		for j := i + 1; j < s.dims; j++ {
+			for k := j + 1; k < s.dims; k++ {
+				triples = append(triples, s.addCuboid([]int{i, j, k}))
+				var m uint64
+				for _, p := range [][3]int{{i, j, -1}, {i, k, -1}, {j, k, -1}} {
+					m |= 1 << pairIndex[s.byDims[p]]
+				}
+				parents = append(parents, m)
+			}
+		}
+	}
+	// eligible[i] has a bit per slot of pair i, set when it holds minA window tickets.
+	eligible := make([][]uint64, len(s.pairs))
+	for i, cb := range s.pairs {
+		eligible[i] = make([]uint64, (len(cb.sum)+63)/64)
+		for sl, x := range cb.sum {
+			if x.a >= minA {
+				eligible[i][sl/64] |= 1 << (sl % 64)
+			}
+		}
+	}
+	// Each leaf's mask of eligible pairs, computed once; the window's leaves with one
+	// make the combinations, the baseline's only add to them.
+	masks := make([]uint64, s.leaves)
+	var window, before []int32
+	for l := range int32(s.leaves) {
+		codes := s.codesOf(l)
+		var m uint64
+		for i, cb := range s.pairs {
+			if sl := cb.slot(cb.key(codes)); sl >= 0 && eligible[i][sl/64]&(1<<(sl%64)) != 0 {
+				m |= 1 << i
+			}
+		}
+		if m == 0 {
+			continue
+		}
+		masks[l] = m
+		if s.a[l] > 0 {
+			window = append(window, l)
+		} else {
+			before = append(before, l)
+		}
+	}
+	// One triple at a time, so that its table stays in the cache while the leaves pass.
+	for t, cb := range triples {
+		if s.ctx.Err() != nil {
+			return
+		}
+		want := parents[t]
+		if !cb.dense {
+			cb.tab.init(len(window) / 4)
+		}
+		for _, l := range window {
+			if masks[l]&want == want {
+				cb.add(cb.key(s.codesOf(l)), s.a[l], s.n[l])
+			}
+		}
+		for _, l := range before {
+			if masks[l]&want == want {
+				if sl := cb.slot(cb.key(s.codesOf(l))); sl >= 0 {
+					cb.sum[sl].n += s.n[l]
+				}
+			}
+		}
+	}
+}
+
+func (s *search) addCuboid(dims []int) *cuboid {
+	cb := newCuboid(dims, s.card)
+	k := [3]int{-1, -1, -1}
+	copy(k[:], dims)
+	s.byDims[k] = cb
+	s.cuboids = append(s.cuboids, cb)
+	return cb
+}
+
+// z is the binomial z-score of a window count a out of n tickets against share p.
+func z(a, n, p float64) float64 {
+	sd := math.Sqrt(n * p * (1 - p))
+	if sd == 0 {
+		return 0
+	}
+	return (a - n*p) / sd
+}
+
+// setPenalties sets what a combination must add to the log-likelihood to enter the
+// answer: log(K/alpha) for K combinations of its size weighed. The largest of K
+// log-likelihood ratios of combinations that do not stand out exceeds it with a chance
+// of about alpha (half a chi-square's tail, summed over K), so in a window where
+// nothing happened the answer is empty but for that chance; and a combination of three
+// needs more evidence than one of one, as there are many more of them to choose from,
+// which is what keeps the answer from naming a narrower combination than the data
+// supports. It runs before the threes are built: their K is every three the window's
+// leaves can make.
+func (s *search) setPenalties() {
+	var count [4]int
+	windowLeaves := 0
+	for l := range s.leaves {
+		if s.a[l] > 0 {
+			windowLeaves++
+		}
+	}
+	for _, cb := range s.cuboids {
+		for _, x := range cb.sum {
+			if x.a > 0 {
+				count[len(cb.dims)]++
+			}
+		}
+	}
+	if s.opts.MaxDims >= 3 {
+		for i := range s.dims {
+			for j := i + 1; j < s.dims; j++ {
+				for k := j + 1; k < s.dims; k++ {
+					cells := s.card[i] * s.card[j]
+					if cells < windowLeaves {
+						cells *= s.card[k]
+					}
+					count[3] += min(cells, windowLeaves)
+				}
+			}
+		}
+	}
+	for k := 1; k <= 3; k++ {
+		s.penalty[k] = math.Log(float64(max(count[k], 1)) / s.opts.Alpha)
+		// In a window of few tickets there can be fewer pairs present than single
+		// values (each value in one pair), but a narrower combination must still pay
+		// more than a broader one that holds the same tickets: at least twice as much
+		// evidence (log 2) per dimension more.
+		if k > 1 {
+			s.penalty[k] = max(s.penalty[k], s.penalty[k-1]+math.Ln2)
+		}
+	}
+}
+
+// minWindow is the fewest window tickets a combination of k dimensions needs to enter
+// the answer. A combination's gain is at most a*log(a/mu) <= a*log(1/p), p being the
+// least share of tickets in the window the model gives any leaf, which is the global
+// level's while causes are sought: below pen/log(1/p) tickets, no combination can earn
+// its penalty.
+func (s *search) minWindow(k int, level float64) float64 {
+	if !(level > 0 && level < 1) {
+		return 1
+	}
+	return max(1, math.Ceil(s.penalty[k]/math.Log(1/level)))
+}
+
+// minClumps is the fewest clumps of tickets a cause holds in the window (its tickets
+// over the measured dispersion, the mean size of a clump as noise.go has it): a
+// combination that usually has no tickets and now has one burst of them from one alarm
+// is not an incident, however unlikely the burst is under a count of independent
+// tickets, and phi, a mean over every clump, underrates the largest.
+const minClumps = 7.0
+
+// trim keeps in each cuboid's live list the combinations that can enter the answer.
+func (s *search) trim(level float64) {
+	for _, cb := range s.cuboids {
+		minA := max(s.minWindow(len(cb.dims), level), minClumps*s.phi)
+		for sl, x := range cb.sum {
+			if x.a >= minA {
+				cb.live = append(cb.live, int32(sl))
+			}
+		}
+		s.weighed += len(cb.live)
+	}
+}
+
+// gain is the log-likelihood a combination adds to the model, estimated from its sums:
+// the binomial likelihood ratio of a tickets out of n in the window against the model's
+// mu (only rises count).
+func gain(a, n, mu float64) float64 {
+	if a <= mu || mu <= 0 {
+		return 0
+	}
+	g := a * math.Log(a/mu)
+	if n > a && n > mu {
+		g += (n - a) * math.Log((n-a)/(n-mu))
+	}
+	return g
+}
+
+// correct sets, for every combination, how far the model's expectation of its window
+// tickets lies from the global level's: the model's expectation for a combination is
+// then pOut*n + corr, found without a pass over every leaf. Only the leaves some cause
+// holds differ from the global level.
+func (s *search) correct() {
+	for _, cb := range s.cuboids {
+		for _, sl := range cb.touched {
+			cb.sum[sl].corr = 0
+		}
+		cb.touched = cb.touched[:0]
+	}
+	m := &s.m
+	pOut := m.pOut()
+	for i, l := range m.union {
+		d := s.n[l] * (m.share(i) - pOut)
+		if d == 0 {
+			continue
+		}
+		codes := s.codesOf(l)
+		for _, cb := range s.cuboids {
+			sl := cb.slot(cb.key(codes))
+			if sl < 0 {
+				continue
+			}
+			if cb.sum[sl].corr == 0 {
+				cb.touched = append(cb.touched, sl)
+			}
+			cb.sum[sl].corr += d
+		}
+	}
+}
+
+// candidate is a combination the search weighs next.
+type candidate struct {
+	cb    *cuboid
+	slot  int32
+	score float64
+	// noise is what the candidate's log-likelihood gain is divided by: 1 for Poisson
+	// counts, more for overdispersed ones (see noise).
+	noise float64
+}
+
+// tried names a combination the search has already put in the model or turned down.
+type tried struct {
+	cb   *cuboid
+	slot int32
+}
+
+// nesting is a cause that the combinations of a cuboid may lie inside: its dimensions
+// are some of the cuboid's, at positions at.
+type nesting struct {
+	c  *cause
+	at []int
+	// codes are the cause's values; a, n and share its window tickets, all tickets and
+	// the model's share of them in the window.
+	codes    []uint32
+	a, n, sh float64
+}
+
+// nestings lists, per cuboid, the causes its combinations may split.
+func (s *search) nestings() map[*cuboid][]nesting {
+	out := map[*cuboid][]nesting{}
+	pOut := s.m.pOut()
+	for _, c := range s.m.causes {
+		codes := c.cb.codes(c.key, s.card)
+		x := c.cb.sum[c.slot]
+		a, n := x.a, x.n
+		sh := (pOut*n + x.corr) / n
+		for _, cb := range s.cuboids {
+			if cb == c.cb || len(cb.dims) <= len(c.cb.dims) {
+				continue
+			}
+			at := make([]int, 0, len(c.cb.dims))
+			for _, d := range c.cb.dims {
+				for i, e := range cb.dims {
+					if e == d {
+						at = append(at, i)
+					}
+				}
+			}
+			if len(at) == len(c.cb.dims) {
+				out[cb] = append(out[cb], nesting{c: c, at: at, codes: codes, a: a, n: n, sh: sh})
+			}
+		}
+	}
+	return out
+}
+
+// inside reports whether the combination of key lies inside the nesting's cause.
+func (cb *cuboid) inside(key uint64, ns *nesting, card []int) bool {
+	for j, i := range ns.at {
+		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != ns.codes[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// best returns the combination whose gain exceeds its penalty by the most, if any does.
+//
+// A combination's gain is the log-likelihood it adds to the model as the model stands,
+// which misses one case: a narrower combination inside a cause already in the model
+// (the cause is service = checkout; the combination, service = checkout ∧ region =
+// us-east-1) explains little more of its own tickets, as the cause's factor already
+// covers them; what it explains is that the rest of the cause did not rise. For such a
+// combination the gain is that of splitting the cause in two: the combination at its own
+// share of tickets in the window, the rest of the cause at its own.
+func (s *search) best(skip map[tried]bool) (candidate, bool) {
+	pOut := s.m.pOut()
+	nested := s.nestings()
+	var top candidate
+	found := false
+	for _, cb := range s.cuboids {
+		pen := s.penalty[len(cb.dims)]
+		ns := nested[cb]
+		for _, sl := range cb.live {
+			x := &cb.sum[sl]
+			a, n := x.a, x.n
+			mu := pOut*n + x.corr
+			g := 0.0
+			if a > mu && a*math.Log(a/mu) > pen {
+				// (The gain's second term is negative for a rise: its first bounds it.)
+				g = gain(a, n, mu)
+			}
+			if len(ns) > 0 {
+				key := cb.keyOf(sl)
+				for i := range ns {
+					x := &ns[i]
+					if !cb.inside(key, x, s.card) {
+						continue
+					}
+					ra, rn := x.a-a, x.n-n
+					if a/n <= x.sh || (rn > 0 && a/n <= ra/rn) {
+						continue
+					}
+					g = max(g, deviance(a, n, n*x.sh)+deviance(ra, rn, rn*x.sh))
+				}
+			}
+			if g <= pen {
+				continue
+			}
+			noise := s.phi
+			sc := g/noise - pen
+			if sc <= 0 || (found && sc <= top.score) {
+				continue
+			}
+			if skip[tried{cb, sl}] {
+				continue
+			}
+			top, found = candidate{cb: cb, slot: sl, score: sc, noise: noise}, true
+		}
+	}
+	return top, found
+}
+
+// deviance is the binomial log-likelihood ratio of a out of n at their own share against
+// the share mu/n, in either direction.
+func deviance(a, n, mu float64) float64 {
+	if n <= 0 || mu <= 0 || mu >= n {
+		return 0
+	}
+	d := 0.0
+	if a > 0 {
+		d += a * math.Log(a/mu)
+	}
+	if n > a {
+		d += (n - a) * math.Log((n-a)/(n-mu))
+	}
+	return max(d, 0)
+}
+
+func (s *search) newCause(c candidate) *cause {
+	key := c.cb.keyOf(c.slot)
+	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
+	for l := range int32(s.leaves) {
+		if c.cb.holds(key, s.codesOf(l)) {
+			cs.leaves = append(cs.leaves, l)
+		}
+	}
+	return cs
+}
+
+func (s *search) run() *Result {
+	res := &Result{}
+	for l := range s.leaves {
+		res.Now += s.c.Now[l]
+		res.Expected += float64(s.c.Before[l]) * s.c.Scale
+	}
+	res.Rise = float64(res.Now) - res.Expected
+	res.RiseScore = z(s.totalA, s.totalN, s.p0)
+	if s.leaves == 0 || s.totalA == 0 {
+		res.Verdict = NoRise
+		res.Level = 1
+		return res
+	}
+	s.boundTriples(res)
+	s.buildLow()
+	if s.ctx.Err() != nil {
+		return res
+	}
+	s.setPenalties()
+	level := s.robustLevel()
+	// The noise is measured on the values alone, before the threes are built: a three
+	// needs as many window tickets as trim will ask of it, which prunes them.
+	s.estimateNoise()
+	s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi))
+	s.trim(level)
+	res.Candidates = s.weighed
+	res.Dispersion = s.phi
+	m := &s.m
+	m.rebuild()
+	// While causes are sought, the global level stays at what most values show (see
+	// robustLevel): fitted, it would take in the causes' tickets before they are found,
+	// and in a window where causes hold most tickets no cause would stand out from it.
+	if level > 0 && level < 1 {
+		m.beta0 = logit(level) - m.base()
+		m.fixed = true
+	}
+	m.fit()
+	s.grow(map[tried]bool{}, true, maxRejected)
+	s.specialize()
+	// Then the level is fitted with the causes, and each cause must still earn its
+	// place.
+	m.fixed = false
+	m.fit()
+	s.prune(m.loglik(), nil)
+	if s.generalize() {
+		s.prune(m.loglik(), nil)
+	}
+	s.answer(res)
+	return res
+}
+
+// grow adds causes to the model, the best candidate first, while they earn their
+// penalty; skip holds the combinations not to try, and it stops after patience
+// candidates turned down. With relevel, it lowers the level to
+// what the values outside the causes show when no candidate is left (see levelOutside).
+func (s *search) grow(skip map[tried]bool, relevel bool, patience int) {
+	m := &s.m
+	ll := m.loglik()
+	rejected := 0
+	relevels := 0
+	// fresh says the corrections still match the model: a candidate turned down leaves
+	// the model as it was.
+	fresh := false
+	for len(m.causes) < s.opts.MaxCauses && rejected < patience && s.ctx.Err() == nil {
+		if !fresh {
+			s.correct()
+			fresh = true
+		}
+		c, ok := s.best(skip)
+		if !ok {
+			// Causes in several dimensions lift every dimension's median: once some
+			// are found, the level that the values outside them show may be lower,
+			// and the smaller causes stand out from it.
+			if !relevel || relevels == maxRelevels || !m.fixed || len(m.causes) == 0 {
+				break
+			}
+			relevels++
+			lower := s.levelOutside()
+			if !(lower > 0 && lower < sigmoid(m.base()+m.beta0)*(1-relevelStep)) {
+				break
+			}
+			m.beta0 = logit(lower) - m.base()
+			m.refresh()
+			m.fit()
+			ll = s.prune(m.loglik(), nil)
+			rejected = 0
+			fresh = false
+			clear(skip)
+			for _, c := range m.causes {
+				skip[tried{c.cb, c.slot}] = true
+			}
+			continue
+		}
+		skip[tried{c.cb, c.slot}] = true
+		before := m.snapshot()
+		cs := s.newCause(c)
+		m.add(cs)
+		gained := (m.loglik() - ll) / c.noise
+		if gained <= s.penalty[len(c.cb.dims)] || 1+cs.delta < s.opts.MinRatio {
+			m.restore(before)
+			rejected++
+			continue
+		}
+		ll = s.prune(m.loglik(), cs)
+		fresh = false
+	}
+}
+
+// specialize tries, for each cause of fewer dimensions than the most, the answer
+// without it, in which the search looks again with that combination excluded, and keeps
+// it when it is more likely for its penalties. Two incidents that share a pair of values
+// (checkout in us-east-1, on two of its hosts) make that pair the best single candidate,
+// which the greedy search takes first and the two narrower combinations then cannot
+// improve on one at a time.
+func (s *search) specialize() {
+	m := &s.m
+	budget := 2 * s.opts.MaxCauses
+	for i := 0; i < len(m.causes) && budget > 0 && s.ctx.Err() == nil; i++ {
+		c := m.causes[i]
+		if len(c.cb.dims) >= s.opts.MaxDims {
+			continue
+		}
+		budget--
+		before := m.snapshot()
+		was := s.objective()
+		m.remove(i)
+		skip := map[tried]bool{{c.cb, c.slot}: true}
+		for _, o := range m.causes {
+			skip[tried{o.cb, o.slot}] = true
+		}
+		s.grow(skip, false, specializePatience)
+		if s.objective() > was {
+			i-- // another cause is at i now
+			continue
+		}
+		m.restore(before)
+	}
+}
+
+// objective is what the search maximizes: the model's log-likelihood over the noise,
+// less the causes' penalties.
+func (s *search) objective() float64 {
+	o := s.m.loglik() / s.phi
+	for _, c := range s.m.causes {
+		o -= s.penalty[len(c.cb.dims)]
+	}
+	return o
+}
+
+// prune drops the causes that no longer earn their place: whose removal costs the model
+// less than their penalty, or whose rate ratio fell below the least. A broad combination
+// found first (service = checkout) gives way to the narrower ones found after it that
+// explain its rise (service = checkout ∧ region = us-east-1, and another region). The
+// newest cause, just admitted, is kept.
+func (s *search) prune(ll float64, newest *cause) float64 {
+	m := &s.m
+	for {
+		worst, worstMargin := -1, 0.0
+		for i, c := range m.causes {
+			if c == newest {
+				continue
+			}
+			if 1+c.delta < s.opts.MinRatio {
+				worst, worstMargin = i, math.Inf(-1)
+				break
+			}
+			sn := m.snapshot()
+			m.remove(i)
+			margin := (ll-m.loglik())/c.noise - s.penalty[len(c.cb.dims)]
+			m.restore(sn)
+			if margin < worstMargin {
+				worst, worstMargin = i, margin
+			}
+		}
+		if worst < 0 {
+			m.fit()
+			return ll
+		}
+		m.remove(worst)
+		ll = m.loglik()
+	}
+}
+
+// maxRelevels bounds how often the search lowers the level to what the values outside
+// its causes show, and relevelStep is the least relative drop of the window's share that
+// is worth another round.
+const (
+	maxRelevels = 3
+	relevelStep = 0.02
+)
+
+// levelOutside is robustLevel over the leaves that no cause holds.
+func (s *search) levelOutside() float64 {
+	m := &s.m
+	held := make([]bool, s.leaves)
+	for _, l := range m.union {
+		held[l] = true
+	}
+	level := math.Inf(1)
+	for d := range s.dims {
+		sum := make([]sums, s.card[d])
+		for l := range int32(s.leaves) {
+			if held[l] {
+				continue
+			}
+			x := &sum[s.codesOf(l)[d]]
+			x.a += s.a[l]
+			x.n += s.n[l]
+		}
+		if md := weightedMedianShare(sum); md > 0 {
+			level = min(level, md)
+		}
+	}
+	if math.IsInf(level, 1) {
+		return 0
+	}
+	return level
+}
+
+// maxTripleEntries bounds the combinations of three dimensions a search keeps: each
+// costs about 56 bytes (its sums and its place in a hash table), and every window leaf
+// makes one in each group of three dimensions, so 2M of them are about 110 MB, the scale
+// of the engine's own bound on leaves. Past it (a long window over many facets: 100,000
+// window leaves over six facets), the search weighs combinations of up to two dimensions
+// and says so.
+const maxTripleEntries = 2 << 20
+
+// boundTriples drops the combinations of three dimensions when they would pass
+// maxTripleEntries.
+func (s *search) boundTriples(res *Result) {
+	if s.opts.MaxDims < 3 {
+		return
+	}
+	window := 0
+	for _, a := range s.a {
+		if a > 0 {
+			window++
+		}
+	}
+	budget := maxTripleEntries
+	if s.opts.tripleBudget > 0 {
+		budget = s.opts.tripleBudget
+	}
+	if window*(s.dims*(s.dims-1)*(s.dims-2)/6) > budget {
+		s.opts.MaxDims = 2
+		res.TriplesSkipped = true
+	}
+}
+
+// generalize replaces a cause by a broader combination, one of fewer of its dimensions,
+// when the model with the broader one, each paying its penalty, is at least as likely.
+// The greedy search takes the combination of largest gain first, and on a few tickets a
+// narrower combination that holds most of an incident's tickets (the incident's service
+// and the on-call group that almost always comes with it) can gain more by chance than
+// the incident's own combination, which pays a smaller penalty. It reports whether it
+// changed a cause.
+func (s *search) generalize() bool {
+	m := &s.m
+	changed := false
+	for i := 0; i < len(m.causes); i++ {
+		c := m.causes[i]
+		if len(c.cb.dims) < 2 {
+			continue
+		}
+		ll := m.loglik()
+		codes := c.cb.codes(c.key, s.card)
+		full := make([]uint32, s.dims)
+		for x, d := range c.cb.dims {
+			full[d] = codes[x]
+		}
+		var best *cause
+		bestMargin := 0.0
+		for drop := range c.cb.dims {
+			k := [3]int{-1, -1, -1}
+			j := 0
+			for x, d := range c.cb.dims {
+				if x != drop {
+					k[j] = d
+					j++
+				}
+			}
+			pcb := s.byDims[k]
+			if pcb == nil {
+				continue
+			}
+			key := pcb.key(full)
+			sl := pcb.slot(key)
+			if sl < 0 || s.inModel(pcb, key) {
+				continue
+			}
+			pc := s.newCause(candidate{cb: pcb, slot: sl, noise: c.noise})
+			sn := m.snapshot()
+			m.causes[i] = pc
+			m.rebuild()
+			m.fit()
+			margin := (m.loglik()-ll)/c.noise + s.penalty[len(c.cb.dims)] - s.penalty[len(pcb.dims)]
+			ok := 1+pc.delta >= s.opts.MinRatio
+			m.restore(sn)
+			if ok && margin > bestMargin {
+				best, bestMargin = pc, margin
+			}
+		}
+		if best != nil {
+			m.causes[i] = best
+			best.delta = 0
+			m.rebuild()
+			m.fit()
+			changed = true
+			i-- // and perhaps broader still
+		}
+	}
+	return changed
+}
+
+// inModel reports whether the combination of key in cb is a cause already.
+func (s *search) inModel(cb *cuboid, key uint64) bool {
+	for _, c := range s.m.causes {
+		if c.cb == cb && c.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// robustLevel is the window's share of tickets that most values show: per dimension,
+// the median share of its values, each weighing its baseline tickets (its usual size,
+// which the window's causes do not inflate), and the least of those over the
+// dimensions. A cause that is a value of one dimension lifts every value of the others
+// alike, and their medians with them; in its own dimension the median stays with the
+// values that did not rise.
+func (s *search) robustLevel() float64 {
+	level := math.Inf(1)
+	for d := range s.dims {
+		cb := s.byDims[[3]int{d, -1, -1}]
+		if m := weightedMedianShare(cb.sum); m > 0 {
+			level = min(level, m)
+		}
+	}
+	if math.IsInf(level, 1) {
+		return 0
+	}
+	return level
+}
+
+func (s *search) answer(res *Result) {
+	m := &s.m
+	m.fit()
+	ll := m.loglik()
+	res.Level = math.Exp(m.beta0)
+	scores := make([]float64, len(m.causes))
+	for i, c := range m.causes {
+		sn := m.snapshot()
+		m.remove(i)
+		scores[i] = math.Sqrt(2 * max(ll-m.loglik(), 0) / c.noise)
+		m.restore(sn)
+	}
+	m.fit()
+	for i, c := range m.causes {
+		codes := c.cb.codes(c.key, s.card)
+		cause := Cause{Terms: s.c.terms(c.cb.dims, codes), Score: scores[i]}
+		for _, l := range c.leaves {
+			cause.Now += s.c.Now[l]
+			cause.Before += s.c.Before[l]
+		}
+		cause.Expected = float64(cause.Before) * s.c.Scale
+		cause.Ratio = (float64(cause.Now) + 1) / (cause.Expected + 1)
+		cause.Excess = m.excess(c)
+		if res.Rise > 0 {
+			cause.Share = clamp(cause.Excess/res.Rise, 0, 1)
+		}
+		res.Explained += cause.Share
+		res.Causes = append(res.Causes, cause)
+	}
+	res.Explained = min(res.Explained, 1)
+	sortCauses(res.Causes)
+	switch {
+	case len(res.Causes) > 0:
+		res.Verdict = Localized
+	case res.RiseScore >= riseZ && res.Rise > 0:
+		res.Verdict = Spread
+	default:
+		res.Verdict = NoRise
+	}
+}
+
+// specializePatience is maxRejected for the searches of specialize, which look for
+// the narrower combinations that stand out at once.
+const specializePatience = 4
+
+// maxRejected is how many combinations the search turns down, after fitting them,
+// before it stops looking: each costs a fit.
+const maxRejected = 32
+
+// riseZ is how many standard deviations above its expectation the window's total must
+// lie to count as a rise.
+const riseZ = 3

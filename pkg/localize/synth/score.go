@@ -1,0 +1,119 @@
+package synth
+
+import (
+	"slices"
+
+	"github.com/spacetime/tickets/pkg/localize"
+)
+
+// Tally scores answers against the truth as the Squeeze and RiskLoc evaluations do: a
+// named combination is a true positive when it is exactly one of the truth's (same
+// facets, same values), a false positive otherwise, and each truth combination not named
+// is a false negative; F1 is computed from the counts summed over a class's cases.
+type Tally struct {
+	TP, FP, FN int
+	Cases      int
+	// Silent counts the cases answered with no combination.
+	Silent int
+}
+
+// Add scores one case.
+func (t *Tally) Add(truth, named []string) {
+	t.Cases++
+	if len(named) == 0 {
+		t.Silent++
+	}
+	seen := map[string]bool{}
+	for _, n := range named {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if slices.Contains(truth, n) {
+			t.TP++
+		} else {
+			t.FP++
+		}
+	}
+	for _, tr := range truth {
+		if !seen[tr] {
+			t.FN++
+		}
+	}
+}
+
+// F1 is 2TP/(2TP+FP+FN); 1 when there was nothing to find and nothing was named.
+// Merge adds another tally's counts to t.
+func (t *Tally) Merge(o Tally) {
+	t.TP += o.TP
+	t.FP += o.FP
+	t.FN += o.FN
+	t.Cases += o.Cases
+	t.Silent += o.Silent
+}
+
+func (t Tally) F1() float64 {
+	d := 2*t.TP + t.FP + t.FN
+	if d == 0 {
+		return 1
+	}
+	return float64(2*t.TP) / float64(d)
+}
+
+// Precision is TP/(TP+FP); 1 when nothing was named.
+func (t Tally) Precision() float64 {
+	if t.TP+t.FP == 0 {
+		return 1
+	}
+	return float64(t.TP) / float64(t.TP+t.FP)
+}
+
+// Recall is TP/(TP+FN); 1 when there was nothing to find.
+func (t Tally) Recall() float64 {
+	if t.TP+t.FN == 0 {
+		return 1
+	}
+	return float64(t.TP) / float64(t.TP+t.FN)
+}
+
+// Named writes an answer's combinations as Key does.
+func Named(res *localize.Result) []string {
+	out := make([]string, len(res.Causes))
+	for i, c := range res.Causes {
+		out[i] = Key(c.Terms)
+	}
+	return out
+}
+
+// TopMover is the single-dimension baseline: it ranks every value of every facet by
+// score(now, expected), movers' ranking, and names the top one as the cause. (The score
+// is passed in: the benchmark gives it engine.MoverScore, so that the baseline is the
+// product's own movers.)
+func TopMover(c *localize.Cube, score func(now int64, expected float64) float64) []string {
+	dims := len(c.Dims)
+	best, found := 0.0, false
+	var top localize.Term
+	for d, dim := range c.Dims {
+		now := make([]int64, len(dim.Values))
+		before := make([]int64, len(dim.Values))
+		for l := range c.Now {
+			v := c.Codes[l*dims+d]
+			now[v] += c.Now[l]
+			before[v] += c.Before[l]
+		}
+		for v := range dim.Values {
+			if now[v] == 0 {
+				continue
+			}
+			s := score(now[v], float64(before[v])*c.Scale)
+			if !found || s > best {
+				best, found = s, true
+				top = localize.Term{Dim: d, Name: dim.Name, Value: dim.Values[v]}
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return []string{Key([]localize.Term{top})}
+}
