@@ -12,10 +12,7 @@ import (
 
 	"github.com/spacetime/tickets/pkg/bench"
 	"github.com/spacetime/tickets/pkg/binaryhost"
-	"github.com/spacetime/tickets/pkg/gen"
 	"github.com/spacetime/tickets/pkg/query"
-	"github.com/spacetime/tickets/pkg/store/bolt"
-	"github.com/spacetime/tickets/pkg/ticket"
 )
 
 // BenchmarkDrilldownGRPC runs the drill-down workload (package bench) through the plugin
@@ -29,29 +26,7 @@ func BenchmarkDrilldownGRPC(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	st, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	batch := make([]ticket.Record, 0, 10_000)
-	err = gen.Generate(ctx, gen.Options{Tickets: n, End: end, Span: 30 * 24 * time.Hour, Seed: 1, Outages: 12}, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == cap(batch) {
-			_, err := st.Upsert(ctx, batch)
-			batch = batch[:0]
-			return err
-		}
-		return nil
-	})
-	if err == nil {
-		_, err = st.Upsert(ctx, batch)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		b.Fatal(err)
-	}
+	writeBenchStore(b, path, n, end)
 
 	bin := built.bin
 	host, err := binaryhost.Start(bin, b.TempDir(), nil)

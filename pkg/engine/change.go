@@ -219,25 +219,15 @@ func (e *Engine) Movers(ctx context.Context, req MoversRequest) (*MoversResult, 
 	if err != nil {
 		return nil, err
 	}
-	if req.From.IsZero() || req.To.IsZero() {
-		return nil, badRequest("a movers query needs a time range with both ends")
-	}
-	if !req.To.After(req.From) {
-		return nil, badRequest("the time range is empty: from %s is not before to %s", req.From.Format(time.RFC3339Nano), req.To.Format(time.RFC3339Nano))
-	}
-	length := req.To.Sub(req.From)
-	baseline := req.Baseline
-	switch {
-	case baseline < 0:
-		return nil, badRequest("the baseline must not be negative, got %s", baseline)
-	case baseline == 0:
-		baseline = length
+	baseline, err := comparedPeriod("movers", req.From, req.To, req.Baseline)
+	if err != nil {
+		return nil, err
 	}
 	return remember(e, cacheKey("movers", &req.Scope, req.Field, baseline, top), nil, func() (*MoversResult, error) {
 		var res *MoversResult
 		err := e.read(ctx, func(r *reader) error {
 			var err error
-			res, err = e.movers(r, &req, length, baseline, top)
+			res, err = e.movers(r, &req, req.To.Sub(req.From), baseline, top)
 			return err
 		})
 		return res, err
@@ -337,4 +327,23 @@ func (g *grouping) group(pos int, row uint32) uint32 {
 		return g.posGroup[pos]
 	}
 	return g.col.codes.get(row)
+}
+
+// comparedPeriod checks the range of a query that compares it with the period before it
+// (movers, leaves) and returns that period's length: baseline, or the range's own length
+// when baseline is zero.
+func comparedPeriod(kind string, from, to time.Time, baseline time.Duration) (time.Duration, error) {
+	if from.IsZero() || to.IsZero() {
+		return 0, badRequest("a %s query needs a time range with both ends", kind)
+	}
+	if !to.After(from) {
+		return 0, badRequest("the time range is empty: from %s is not before to %s", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	}
+	switch {
+	case baseline < 0:
+		return 0, badRequest("the baseline must not be negative, got %s", baseline)
+	case baseline == 0:
+		return to.Sub(from), nil
+	}
+	return baseline, nil
 }

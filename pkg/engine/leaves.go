@@ -67,19 +67,9 @@ const cachedLeaves = 16384
 // Leaves returns the tickets of the window and of its baseline counted per combination of
 // the fields' values.
 func (e *Engine) Leaves(ctx context.Context, req LeavesRequest) (*LeavesResult, error) {
-	if req.From.IsZero() || req.To.IsZero() {
-		return nil, badRequest("a leaves query needs a time range with both ends")
-	}
-	if !req.To.After(req.From) {
-		return nil, badRequest("the time range is empty: from %s is not before to %s", req.From.Format(time.RFC3339Nano), req.To.Format(time.RFC3339Nano))
-	}
-	length := req.To.Sub(req.From)
-	baseline := req.Baseline
-	switch {
-	case baseline < 0:
-		return nil, badRequest("the baseline must not be negative, got %s", baseline)
-	case baseline == 0:
-		baseline = length
+	baseline, err := comparedPeriod("leaves", req.From, req.To, req.Baseline)
+	if err != nil {
+		return nil, err
 	}
 	fields := req.Fields
 	if len(fields) == 0 {
@@ -104,7 +94,7 @@ func (e *Engine) Leaves(ctx context.Context, req LeavesRequest) (*LeavesResult, 
 			var res *LeavesResult
 			err := e.read(ctx, func(r *reader) error {
 				var err error
-				res, err = e.leaves(r, &req, fields, length, baseline)
+				res, err = e.leaves(r, &req, fields, req.To.Sub(req.From), baseline)
 				return err
 			})
 			return res, err
