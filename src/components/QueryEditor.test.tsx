@@ -269,7 +269,8 @@ describe('QueryEditor: one editor per query type', () => {
     spike: ['window', 'baseline', 'series', 'split-by', 'top', 'bucket'],
     movers: ['field', 'top', 'baseline'],
   };
-  const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter'];
+  // live is the shell's too, drawn for the types a channel streams (LiveField.test.tsx).
+  const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter', 'live'];
 
   /** controlNames lists the names of the inputs drawn for query A, the shared ones apart. */
   function controlNames(): string[] {
