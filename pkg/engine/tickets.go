@@ -708,19 +708,27 @@ func (e *Engine) fillValues(c *column, rows []uint32, out *Column, at int) {
 }
 
 // sortByShown orders the rows of res (and keys, the rows' keys, when not nil) by the sort
-// keys, comparing the values res shows, nulls last. When a key's column is not shown,
-// the order by it cannot be seen, and the rows stay as they are.
+// keys, comparing the values res shows, nulls last. It sorts by the keys up to the first
+// whose column is not shown: the order by that key and the ones after it cannot be seen,
+// and the sort is stable, so rows equal on the shown keys keep the engine's order. Giving
+// up on every key instead left the shown ones out of order whenever one was hidden, as
+// the scope's time field is, added last to the keys and often not a column of the table.
 func sortByShown(res *TicketsResult, keys []sortKey, rowKeys []string) {
-	cols := make([]*Column, len(keys))
-	for i, k := range keys {
+	var cols []*Column
+	for _, k := range keys {
+		var col *Column
 		for j := range res.Columns {
 			if res.Columns[j].Name == k.col.name && res.Columns[j].Nulls != nil {
-				cols[i] = &res.Columns[j]
+				col = &res.Columns[j]
 			}
 		}
-		if cols[i] == nil {
-			return
+		if col == nil {
+			break
 		}
+		cols = append(cols, col)
+	}
+	if len(cols) == 0 {
+		return
 	}
 	perm := make([]int, len(res.Matches))
 	for i := range perm {
