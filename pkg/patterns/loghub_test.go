@@ -14,7 +14,7 @@ import (
 // Zhu et al. ("Tools and Benchmarks for Automated Log Parsing", ICSE-SEIP 2019) label
 // with their templates. It runs when LOGHUB_DIR names a copy of the logpai/loghub
 // repository (or of logparser's data/loghub_2k), which holds DATASET/DATASET_2k.log_structured.csv;
-// the data is not part of this repository (see docs/incoming/patterns.md for the download).
+// the data is not part of this repository (see docs/patterns-and-localize.md for the download).
 //
 //	LOGHUB_DIR=/path/to/loghub go test ./pkg/patterns -run LogHub -v
 //
@@ -154,7 +154,7 @@ func mineAll(opts Options, msgs []string) []uint32 {
 func TestLogHub(t *testing.T) {
 	dir := os.Getenv("LOGHUB_DIR")
 	if dir == "" {
-		t.Skip("LOGHUB_DIR is not set: the LogHub evaluation needs the data (docs/incoming/patterns.md)")
+		t.Skip("LOGHUB_DIR is not set: the LogHub evaluation needs the data (docs/patterns-and-localize.md)")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| data set | ours | ours, default options | Drain |\n| --- | ---: | ---: | ---: |\n")

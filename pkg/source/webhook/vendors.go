@@ -328,7 +328,7 @@ func (jira) parse(h http.Header, body []byte) (delivery, error) {
 }
 
 // servicenow takes an outbound REST message that a business rule on the incident table
-// sends after each insert and update (docs/incoming/realtime.md has the rule).
+// sends after each insert and update (docs/realtime.md has the rule).
 //
 // ServiceNow signs nothing it sends; an outbound REST message authenticates with basic
 // authentication from a profile, or OAuth 2.0 (https://www.servicenow.com/docs, "Create a
