@@ -427,13 +427,6 @@ func causeDimensions(s *schema.Schema) []string {
 // through the frame's filter fields, which the table hides. With no localized cause the
 // table is empty and the frame's notice says why.
 func causePanel(s *schema.Schema) *table.PanelBuilder {
-	link := []dashboard.DynamicConfigValue{{
-		Id: "links",
-		Value: []dataLinkJSON{{
-			Title: "Narrow to ${__data.fields.cause}",
-			URL:   CauseURL(OverviewPath),
-		}},
-	}}
 	return table.NewPanelBuilder().
 		Id(panelCause).
 		Title("Most likely cause").
@@ -442,8 +435,10 @@ func causePanel(s *schema.Schema) *table.PanelBuilder {
 		WithTarget(target("A", &query.LocalizeQuery{Common: query.Common{ViewerFilter: filterRef}, Dimensions: causeDimensions(s), FilterField: true})).
 		CellHeight(common.TableCellHeightSm).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Above the rest").Desc(true)}).
-		OverrideByName("cause", link).
-		OverrideByName("current", link).
+		// Every cell of a row carries the link (the panel's defaults reach every field,
+		// setFieldConfigDefaults in packages/grafana-data/src/field/fieldOverrides.ts): a click
+		// anywhere on the row applies its combination.
+		DataLinks([]cog.Builder[dashboard.DashboardLink]{dataLink("Narrow to ${__data.fields.cause}", CauseURL(OverviewPath), false)}).
 		OverrideByName("share", []dashboard.DynamicConfigValue{
 			{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "basic"}},
 			{Id: "min", Value: 0}, {Id: "max", Value: 1},
