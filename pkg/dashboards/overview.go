@@ -73,7 +73,7 @@ func Overview(opts Options) (dashboard.Dashboard, error) {
 	}
 	b := dashboard.NewDashboardBuilder("Spacetime overview").
 		Uid(OverviewUID).
-		Description("Where is the outage? High-severity tickets over time, by dimension, and the tickets themselves. Click a slice or bar to filter; drag over the chart to zoom.").
+		Description("Where is the outage? The most likely cause and what changed first, then high-severity tickets over time, by dimension, and the tickets themselves. Click a cause, a slice or a bar to filter; drag over the chart to zoom.").
 		Tags([]string{"spacetime", "tickets"}).
 		Editable().
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
