@@ -422,17 +422,20 @@ func causeDimensions(s *schema.Schema) []string {
 }
 
 // causePanel answers "where is it?": the combinations of up to three values that explain
-// the rise of the range over the period before it (query type localize), most excess
-// first. A click on a row applies its whole combination as ad hoc filters (CauseURL),
+// the rise of the range over the day before it (query type localize), most excess first.
+// The usual rate is the day's, as for the rate panel and the spike alert (spikeBaseline),
+// not the period as long as the range that "what changed" compares with: an hour before
+// an hour-long outage holds too few tickets of each combination, and the search then
+// names the outage's service alone or its region alone (TestCausePanelNamesGeneratedOutages). A click on a row applies its whole combination as ad hoc filters (CauseURL),
 // through the frame's filter fields, which the table hides. With no localized cause the
 // table is empty and the frame's notice says why.
 func causePanel(s *schema.Schema) *table.PanelBuilder {
 	return table.NewPanelBuilder().
 		Id(panelCause).
 		Title("Most likely cause").
-		Description("The combinations of values (up to three fields) that explain the rise of tickets in the range over the period before it (as long as the range), the largest first: tickets now, expected at the usual rate, above what the rest expects and share of the rise. Status is left out: it follows the tickets' age. Click a row to filter for its whole combination.").
+		Description("The combinations of values (up to three fields) that explain the rise of tickets in the range over the usual rate (the day before the range), the largest first: tickets now, expected at the usual rate, above what the rest expects and share of the rise. Status is left out: it follows the tickets' age. Click a row to filter for its whole combination.").
 		Datasource(*datasourceRef()).
-		WithTarget(target("A", &query.LocalizeQuery{Common: query.Common{ViewerFilter: filterRef}, Dimensions: causeDimensions(s), FilterField: true})).
+		WithTarget(target("A", &query.LocalizeQuery{Common: query.Common{ViewerFilter: filterRef}, Dimensions: causeDimensions(s), Baseline: spikeBaseline, FilterField: true})).
 		CellHeight(common.TableCellHeightSm).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Above the rest").Desc(true)}).
 		// Every cell of a row carries the link (the panel's defaults reach every field,
