@@ -21,7 +21,15 @@ export interface BridgeDatasource {
   provisioned: boolean;
   /** The generated data set, one ticket a JSON line. */
   tickets: string;
-  dataset: { tickets: number; seed: number; end: string; span: string; outages: number };
+  dataset: {
+    tickets: number;
+    seed: number;
+    end: string;
+    span: string;
+    outages: number;
+    /** The outages the generator planned (gen.PlanOutages), oldest first: RFC 3339 times. */
+    planned: Array<{ start: string; end: string; service: string; region: string }>;
+  };
 }
 
 export interface BridgeReady {

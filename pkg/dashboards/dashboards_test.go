@@ -281,3 +281,62 @@ func TestPatternsPanel(t *testing.T) {
 		t.Error("the overview of a schema without patterns has a patterns query")
 	}
 }
+
+// TestCausePanel: the overview opens with the "Most likely cause" panel, then the "what
+// changed" tables; its query is a localize over the schema's facets but status, with the
+// filter fields, and every link of the panel applies a whole combination (CauseURL: one
+// var-filters parameter per filter field). The contract suite follows those links.
+func TestCausePanel(t *testing.T) {
+	b := loadBoard(t, dashboards.OverviewFile)
+	ps := dataPanels(b)
+	if len(ps) < 2 || ps[0].Title != "Most likely cause" || ps[1].Title != "What changed: ${changed}" {
+		t.Fatalf("the overview's first panels are %q and %q, want the cause panel, then the movers", ps[0].Title, ps[1].Title)
+	}
+	m, err := query.Decode(ps[0].Targets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := m.(*query.LocalizeQuery)
+	if !ok || !q.FilterField || q.Baseline != "24h" {
+		t.Fatalf("the cause panel's query is %#v, want a localize query against the day before, with filterField", m)
+	}
+	var want []string
+	for _, c := range schema.Default().Facets() {
+		if c.Name != "status" {
+			want = append(want, c.Name)
+		}
+	}
+	if !slices.Equal(q.Dimensions, want) || len(want) != len(schema.Default().Facets())-1 {
+		t.Errorf("the cause panel's dimensions are %v, want the facets but status, %v", q.Dimensions, want)
+	}
+	links := ps[0].links(t)
+	if len(links) == 0 {
+		t.Fatal("the cause panel has no link")
+	}
+	for _, l := range links {
+		if l.URL != dashboards.CauseURL(dashboards.OverviewPath) {
+			t.Errorf("the cause panel links to %q, want CauseURL", l.URL)
+		}
+	}
+	url := dashboards.CauseURL(dashboards.OverviewPath)
+	for _, f := range []string{"adhocFilter", "adhocFilter2", "adhocFilter3"} {
+		if n := strings.Count(url, "&var-filters=${__data.fields."+f+":percentencode}"); n != 1 {
+			t.Errorf("CauseURL has %d parameters for %s, want 1: %s", n, f, url)
+		}
+	}
+
+	t.Run("a schema without status combines every facet", func(t *testing.T) {
+		s, err := schema.Parse([]byte("key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n  - {name: team, type: string, facet: true}\n  - {name: prio, type: number, facet: true}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := dashboards.Overview(dashboards.Options{Schema: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(d)
+		if !strings.Contains(string(raw), `"queryType":"localize"`) || !strings.Contains(string(raw), `"dimensions":["team","prio"]`) {
+			t.Error("the overview of a schema with facets team and prio has no localize over both")
+		}
+	})
+}

@@ -84,6 +84,33 @@ func NarrowURL(dashboardPath string) string {
 	return dashboardPath + "?" + keepView + "&var-" + VarFilters + "=${__data.fields." + frames.AdHocFilterField + ":percentencode}"
 }
 
+// CauseURL is a data link that reopens the overview narrowed to a whole combination of a
+// localize frame's row (query option filterField): one more var-filters parameter for each
+// of its fields frames.AdHocFilterField, frames.AdHocFilterField2 and
+// frames.AdHocFilterField3, keeping the other filters, variables and the time range.
+//
+// A data link is one URL with no condition, and a combination has one to three values, so
+// the link always writes the three parameters and a shorter combination leaves the last
+// ones empty ("var-filters="). An empty parameter adds no filter: scenes' URL sync turns
+// each var-NAME value into a filter with toFilter, which returns null for an empty string,
+// and keeps only the non-null ones (deserializeUrlToFilters in grafana/scenes,
+// packages/scenes/src/variables/adhoc/AdHocFiltersVariableUrlSyncHandler.ts). The field
+// values are interpolated per row by the __data macro with the format named in the
+// reference (getLinksSupplier in packages/grafana-data/src/field/fieldOverrides.ts
+// interpolates the link's URL with the panel's replaceVariables; scenes' sceneInterpolator
+// lets a reference's own format win), and an empty field formats to "". So the backend
+// needs to know neither the dashboard's variable name nor URL encoding: each field holds
+// one filter in the URL's format, as for NarrowURL. The contract suite
+// (contract/cause.contract.test.ts) follows such a link and reads it back as scenes does.
+func CauseURL(dashboardPath string) string {
+	var b strings.Builder
+	b.WriteString(dashboardPath + "?" + keepView)
+	for _, f := range []string{frames.AdHocFilterField, frames.AdHocFilterField2, frames.AdHocFilterField3} {
+		b.WriteString("&var-" + VarFilters + "=${__data.fields." + f + ":percentencode}")
+	}
+	return b.String()
+}
+
 // TicketURL is a data link to the Ticket dashboard for the ticket whose key keyRef
 // interpolates to, keeping the time range and the data source (the queryparam format
 // writes the variable as its URL parameter: formatRegistry.ts in grafana/scenes).

@@ -81,6 +81,18 @@ type Dataset struct {
 	End     time.Time `json:"end"`
 	Span    string    `json:"span"`
 	Outages int       `json:"outages"`
+	// Planned are the outages the generator put in the data set (gen.PlanOutages), oldest
+	// first: the ground truth of a test that asks where a spike is.
+	Planned []Outage `json:"planned"`
+}
+
+// Outage is one outage of the data set: one service in one region opened many more
+// tickets from Start to End (gen.Outage).
+type Outage struct {
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Service string    `json:"service"`
+	Region  string    `json:"region"`
 }
 
 func main() {
@@ -281,6 +293,9 @@ func (ds *Datasource) prepare(ctx context.Context, dir string, span time.Duratio
 		return err
 	}
 	opts := gen.Options{Tickets: ds.Dataset.Tickets, Seed: ds.Dataset.Seed, End: ds.Dataset.End, Span: span, Outages: ds.Dataset.Outages}
+	for _, o := range gen.PlanOutages(opts) {
+		ds.Dataset.Planned = append(ds.Dataset.Planned, Outage{Start: o.Start, End: o.End, Service: o.Service, Region: o.Region})
+	}
 	if err := gen.WriteJSONL(ctx, f, opts); err != nil {
 		f.Close()
 		return fmt.Errorf("generate: %w", err)
