@@ -268,8 +268,11 @@ describe('QueryEditor: one editor per query type', () => {
     logs: ['columns', 'limit', 'level-field'],
     spike: ['window', 'baseline', 'series', 'split-by', 'top', 'bucket'],
     movers: ['field', 'top', 'baseline'],
+    patterns: ['top', 'bucket'],
+    localize: ['dimensions', 'baseline', 'top'],
   };
-  const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter'];
+  // live is the shell's too (LiveField, drawn for the types that can stay live).
+  const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter', 'live'];
 
   /** controlNames lists the names of the inputs drawn for query A, the shared ones apart. */
   function controlNames(): string[] {
@@ -317,8 +320,8 @@ describe('QueryEditor: one editor per query type', () => {
         filter: 'severity <= 2',
       });
     }
-    // Seven re-renders of the whole editor: minutes on a loaded two-core machine.
-  }, 180000);
+    // Nine re-renders of the whole editor: minutes on a loaded two-core machine.
+  }, 240000);
 
   it('sends a logs query with its search, which highlights words there', async () => {
     backend();
