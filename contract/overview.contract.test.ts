@@ -454,6 +454,55 @@ describe.each(scenarios)('overview, $name', (sc) => {
     });
   });
 
+  linkTest('clicking a pattern narrows every panel to its tickets, whose titles fit its template', async () => {
+    const p = panel(d, /^Patterns$/);
+    const t = table(p);
+    expect({ panel: p.title, rows: t.rows.length > 0 }).toEqual({ panel: p.title, rows: true });
+    // The id is hidden from the table; its filter rides in the row's link.
+    const ids = t.frame.fields.find((f) => f.name === 'pattern')!.values;
+    const id = String(ids[0]);
+    const template = String(t.raw(0, 'Template'));
+    const n = Number(t.raw(0, 'Tickets'));
+    // Each variable part of a template (<*>) stands for one or more words of a title
+    // (docs/incoming/patterns.md); the rest of the template is the title's own text.
+    const fits = new RegExp(
+      '^' +
+        template
+          .split('<*>')
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.+') +
+        '$'
+    );
+    // The truth holds at least the pattern's tickets among those whose title fits it.
+    const fitting = count(
+      tickets,
+      and(keep, (tk) => fits.test(tk.title))
+    );
+    expect({ template, fitting: fitting >= n }).toEqual({ template, fitting: true });
+    const link = onlyLink(t.links(0, 'Template'), `${p.title} ${template}`);
+    await click(grafana, d, link.href, (next) => {
+      expect(filtersOf(next)).toEqual([...sc.filters, { key: 'pattern', operator: '=', value: id }]);
+      expect(displayValues(panel(next, /^Tickets in range$/))[0].numeric).toBe(n);
+      const again = table(panel(next, /^Patterns$/));
+      expect(again.rows.map((_, i) => [again.raw(i, 'Template'), Number(again.raw(i, 'Tickets'))])).toEqual([
+        [template, n],
+      ]);
+      // Every ticket listed is one of the data set's in scope, and its title fits the template.
+      const listed = table(panel(next, /^Tickets$/));
+      const keys = listed.frame.fields.find((f) => f.name === 'id')!.values.map(String);
+      expect(keys.length).toBe(Math.min(500, n));
+      const byId = new Map(tickets.map((tk) => [tk.id, tk]));
+      for (const key of keys) {
+        const tk = byId.get(key);
+        expect({ key, inScope: tk !== undefined && keep(tk), title: tk?.title }).toEqual({
+          key,
+          inScope: true,
+          title: expect.stringMatching(fits),
+        });
+      }
+    });
+  });
+
   test('a ticket links to the ticket system and to its own dashboard', async () => {
     const t = table(panel(d, /^Tickets$/));
     if (t.rows.length === 0) {

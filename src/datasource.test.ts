@@ -165,6 +165,14 @@ describe('applyTemplateVariables: variables', () => {
     expect(out.columns).toEqual(['id', 'title', 'severity']);
   });
 
+  it('expands a multi-value variable among the dimensions of a localize query, without repeats', () => {
+    const out = ds.applyTemplateVariables(
+      query({ queryType: 'localize', dimensions: ['service', '$cols', '$dim', 'region'] }),
+      {}
+    );
+    expect(out.dimensions).toEqual(['service', 'id', 'title', 'region']);
+  });
+
   it('interpolates sort fields', () => {
     const out = ds.applyTemplateVariables(query({ sort: [{ field: '$dim', desc: true }] }), {});
     expect(out.sort).toEqual([{ field: 'region', desc: true }]);
@@ -224,6 +232,15 @@ describe('getTagKeys', () => {
     expect(res.data.map((k) => k.text)).toEqual(['service', 'severity', 'status', 'region', 'id', 'title']);
     expect(res.data.every((k) => k.value === k.text)).toBe(true);
     expect(res.error).toBeUndefined();
+  });
+
+  it('offers the pattern field, after the facets, when the schema mines patterns', async () => {
+    const schema = { ...SCHEMA, patterns: { field: 'title', name: 'pattern' } };
+    serve((req) => (resourcePath(req) === 'schema' ? { data: schema } : { status: 404, error: 'not found' }));
+    const ds = new DataSource(instanceSettings());
+    const res = await ds.getTagKeys();
+    expect(res.data.map((k) => k.text)).toEqual(['service', 'severity', 'status', 'region', 'pattern', 'id', 'title']);
+    expect(res.data.find((k) => k.text === 'pattern')?.value).toBe('pattern');
   });
 
   it('reports why there are no keys when the schema cannot be read', async () => {

@@ -167,9 +167,10 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
         delete out[key];
       }
     }
-    if (query.columns) {
-      out.columns = uniq(
-        query.columns.flatMap((c) =>
+    // A multi-value variable in a list of fields stands for all its values.
+    const fieldList = (names: string[]): string[] =>
+      uniq(
+        names.flatMap((c) =>
           templateSrv
             .replace(c, scopedVars, formatListVariable)
             .split(',')
@@ -177,6 +178,11 @@ export class DataSource extends DataSourceWithBackend<TicketsQuery, TicketsOptio
             .filter((s) => s !== '')
         )
       );
+    if (query.columns) {
+      out.columns = fieldList(query.columns);
+    }
+    if (query.dimensions) {
+      out.dimensions = fieldList(query.dimensions);
     }
     if (query.sort) {
       out.sort = query.sort.map((k) => ({ ...k, field: single(k.field) ?? '' }));

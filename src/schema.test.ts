@@ -1,4 +1,4 @@
-import { orderedColumns, tagKeys } from './schema';
+import { orderedColumns, patternColumn, tagKeys } from './schema';
 import { SCHEMA } from './testing/fakes';
 import { SchemaResponse } from './types';
 
@@ -61,6 +61,21 @@ describe('tagKeys', () => {
       facets: ['gone', 'created', 'description', 'region'],
     };
     expect(names(tagKeys(schema))).toEqual(['region', 'id', 'severity', 'title', 'status', 'service']);
+  });
+
+  it('offers the pattern field after the facets when the schema mines patterns', () => {
+    // The schema resource as pkg/plugin writes it for `patterns: {field: title}`: the defaults
+    // written out, and no column for the pattern (docs/incoming/patterns.md, schema).
+    const schema: SchemaResponse = { ...SCHEMA, patterns: { field: 'title', name: 'pattern' } };
+    const keys = tagKeys(schema);
+    expect(names(keys)).toEqual(['service', 'severity', 'status', 'region', 'pattern', 'id', 'title']);
+    expect(keys[4]).toMatchObject({ type: 'string', facet: true, title: 'Pattern of title' });
+    expect(names(tagKeys({ ...SCHEMA, patterns: { field: 'summary', name: 'alarm' } }))).toContain('alarm');
+  });
+
+  it('offers no pattern field when the schema mines none', () => {
+    expect(names(tagKeys(SCHEMA))).not.toContain('pattern');
+    expect(patternColumn(SCHEMA)).toBeUndefined();
   });
 
   it('copes with a schema that lists no facets', () => {

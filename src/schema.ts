@@ -13,8 +13,23 @@ export function orderedColumns(schema: SchemaResponse): SchemaColumn[] {
 }
 
 /**
- * tagKeys orders the columns an ad hoc filter offers: facets in the schema's facet order, then
- * the rest, without detail and time columns.
+ * patternColumn describes the pattern dimension as a string facet, as the backend's
+ * Schema.Column does (pkg/schema): filters, ad hoc filters and breakdowns take its name like
+ * a column's, though the records never carry it and the schema's columns do not list it.
+ * Nothing when the schema mines no patterns.
+ */
+export function patternColumn(schema: SchemaResponse): SchemaColumn | undefined {
+  const p = schema.patterns;
+  if (!p?.name) {
+    return undefined;
+  }
+  return { name: p.name, type: 'string', title: `Pattern of ${p.field || 'title'}`, facet: true };
+}
+
+/**
+ * tagKeys orders the columns an ad hoc filter offers: facets in the schema's facet order, the
+ * pattern field when the schema mines patterns (an alarm is a dimension worth filtering on),
+ * then the rest, without detail and time columns.
  */
 export function tagKeys(schema: SchemaResponse): SchemaColumn[] {
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
@@ -22,6 +37,10 @@ export function tagKeys(schema: SchemaResponse): SchemaColumn[] {
   const facets = (schema.facets ?? [])
     .map((n) => byName.get(n))
     .filter((c): c is SchemaColumn => c !== undefined && offered(c));
+  const pattern = patternColumn(schema);
+  if (pattern && !byName.has(pattern.name)) {
+    facets.push(pattern);
+  }
   const facetNames = new Set(facets.map((c) => c.name));
   const rest = orderedColumns(schema).filter((c) => !facetNames.has(c.name) && offered(c));
   return [...facets, ...rest];

@@ -18,7 +18,9 @@ function backendQueryTypes(): string[] {
         walk(p);
       } else if (entry.name.endsWith('.go') && !entry.name.endsWith('_test.go')) {
         const text = fs.readFileSync(p, 'utf8');
-        for (const m of text.matchAll(/^\s*\w+\s+(?:query\.)?Type\s*=\s*"([^"]+)"/gm)) {
+        // In a const block (`Counts Type = "counts"`) or alone (`const Counts Type = "counts"`,
+        // one per file since the registry gave each type its own file).
+        for (const m of text.matchAll(/^\s*(?:const\s+)?\w+\s+(?:query\.)?Type\s*=\s*"([^"]+)"/gm)) {
           found.push(m[1]);
         }
       }

@@ -11,7 +11,18 @@ import { AwsAuthDataSourceJsonData, AwsAuthDataSourceSecureJsonData } from '@gra
  * defaults and editor in src/components/queryTypes/registry.ts: adding a name here makes the
  * compiler ask for that entry.
  */
-export const QUERY_TYPES = ['counts', 'breakdown', 'tickets', 'stats', 'values', 'logs', 'spike', 'movers'] as const;
+export const QUERY_TYPES = [
+  'counts',
+  'breakdown',
+  'tickets',
+  'stats',
+  'values',
+  'logs',
+  'spike',
+  'movers',
+  'patterns',
+  'localize',
+] as const;
 
 export type QueryType = (typeof QUERY_TYPES)[number];
 
@@ -51,13 +62,20 @@ export interface TicketsQuery extends DataQuery {
   field?: string;
   /** One series per value of this field (counts, spike). */
   splitBy?: string;
-  /** Series or slices kept before "other", or movers listed (default 10). */
+  /**
+   * Series or slices kept before "other", movers or patterns listed (default 10), or the
+   * combinations a localize query names (default 5).
+   */
   top?: number;
-  /** Breakdown: add the field adhocFilter, each row's ad hoc filter in the dashboard URL's format, for data links. */
+  /**
+   * Breakdown, movers, localize: add the field adhocFilter (localize: also adhocFilter2 and
+   * adhocFilter3), each row's ad hoc filters in the dashboard URL's format, for data links.
+   */
   filterField?: boolean;
   /**
    * Bucket width of a counts query, or the spacing of a spike query's points, a duration
-   * such as "5m"; empty: from the panel's interval.
+   * such as "5m"; empty: from the panel's interval. A patterns query answers its counts
+   * over time (a second frame) only when it has one.
    */
   bucket?: string;
   /** Columns of a tickets query, or the fields a logs line shows when expanded. */
@@ -69,8 +87,8 @@ export interface TicketsQuery extends DataQuery {
   /** The recent period of a spike query, a duration (default "10m"). */
   window?: string;
   /**
-   * The period before that a spike (default "24h", before the window), movers or stats query
-   * (default: as long as the range, before it) compares with, a duration.
+   * The period before that a spike (default "24h", before the window), movers, stats or
+   * localize query (default: as long as the range, before it) compares with, a duration.
    */
   baseline?: string;
   /** The measures a spike query returns; empty: all three. An alert rule asks for one. */
@@ -82,6 +100,8 @@ export interface TicketsQuery extends DataQuery {
    * tickets, counts and stats, over a range that ends now; see live.ts).
    */
   live?: boolean;
+  /** The fields whose values a localize query combines; empty: the schema's facets. */
+  dimensions?: string[];
 }
 
 export const DEFAULT_QUERY: Partial<TicketsQuery> = {
@@ -195,6 +215,12 @@ export interface SchemaResponse {
   table?: { columns?: string[]; sort?: SortKey[]; limit?: number };
   defaults?: { filter?: string };
   facets: string[];
+  /**
+   * The pattern dimension, when the schema mines patterns (pkg/schema Patterns): the column
+   * mined and the name of the field holding each ticket's pattern id. That field is not a
+   * column (records never carry it) but filters, ad hoc filters and breakdowns take it.
+   */
+  patterns?: { field: string; name: string };
 }
 
 export interface ValueCount {

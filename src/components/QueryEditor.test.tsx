@@ -268,6 +268,8 @@ describe('QueryEditor: one editor per query type', () => {
     logs: ['columns', 'limit', 'level-field'],
     spike: ['window', 'baseline', 'series', 'split-by', 'top', 'bucket'],
     movers: ['field', 'top', 'baseline'],
+    patterns: ['top', 'bucket'],
+    localize: ['dimensions', 'baseline', 'top'],
   };
   // live is the shell's too, drawn for the types a channel streams (LiveField.test.tsx).
   const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter', 'live'];
@@ -318,8 +320,8 @@ describe('QueryEditor: one editor per query type', () => {
         filter: 'severity <= 2',
       });
     }
-    // Seven re-renders of the whole editor: minutes on a loaded two-core machine.
-  }, 180000);
+    // Nine re-renders of the whole editor: minutes on a loaded two-core machine.
+  }, 240000);
 
   it('sends a logs query with its search, which highlights words there', async () => {
     backend();

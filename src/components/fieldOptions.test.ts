@@ -31,6 +31,10 @@ describe('fieldOptions', () => {
     expect(opts[0].description).toBe('Ticket · string');
   });
 
+  it('keeps only the facets when asked, in display order', () => {
+    expect(values(fieldOptions(SCHEMA, { facetsOnly: true }))).toEqual(['severity', 'status', 'service', 'region']);
+  });
+
   it('keeps the types asked for, facets first when asked', () => {
     expect(values(fieldOptions(SCHEMA, { types: ['time'] }))).toEqual(['created', 'resolved']);
     expect(values(fieldOptions(SCHEMA, { types: ['string', 'number'], facetsFirst: true }))).toEqual([

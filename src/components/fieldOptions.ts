@@ -18,14 +18,17 @@ function describe(c: SchemaColumn): string {
 
 /**
  * fieldOptions lists the schema's columns of the given types for a field picker, facets
- * first when asked, followed by the dashboard's variables so that a field can be chosen
+ * first (or only facets) when asked, followed by the dashboard's variables so that a field can be chosen
  * by a variable ($field). The current value is kept even when the schema does not list it.
  */
 export function fieldOptions(
   schema: SchemaResponse | undefined,
-  opts: { types?: ColumnType[]; facetsFirst?: boolean; current?: string | string[] } = {}
+  opts: { types?: ColumnType[]; facetsFirst?: boolean; facetsOnly?: boolean; current?: string | string[] } = {}
 ): Array<ComboboxOption<string>> {
   let columns = schema ? orderedColumns(schema) : [];
+  if (opts.facetsOnly) {
+    columns = columns.filter((c) => c.facet);
+  }
   if (opts.types) {
     const types = opts.types;
     columns = columns.filter((c) => types.includes(c.type));

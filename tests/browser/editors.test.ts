@@ -25,6 +25,8 @@ const QUERIES: Record<(typeof QUERY_TYPES)[number], Omit<TicketsQuery, 'refId'>>
   logs: { queryType: 'logs', search: 'timeout', limit: 100 },
   spike: { queryType: 'spike', splitBy: 'service', window: '10m', baseline: '24h', series: ['ratio'] },
   movers: { queryType: 'movers', field: 'service', top: 10 },
+  patterns: { queryType: 'patterns', top: 20, bucket: '1h' },
+  localize: { queryType: 'localize', dimensions: ['service', 'region', 'category'], baseline: '1d', top: 5 },
 };
 
 const FILTER = 'service = "checkout" and severity <= 2';
@@ -39,6 +41,8 @@ const QUERY_TYPE_LABELS: Record<(typeof QUERY_TYPES)[number], string> = {
   logs: 'Logs',
   spike: 'Spike',
   movers: 'Movers',
+  patterns: 'Patterns',
+  localize: 'Localize',
 };
 
 // The two stores' settings pages, filled in as a user setting each up would: the embedded

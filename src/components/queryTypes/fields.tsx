@@ -89,6 +89,8 @@ export function DurationField(props: {
 export function TopField(props: {
   id: string;
   tooltip: string;
+  /** The backend's default when it is not DEFAULT_TOP. */
+  placeholder?: number;
   value?: number;
   onChange: (v: number | undefined) => void;
   onBlur: () => void;
@@ -100,7 +102,7 @@ export function TopField(props: {
         type="number"
         min={1}
         width={10}
-        placeholder={String(DEFAULT_TOP)}
+        placeholder={String(props.placeholder ?? DEFAULT_TOP)}
         value={props.value ?? ''}
         onChange={(e) => props.onChange(countOf(e))}
         onBlur={props.onBlur}

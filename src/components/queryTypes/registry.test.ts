@@ -1,3 +1,6 @@
+import fs from 'fs';
+import path from 'path';
+
 import { QUERY_TYPES, TicketsQuery } from '../../types';
 import { DEFAULT_QUERY_TYPE, QUERY_TYPE_REGISTRY, queryTypeDefinition, queryTypeDefinitions } from './registry';
 import { DEFAULT_SPIKE_BASELINE, DEFAULT_SPIKE_WINDOW } from './SpikeEditor';
@@ -39,6 +42,11 @@ describe('QUERY_TYPE_REGISTRY', () => {
     });
   });
 
+  it("lists the backend's top for patterns (10) and localize (5: pkg/localize Options)", () => {
+    expect(QUERY_TYPE_REGISTRY.patterns.defaults).toEqual({ top: 10 });
+    expect(QUERY_TYPE_REGISTRY.localize.defaults).toEqual({ top: 5 });
+  });
+
   it.each([
     ['counts', {}, true],
     ['breakdown', {}, false],
@@ -52,9 +60,23 @@ describe('QUERY_TYPE_REGISTRY', () => {
     ['stats', {}, true],
     ['logs', {}, true],
     ['spike', {}, true],
+    ['patterns', {}, true],
+    ['localize', {}, true],
   ] as const)('%s %j can run: %s', (type, patch, want) => {
     const def = QUERY_TYPE_REGISTRY[type];
     expect(def.canRun?.(q({ queryType: type, ...patch })) ?? true).toBe(want);
+  });
+});
+
+describe('the plugin catalog page (src/README.md)', () => {
+  it('has one row per query type, named by its label, in the registry order', () => {
+    const text = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+    const table = text.split('## Queries')[1].split('\n\n')[1];
+    const rows = table
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split('|')[1].trim());
+    expect(rows).toEqual(queryTypeDefinitions().map((d) => d.label));
   });
 });
 

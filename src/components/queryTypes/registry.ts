@@ -3,8 +3,10 @@ import { BreakdownEditor } from './BreakdownEditor';
 import { CountsEditor } from './CountsEditor';
 import { QueryTypeDefinition } from './definition';
 import { DEFAULT_TOP, hasField } from './fields';
+import { LOCALIZE_DEFAULT_TOP, LocalizeEditor } from './LocalizeEditor';
 import { LogsEditor } from './LogsEditor';
 import { MoversEditor } from './MoversEditor';
+import { PatternsEditor } from './PatternsEditor';
 import { SPIKE_DEFAULTS, spikeAlertingNotice, SpikeEditor } from './SpikeEditor';
 import { StatsEditor } from './StatsEditor';
 import { TicketsEditor } from './TicketsEditor';
@@ -93,6 +95,22 @@ export const QUERY_TYPE_REGISTRY: Record<QueryType, QueryTypeDefinition> = {
     timeSeries: false,
     canRun: hasField,
     Editor: MoversEditor,
+  },
+  patterns: {
+    type: 'patterns',
+    label: 'Patterns',
+    description: 'The top patterns of the titles: the alarms behind the tickets, with counts, first and last seen',
+    defaults: { top: DEFAULT_TOP },
+    timeSeries: false,
+    Editor: PatternsEditor,
+  },
+  localize: {
+    type: 'localize',
+    label: 'Localize',
+    description: 'Where is the rise: the combinations of values that explain it against the baseline',
+    defaults: { top: LOCALIZE_DEFAULT_TOP },
+    timeSeries: false,
+    Editor: LocalizeEditor,
   },
 };
 
