@@ -21,7 +21,7 @@ import (
 // must be the outage's service and region together. (Against the hour before, the panel's
 // first baseline, two of the three outages were named by their service alone or their
 // region alone: an hour holds too few tickets of each pair to tell them apart.) With status among the dimensions the same search names
-// "status = resolved and service and region" for some outages (docs/incoming/localize.md),
+// "status = resolved and service and region" for some outages (docs/patterns-and-localize.md),
 // which is why the panel leaves status out; the contract suite checks one outage through
 // Grafana's code, this checks several.
 func TestCausePanelNamesGeneratedOutages(t *testing.T) {

@@ -404,7 +404,7 @@ func moversPanel() *table.PanelBuilder {
 // tickets always differs from the period before it in status (new tickets are open, older
 // ones resolved), and an outage's tickets, resolved together, make "service and region and
 // status = resolved" fit a little better than the outage's own "service and region". The
-// statistics are right and the answer misleads a responder (docs/incoming/localize.md,
+// statistics are right and the answer misleads a responder (docs/patterns-and-localize.md,
 // "Default fields: leave out status"). A schema flag would say this of any column; until
 // the schema has one, the default schema's name is listed here.
 var lifecycleFields = []string{"status"}
