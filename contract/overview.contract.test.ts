@@ -464,7 +464,7 @@ describe.each(scenarios)('overview, $name', (sc) => {
     const template = String(t.raw(0, 'Template'));
     const n = Number(t.raw(0, 'Tickets'));
     // Each variable part of a template (<*>) stands for one or more words of a title
-    // (docs/incoming/patterns.md); the rest of the template is the title's own text.
+    // (docs/patterns-and-localize.md); the rest of the template is the title's own text.
     const fits = new RegExp(
       '^' +
         template

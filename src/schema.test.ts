@@ -65,7 +65,7 @@ describe('tagKeys', () => {
 
   it('offers the pattern field after the facets when the schema mines patterns', () => {
     // The schema resource as pkg/plugin writes it for `patterns: {field: title}`: the defaults
-    // written out, and no column for the pattern (docs/incoming/patterns.md, schema).
+    // written out, and no column for the pattern (docs/schema.md, patterns).
     const schema: SchemaResponse = { ...SCHEMA, patterns: { field: 'title', name: 'pattern' } };
     const keys = tagKeys(schema);
     expect(names(keys)).toEqual(['service', 'severity', 'status', 'region', 'pattern', 'id', 'title']);
