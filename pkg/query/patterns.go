@@ -34,9 +34,9 @@ type PatternsQuery struct {
 // last ticket), and a table of more patterns than this is no longer read.
 const maxPatternsTop = 100
 
-// patternPoints bounds the counts over time: at most 4×patternPoints buckets, a bucket
-// narrower than that allows is widened (ChooseBucket), since a sparkline in a table cell
-// shows no more.
+// patternPoints bounds the counts over time: at most 4×patternPoints buckets, since a
+// sparkline in a table cell shows no more; an explicit bucket narrower than that allows is
+// an error naming the narrowest one allowed (ChooseBucket).
 const patternPoints = 30
 
 // Type is patterns.
