@@ -5,7 +5,7 @@ import { ComboboxOption, IconButton, MultiCombobox, Stack, Tooltip } from '@graf
 import { durationMs } from '../../duration';
 import { SpikeSeries, TicketsQuery } from '../../types';
 import { AlertingNotice, TypeEditorProps } from './definition';
-import { DEFAULT_TOP, DurationField, SplitByField, TopField } from './fields';
+import { DEFAULT_TOP, DurationField, SeriesFields } from './fields';
 
 // The backend's defaults of a spike query (pkg/query DefaultSpikeWindow, DefaultSpikeBaseline).
 export const DEFAULT_SPIKE_WINDOW = '10m';
@@ -111,27 +111,13 @@ export function SpikeEditor({ query, schema, id, onChange, onRunQuery }: TypeEdi
         </EditorField>
       </EditorFieldGroup>
       <EditorFieldGroup>
-        <SplitByField
-          id={id('split-by')}
+        <SeriesFields
+          query={query}
           schema={schema}
-          value={query.splitBy}
-          onChange={(splitBy) => onChange({ splitBy }, true)}
-        />
-        <TopField
-          id={id('top')}
-          tooltip="Series kept before the rest become other (default 10)."
-          value={query.top}
-          onChange={(top) => onChange({ top })}
-          onBlur={onRunQuery}
-        />
-        <DurationField
-          id={id('bucket')}
-          label="Bucket"
-          tooltip="Spacing of the points. Empty: from the panel's interval, at least a minute."
-          placeholder="auto"
-          value={query.bucket ?? ''}
-          onChange={(bucket) => onChange({ bucket })}
-          onBlur={onRunQuery}
+          id={id}
+          bucketTooltip="Spacing of the points. Empty: from the panel's interval, at least a minute."
+          onChange={onChange}
+          onRunQuery={onRunQuery}
         />
       </EditorFieldGroup>
     </EditorRow>

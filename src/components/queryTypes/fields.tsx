@@ -238,3 +238,44 @@ export function ColumnsField(props: {
     </EditorField>
   );
 }
+
+/**
+ * SeriesFields are the controls of a query drawn as series over time (counts, spike): the
+ * field that splits it into series, how many are kept before "other", and the bucket.
+ */
+export function SeriesFields(props: {
+  query: { splitBy?: string; top?: number; bucket?: string };
+  schema?: SchemaResponse;
+  id: (name: string) => string;
+  bucketTooltip: string;
+  onChange: (change: { splitBy?: string; top?: number; bucket?: string }, run?: boolean) => void;
+  onRunQuery: () => void;
+}) {
+  const { query, schema, id, bucketTooltip, onChange, onRunQuery } = props;
+  return (
+    <>
+      <SplitByField
+        id={id('split-by')}
+        schema={schema}
+        value={query.splitBy}
+        onChange={(splitBy) => onChange({ splitBy }, true)}
+      />
+      <TopField
+        id={id('top')}
+        tooltip="Series kept before the rest become other (default 10)."
+        value={query.top}
+        onChange={(top) => onChange({ top })}
+        onBlur={onRunQuery}
+      />
+      <DurationField
+        id={id('bucket')}
+        label="Bucket"
+        tooltip={bucketTooltip}
+        placeholder="auto"
+        value={query.bucket ?? ''}
+        onChange={(bucket) => onChange({ bucket })}
+        onBlur={onRunQuery}
+      />
+    </>
+  );
+}
