@@ -46,6 +46,17 @@ describe('fieldOptions', () => {
     ]);
   });
 
+  it('offers the pattern field after the facets in a dimension picker, when the schema mines patterns', () => {
+    const mining = { ...SCHEMA, patterns: { field: 'title', name: 'pattern' } };
+    const opts = fieldOptions(mining, { types: ['string', 'number'], facetsFirst: true });
+    expect(values(opts)).toEqual(['severity', 'status', 'service', 'region', 'pattern', 'id']);
+    expect(opts[4].description).toBe('Pattern of title · string · facet');
+    // Not where only numbers are asked for, not in the facets-only list, nor without the option.
+    expect(values(fieldOptions(mining, { types: ['number'], facetsFirst: true }))).not.toContain('pattern');
+    expect(values(fieldOptions(mining, { facetsOnly: true }))).not.toContain('pattern');
+    expect(values(fieldOptions(SCHEMA, { facetsFirst: true }))).not.toContain('pattern');
+  });
+
   it("offers the dashboard's variables after the fields", () => {
     mockTemplateSrv = new FakeTemplateSrv([{ name: 'field', value: 'service' }]);
     const opts = fieldOptions(SCHEMA, { types: ['time'] });

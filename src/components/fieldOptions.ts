@@ -1,7 +1,7 @@
 import { ComboboxOption } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
 
-import { orderedColumns } from '../schema';
+import { orderedColumns, patternColumn } from '../schema';
 import { ColumnType, SchemaColumn, SchemaResponse } from '../types';
 
 function describe(c: SchemaColumn): string {
@@ -18,7 +18,7 @@ function describe(c: SchemaColumn): string {
 
 /**
  * fieldOptions lists the schema's columns of the given types for a field picker, facets
- * first (or only facets) when asked, followed by the dashboard's variables so that a field can be chosen
+ * first (then the pattern field, when the schema mines patterns) or only facets when asked, followed by the dashboard's variables so that a field can be chosen
  * by a variable ($field). The current value is kept even when the schema does not list it.
  */
 export function fieldOptions(
@@ -34,7 +34,11 @@ export function fieldOptions(
     columns = columns.filter((c) => types.includes(c.type));
   }
   if (opts.facetsFirst) {
-    columns = [...columns.filter((c) => c.facet), ...columns.filter((c) => !c.facet)];
+    // The pattern of the titles is a dimension like a facet (the backend splits, breaks down
+    // and filters by it), so a dimension picker offers it right after the facets.
+    const pattern = schema ? patternColumn(schema) : undefined;
+    const extra = pattern && (!opts.types || opts.types.includes(pattern.type)) ? [pattern] : [];
+    columns = [...columns.filter((c) => c.facet), ...extra, ...columns.filter((c) => !c.facet)];
   }
   const options: Array<ComboboxOption<string>> = columns.map((c) => ({
     value: c.name,
