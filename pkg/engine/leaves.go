@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/spacetime/tickets/pkg/keytable"
 )
 
 // Leaves counts the tickets of a window and of the baseline period before it per
@@ -173,7 +175,7 @@ type leafCounter struct {
 	cols  []*column
 	shift []uint8
 	width []uint8
-	index leafTable
+	index keytable.Table
 	keys  []uint64
 	// counts holds each leaf's counts together: one slice to grow, one place to touch.
 	counts []leafCount
@@ -218,7 +220,7 @@ func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
 			packCodes(&col.codes, part, keys, lc.shift[i])
 		}
 		for _, k := range keys {
-			l, added := lc.index.findOrAdd(k, int32(len(lc.keys)))
+			l, added := lc.index.FindOrAdd(k, int32(len(lc.keys)))
 			if added {
 				if len(lc.keys) == MaxLeaves {
 					err = fmt.Errorf("%w: the fields make more than %d combinations of values in the range; choose fewer fields or a shorter range", ErrTooExpensive, MaxLeaves)
@@ -331,59 +333,4 @@ func (lc *leafCounter) decode(r *reader, res *LeavesResult, fields []string) err
 		res.Fields[f] = LeafField{Name: fields[f], Values: values, Nulls: nulls}
 	}
 	return nil
-}
-
-// leafTable maps a leaf's key to its index: open addressing, as a count of millions of
-// rows into hundreds of thousands of leaves is mostly lookups that Go's map makes several
-// times dearer.
-type leafTable struct {
-	keys  []uint64 // key+1; 0 marks an empty place
-	vals  []int32
-	shift uint8
-	used  int
-}
-
-func (t *leafTable) init(size int) {
-	t.keys = make([]uint64, size)
-	t.vals = make([]int32, size)
-	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
-	t.used = 0
-}
-
-func (t *leafTable) findOrAdd(key uint64, next int32) (int32, bool) {
-	if t.keys == nil {
-		t.init(1024)
-	}
-	mask := len(t.keys) - 1
-	want := key + 1
-	for i := int((key * 0x9E3779B97F4A7C15) >> t.shift); ; i = (i + 1) & mask {
-		switch t.keys[i] {
-		case want:
-			return t.vals[i], false
-		case 0:
-			t.keys[i], t.vals[i] = want, next
-			t.used++
-			if 2*t.used > len(t.keys) {
-				t.grow()
-			}
-			return next, true
-		}
-	}
-}
-
-func (t *leafTable) grow() {
-	keys, vals := t.keys, t.vals
-	t.init(2 * len(keys))
-	mask := len(t.keys) - 1
-	for j, k := range keys {
-		if k == 0 {
-			continue
-		}
-		i := int(((k - 1) * 0x9E3779B97F4A7C15) >> t.shift)
-		for t.keys[i] != 0 {
-			i = (i + 1) & mask
-		}
-		t.keys[i], t.vals[i] = k, vals[j]
-		t.used++
-	}
 }

@@ -43,6 +43,8 @@ var layers = map[string]layer{
 	"store/dynamo/dynamotest":   {"a migrated DynamoDB table on dynalite for tests", []string{"store/dynamo", "store/dynamo/dynalitetest"}},
 	"storeschema":               {"the schema a store records beside its tickets", []string{"schema", "store"}},
 
+	"keytable": {"a hash table from uint64 keys to int32 slots, for counts of value combinations", nil},
+
 	"ingest": {"read CSV, TSV and JSONL records onto the schema's columns", []string{"schema", "store", "ticket"}},
 	"gen":    {"synthetic, deterministic ticket data sets", []string{"schema", "ticket"}},
 
@@ -53,8 +55,8 @@ var layers = map[string]layer{
 	"source/webhook":  {"signed webhook receivers mapped through the presets", []string{"redact", "schema", "source", "source/httpjson", "store"}},
 	"source/sources":  {"build a source from its settings", []string{"duration", "redact", "schema", "source", "source/demo", "source/files", "source/httpjson", "source/webhook"}},
 
-	"engine":         {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "patterns", "schema", "store", "ticket"}},
-	"localize":       {"where a rise is: the combinations of values that explain it, from leaf counts", []string{"filter"}},
+	"engine":         {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "keytable", "patterns", "schema", "store", "ticket"}},
+	"localize":       {"where a rise is: the combinations of values that explain it, from leaf counts", []string{"filter", "keytable"}},
 	"localize/synth": {"the localization benchmark's cases, with their truth", []string{"localize"}},
 	"frames":         {"engine results as Grafana data frames", []string{"engine", "filter", "localize", "schema"}},
 	"query":          {"the query JSON of each query type, and its answer from the engine as frames", []string{"duration", "engine", "filter", "frames", "localize", "schema"}},
@@ -77,7 +79,7 @@ var layers = map[string]layer{
 
 // sdkFree are the packages that must not depend on the plugin SDK, even indirectly: the
 // product's core knows nothing of Grafana.
-var sdkFree = []string{"ticket", "schema", "duration", "clock", "logval", "redact", "patterns", "filter", "store", "store/bolt", "store/dynamo",
+var sdkFree = []string{"ticket", "keytable", "schema", "duration", "clock", "logval", "redact", "patterns", "filter", "store", "store/bolt", "store/dynamo",
 	"store/memory", "store/stores", "storeschema", "ingest", "gen", "source", "source/demo", "source/files", "source/httpjson",
 	"source/webhook", "source/sources", "engine", "localize", "localize/synth", "hub"}
 

@@ -1,5 +1,7 @@
 package localize
 
+import "github.com/spacetime/tickets/pkg/keytable"
+
 // A cuboid is one group of dimensions (service × region, say) and the combinations of
 // their values that the search weighs, each with its sums over the leaves it holds.
 type cuboid struct {
@@ -11,7 +13,7 @@ type cuboid struct {
 	// dense cuboids index their sums by key; sparse ones give each key a slot in
 	// order of arrival.
 	dense bool
-	tab   table
+	tab   keytable.Table
 	keys  []uint64 // slot -> key, for sparse cuboids
 	sum   []sums
 	// live lists the slots with enough tickets in the window to explain a rise (see
@@ -68,7 +70,7 @@ func (cb *cuboid) slot(key uint64) int32 {
 	if cb.dense {
 		return int32(key)
 	}
-	return cb.tab.find(key)
+	return cb.tab.Find(key)
 }
 
 // add adds a leaf's counts to the combination of key.
@@ -79,7 +81,7 @@ func (cb *cuboid) add(key uint64, a, n float64) {
 		s.n += n
 		return
 	}
-	sl, added := cb.tab.findOrAdd(key, int32(len(cb.sum)))
+	sl, added := cb.tab.FindOrAdd(key, int32(len(cb.sum)))
 	if added {
 		cb.keys = append(cb.keys, key)
 		cb.sum = append(cb.sum, sums{a: a, n: n})

@@ -149,7 +149,7 @@ func (s *search) buildTriples(minA float64) {
 		}
 		want := parents[t]
 		if !cb.dense {
-			cb.tab.init(len(window) / 4)
+			cb.tab.Reserve(len(window) / 4)
 		}
 		for _, l := range window {
 			if masks[l]&want == want {

@@ -1,19 +1,23 @@
-package localize
+// Package keytable is a hash table from uint64 keys to int32 slots, for the counts of
+// combinations of values that the engine's leaves and the localize search make. It is a
+// plain open-addressing table: a count inserts hundreds of thousands of keys and looks
+// them up millions of times in a few milliseconds, and Go's map costs several times more
+// per operation on keys of this kind (a hash call, buckets of eight, nothing inlined).
+package keytable
 
 import "math/bits"
 
-// table maps a combination's key to its slot. It is a plain open-addressing hash table:
-// a search inserts hundreds of thousands of keys and looks them up millions of times in
-// a few milliseconds, and Go's map costs several times more per operation on uint64
-// keys of this kind (a hash call, buckets of eight, interface-free but not inlined).
-type table struct {
+// Table maps keys to slots; a key must be less than the largest uint64 (the table keeps
+// key+1, with 0 for an empty place). The zero value is empty and ready to use.
+type Table struct {
 	keys  []uint64 // key+1, 0 for an empty place
 	slots []int32
 	shift uint8
 	used  int
 }
 
-func (t *table) init(capacity int) {
+// Reserve empties the table and makes room for capacity keys before it grows.
+func (t *Table) Reserve(capacity int) {
 	size := 16
 	for size < 2*capacity {
 		size *= 2
@@ -26,12 +30,12 @@ func (t *table) init(capacity int) {
 
 // home is the first place a key is looked for: Fibonacci hashing spreads the keys,
 // which are mixed-radix numbers with many zero high bits.
-func (t *table) home(key uint64) int {
+func (t *Table) home(key uint64) int {
 	return int((key * 0x9E3779B97F4A7C15) >> t.shift)
 }
 
-// find returns the slot of key, or -1.
-func (t *table) find(key uint64) int32 {
+// Find returns the slot of key, or -1.
+func (t *Table) Find(key uint64) int32 {
 	if t.keys == nil {
 		return -1
 	}
@@ -47,11 +51,11 @@ func (t *table) find(key uint64) int32 {
 	}
 }
 
-// findOrAdd returns the slot of key, giving it next when it has none yet; added says
+// FindOrAdd returns the slot of key, giving it next when it has none yet; added says
 // whether it did.
-func (t *table) findOrAdd(key uint64, next int32) (slot int32, added bool) {
+func (t *Table) FindOrAdd(key uint64, next int32) (slot int32, added bool) {
 	if t.keys == nil {
-		t.init(64)
+		t.Reserve(32)
 	}
 	mask := len(t.keys) - 1
 	want := key + 1
@@ -70,9 +74,9 @@ func (t *table) findOrAdd(key uint64, next int32) (slot int32, added bool) {
 	}
 }
 
-func (t *table) grow() {
+func (t *Table) grow() {
 	keys, slots := t.keys, t.slots
-	t.init(len(keys))
+	t.Reserve(len(keys))
 	mask := len(t.keys) - 1
 	for j, k := range keys {
 		if k == 0 {
