@@ -18,6 +18,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/gen"
+	"github.com/spacetime/tickets/pkg/plugin"
 )
 
 // These tests drive the query types of the dashboards' feed, stat panels and alert rules
@@ -115,6 +116,34 @@ func TestNewQueryTypesOverGRPC(t *testing.T) {
 		t.Fatal("the data set has no outage; the spike and movers tests would prove nothing")
 	}
 	outage := outages[len(outages)-1]
+
+	t.Run("every answer says how long the plugin worked on it", func(t *testing.T) {
+		for _, q := range []map[string]any{
+			{"queryType": "breakdown", "field": "service"},
+			{"queryType": "logs", "limit": 10},
+			{"queryType": "localize"},
+		} {
+			sent := time.Now()
+			resp := f.query(t, pc, end.Add(-2*time.Hour), end, q)
+			took := time.Since(sent)
+			if resp.Error != nil || len(resp.Frames) == 0 {
+				t.Fatalf("%v: %v, %d frames", q, resp.Error, len(resp.Frames))
+			}
+			var stats []data.QueryStat
+			if m := resp.Frames[0].Meta; m != nil {
+				stats = m.Stats
+			}
+			i := slices.IndexFunc(stats, func(s data.QueryStat) bool { return s.DisplayName == plugin.PluginTimeStat })
+			if i < 0 {
+				t.Fatalf("%v: the first frame's stats %+v have no %q", q, stats, plugin.PluginTimeStat)
+			}
+			st := stats[i]
+			// The plugin's time is part of the round trip this test measured.
+			if st.Unit != "ms" || st.Value <= 0 || st.Value > float64(took.Microseconds())/1000 {
+				t.Errorf("%v: %q = %v %s, want more than 0 and at most the round trip's %s", q, st.DisplayName, st.Value, st.Unit, took)
+			}
+		}
+	})
 
 	t.Run("logs: newest tickets of a service, every field, search words", func(t *testing.T) {
 		details := csvTickets(t)
