@@ -207,6 +207,8 @@ export interface SchemaColumn {
   table?: boolean;
   detail?: boolean;
   facet?: boolean;
+  /** A facet whose values follow a ticket's age (a status): the dashboards' cause search leaves it out. */
+  lifecycle?: boolean;
   link?: string;
 }
 
