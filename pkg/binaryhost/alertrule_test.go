@@ -281,6 +281,10 @@ func evaluateRule(t *testing.T, f *fixture, pc backend.PluginContext, rule dashb
 	out := evaluation{fires: fires, values: values, annotations: map[string]string{}}
 	for name, text := range rule.Annotations {
 		out.annotations[name] = expand(t, name, text, d)
+		// A label or value the template expects and the answer lacks.
+		if strings.Contains(out.annotations[name], "[no value]") {
+			t.Errorf("annotation %s at %s reads %q", name, at, out.annotations[name])
+		}
 	}
 	return out
 }
@@ -364,6 +368,34 @@ func TestSpikeRuleNamesTheCulprit(t *testing.T) {
 			t.Errorf("description %q", d)
 		}
 		t.Logf("localized: %s\n%s", e.annotations["summary"], e.annotations["description"])
+	})
+
+	// A culprit query that cannot search (here a dimension the schema lacks, as after a
+	// schema change) must not turn the spike into NoData or Error: it answers with a note.
+	t.Run("a spike still fires when the cause cannot be searched, and says so", func(t *testing.T) {
+		broken := rule
+		broken.Data = nil
+		for _, q := range rule.Data {
+			if q.QueryType == "localize" {
+				m := map[string]any{}
+				for k, v := range q.Model {
+					m[k] = v
+				}
+				m["dimensions"] = []any{"service", "nosuchfield"}
+				q.Model = m
+			}
+			broken.Data = append(broken.Data, q)
+		}
+		e := evaluateRule(t, f, pc, broken, localizedAt)
+		_, ratio := truth(localizedAt)
+		// Without a search there is no count of the window's tickets, only A's ratio.
+		want := fmt.Sprintf("Ticket spike: %.1f× the usual rate, cause unknown", ratio)
+		if !e.fires || e.annotations["summary"] != want {
+			t.Fatalf("fires %v, summary %q; want firing with %q", e.fires, e.annotations["summary"], want)
+		}
+		if d := e.annotations["description"]; !strings.HasPrefix(d, "The most likely cause is unknown (the cause was not searched: ") || !strings.Contains(d, "nosuchfield") {
+			t.Errorf("description %q", d)
+		}
 	})
 
 	t.Run("a spike spread over every service and region fires, and says no single place", func(t *testing.T) {

@@ -204,17 +204,22 @@ func culpritQuery(s *schema.Schema) AlertQuery {
 // missingkey=invalid). They use only text/template's own functions (printf, if, with),
 // so the test that renders them with text/template renders what Grafana would. With
 // $values.D they name the culprit; the "with" keeps a plain sentence if D is missing.
-// $values.D.Value is the share of the window's tickets in the cause, in percent.
+// $values.D.Value is the share of the window's tickets in the cause, in percent. A rule
+// can fire on few tickets (the ratio's usual count is at least 1) where the search finds
+// no significant rise ("no rise"), which is not a spread rise: the text says so.
 const (
-	spikeSummary = `{{ with $values.D }}Ticket spike: {{ .Labels.tickets }} tickets in ` + spikeWindow +
-		` ({{ printf "%.1f" $values.B.Value }}× usual), ` +
+	spikeSummary = `{{ with $values.D }}Ticket spike: {{ if .Labels.tickets }}{{ .Labels.tickets }} tickets in ` + spikeWindow +
+		` ({{ printf "%.1f" $values.B.Value }}× usual){{ else }}{{ printf "%.1f" $values.B.Value }}× the usual rate{{ end }}, ` +
 		`{{ if .Labels.cause }}{{ printf "%.0f" .Value }}% in {{ .Labels.cause }}` +
-		`{{ else if .Labels.note }}cause unknown{{ else }}spread across the values, no single place{{ end }}` +
+		`{{ else if .Labels.note }}cause unknown{{ else if eq .Labels.verdict "no rise" }}too few tickets to say where` +
+		`{{ else }}spread across the values, no single place{{ end }}` +
 		`{{ else }}Ticket spike: {{ printf "%.1f" $values.B.Value }}× the usual rate{{ end }}`
 	spikeCause = `{{ with $values.D }}{{ if .Labels.cause }}Most likely cause: {{ .Labels.cause }}, ` +
 		`{{ printf "%.0f" .Value }}% of the {{ .Labels.tickets }} tickets of the last ` + spikeWindow +
 		` (about {{ .Labels.expected }} at the usual rate).{{ if .Labels.others }} Also: {{ .Labels.others }}.{{ end }}` +
 		`{{ else if .Labels.note }}The most likely cause is unknown ({{ .Labels.note }}).` +
+		`{{ else if eq .Labels.verdict "no rise" }}Too few tickets to say where: no combination of values, nor the total, ` +
+		`rose beyond chance ({{ .Labels.tickets }} in the last ` + spikeWindow + `, about {{ .Labels.expected }} at the usual rate).` +
 		`{{ else }}No single place: the tickets rose across the values ({{ .Labels.tickets }} in the last ` + spikeWindow +
 		`, about {{ .Labels.expected }} at the usual rate).{{ end }} {{ end }}`
 )
