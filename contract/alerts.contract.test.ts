@@ -3,6 +3,10 @@
 // stores it, at the times an evaluation would, and the rule's reduce and threshold expressions
 // are applied to the answer. The value must equal the one counted from the data set, the
 // "Ticket spike" rule must fire at the data set's busiest minute and no rule at an ordinary one.
+// The spike rule's second data query (D, a localize summary) is what its notification names
+// the culprit from: one number whose labels are read by the rule's template as $values.D. Its
+// labels and value are checked here against the data set; pkg/binaryhost's
+// TestSpikeRuleNamesTheCulprit renders the template itself with Go's text/template.
 
 import { DataFrameJSON, FieldType, dataFrameFromJSON } from '@grafana/data';
 import { readFileSync, readdirSync } from 'fs';
@@ -13,7 +17,7 @@ import { DataSource } from '../src/datasource';
 import { REPO, readReady } from './harness/bridge';
 import { loadDashboard, openDashboard } from './harness/dashboard';
 import { installGrafana } from './harness/grafana';
-import { Predicate, Ticket, count, inRange, loadTickets } from './harness/truth';
+import { Predicate, Ticket, count, field, inRange, label, loadTickets } from './harness/truth';
 import { filtersOf, target } from './harness/urls';
 
 const ready = readReady();
@@ -70,37 +74,75 @@ function busiestAndOrdinaryMinute(): [number, number] {
 
 const [busiest, ordinary] = busiestAndOrdinaryMinute();
 
-/** The rule's data source query, which alerting sends to the plugin as the file stores it. */
-function dataQuery(rule: AlertRule): AlertQuery {
+/** The rule's data source queries, which alerting sends to the plugin as the file stores them. */
+function dataQueries(rule: AlertRule): AlertQuery[] {
   const qs = rule.data.filter((q) => q.datasourceUid !== '__expr__');
+  for (const q of qs) {
+    expect(q.datasourceUid).toBe(provisioned.uid);
+  }
+  return qs;
+}
+
+/** The query the condition is computed from (A): the spike measure. */
+function spikeQuery(rule: AlertRule): AlertQuery {
+  const qs = dataQueries(rule).filter((q) => q.queryType === 'spike');
   expect(qs).toHaveLength(1);
-  expect(qs[0].datasourceUid).toBe(provisioned.uid);
   return qs[0];
 }
 
+/** A number of a numeric frame and its labels, as $values.X holds it in an alert template. */
+interface Captured {
+  value: number;
+  labels: Record<string, string>;
+}
+
+interface Evaluation {
+  value: number;
+  fires: boolean;
+  /** The numbers of the data queries other than the spike's, by refId ($values.D...). */
+  numbers: Record<string, Captured>;
+}
+
 /**
- * evaluate runs the rule at a time: its query over the relative time range ending then, with the
- * model's intervalMs and maxDataPoints, through Grafana's query API; then the expressions. Only
- * the two the rules use are known here: reduce "last" (the series' last value, ReduceLast in
- * Grafana's pkg/expr/mathexp/reduce.go) and a threshold "gt" (value > param,
- * pkg/expr/threshold.go); any other fails the test rather than being guessed.
+ * evaluate runs the rule at a time: its data queries over the relative time range ending then,
+ * with the models' intervalMs and maxDataPoints, in one request through Grafana's query API
+ * (alerting sends a rule's queries of one data source together: executeDSNodesGrouped in
+ * Grafana's pkg/expr/nodes.go); then the expressions. Only the two the rules use are known
+ * here: reduce "last" (the series' last value, ReduceLast in Grafana's pkg/expr/mathexp/reduce.go)
+ * and a threshold "gt" (value > param, pkg/expr/threshold.go); any other fails the test rather
+ * than being guessed.
  */
-async function evaluate(rule: AlertRule, at: number): Promise<{ value: number; fires: boolean }> {
-  const q = dataQuery(rule);
+async function evaluate(rule: AlertRule, at: number): Promise<Evaluation> {
+  const qs = dataQueries(rule);
+  const range = qs[0].relativeTimeRange;
+  for (const q of qs) {
+    // The query API takes one range a request; the rules' queries share theirs.
+    expect(q.relativeTimeRange).toEqual(range);
+  }
   const res = await fetch(`${ready.url}/api/ds/query`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
-      from: String(at - q.relativeTimeRange.from * 1000),
-      to: String(at - q.relativeTimeRange.to * 1000),
-      queries: [{ ...q.model, refId: q.refId }],
+      from: String(at - range.from * 1000),
+      to: String(at - range.to * 1000),
+      queries: qs.map((q) => ({ ...q.model, refId: q.refId })),
     }),
   });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { results: Record<string, { frames?: DataFrameJSON[]; error?: string }> };
-  const result = body.results[q.refId];
-  expect(result.error).toBeUndefined();
-  const frames = (result.frames ?? []).map(dataFrameFromJSON);
+  const numbers: Record<string, Captured> = {};
+  for (const q of qs) {
+    // An error, no frame or a frame without fields is "no data" for alerting, and one such
+    // query makes the whole rule NoData (IsNoData in Grafana's pkg/services/ngalert/eval/eval.go).
+    const result = body.results[q.refId];
+    expect(result.error).toBeUndefined();
+    expect(result.frames?.length ?? 0).toBeGreaterThan(0);
+    if (q.queryType !== 'spike') {
+      numbers[q.refId] = oneNumber(result.frames!.map(dataFrameFromJSON));
+    }
+  }
+  const spike = spikeQuery(rule);
+  const frames = (body.results[spike.refId].frames ?? []).map(dataFrameFromJSON);
   // What alerting accepts from a data source: dataplane time series, a time field then numbers,
   // one series here, so one alert instance.
   const series = frames.flatMap((f) => {
@@ -123,13 +165,13 @@ async function evaluate(rule: AlertRule, at: number): Promise<{ value: number; f
       conditions?: Array<{ evaluator: { type: string; params: number[] } }>;
     };
     if (m.type === 'reduce') {
-      expect({ ref: m.expression, reducer: m.reducer }).toEqual({ ref: q.refId, reducer: 'last' });
+      expect({ ref: m.expression, reducer: m.reducer }).toEqual({ ref: spike.refId, reducer: 'last' });
       value = values[values.length - 1];
     } else if (m.type === 'threshold') {
       expect(m.conditions).toHaveLength(1);
       expect(m.conditions![0].evaluator.type).toBe('gt');
       expect(e.refId).toBe(rule.condition);
-      return { value, fires: value > m.conditions![0].evaluator.params[0] };
+      return { value, fires: value > m.conditions![0].evaluator.params[0], numbers };
     } else {
       throw new Error(`rule ${rule.title}: expression type ${m.type} is not one this test evaluates`);
     }
@@ -137,9 +179,38 @@ async function evaluate(rule: AlertRule, at: number): Promise<{ value: number; f
   throw new Error(`rule ${rule.title} has no threshold`);
 }
 
+/**
+ * oneNumber reads a query's answer as Grafana's expressions read a numeric-wide frame (the
+ * dataplane numeric reader, handleDataplaneNumeric in pkg/expr/dataplane.go): each number field
+ * one number with its labels. A template keeps one number a query (extractValues, eval.go), so
+ * the answer must be exactly one.
+ */
+function oneNumber(frames: ReturnType<typeof dataFrameFromJSON>[]): Captured {
+  expect(frames).toHaveLength(1);
+  const f = frames[0];
+  expect(f.meta?.type).toBe('numeric-wide');
+  expect(f.meta?.typeVersion).toEqual([0, 1]);
+  const numbers = f.fields.filter((x) => x.type === FieldType.number);
+  expect(numbers).toHaveLength(1);
+  expect(numbers[0].values).toHaveLength(1);
+  const value = numbers[0].values[0] as number;
+  expect(Number.isFinite(value)).toBe(true);
+  return { value, labels: { ...(numbers[0].labels ?? {}) } };
+}
+
+/** The tickets of the combination a summary's cause label names (service=checkout region=us-east-1). */
+function inCause(cause: string): Predicate {
+  const terms = cause.split(' ').map((term) => {
+    const i = term.indexOf('=');
+    // The generator's values hold no space, quote or "=", so the label writes them bare.
+    return { key: term.slice(0, i), value: term.slice(i + 1) };
+  });
+  return (t) => terms.every(({ key, value }) => label(field(t, key)) === value);
+}
+
 /** expected is the rule's measure at a time, counted from the data set. */
 function expected(rule: AlertRule, at: number): number {
-  const m = dataQuery(rule).model as { filter?: string; window: string; baseline: string; series: string[] };
+  const m = spikeQuery(rule).model as { filter?: string; window: string; baseline: string; series: string[] };
   const minutes = (d: string) => ({ m: 1, h: 60, d: 1440 })[d.slice(-1) as 'm' | 'h' | 'd'] * Number(d.slice(0, -1));
   const keep: Predicate = (() => {
     switch (m.filter ?? '') {
@@ -212,5 +283,61 @@ describe.each(rules)('alert rule $title', (rule) => {
     if (at === busiest && rule.title === 'Ticket spike') {
       expect({ what, fires }).toEqual({ what, fires: true });
     }
+  });
+});
+
+describe('the Ticket spike rule names the culprit', () => {
+  const rule = rules.find((r) => r.title === 'Ticket spike')!;
+  const window = 10 * MINUTE;
+
+  test('its culprit query is a localize summary outside the condition, read by the annotations', () => {
+    const culprit = dataQueries(rule).filter((q) => q.queryType === 'localize');
+    expect(culprit).toHaveLength(1);
+    expect(culprit[0].model).toMatchObject({ queryType: 'localize', summary: true, baseline: '24h' });
+    // Not among the dimensions: status, a lifecycle column of the default schema.
+    expect(culprit[0].model.dimensions).not.toContain('status');
+    // The condition is computed from A alone: the culprit cannot change the alert instance.
+    const exprs = rule.data.filter((d) => d.datasourceUid === '__expr__');
+    expect(exprs.map((e) => (e.model as { expression: string }).expression)).not.toContain(culprit[0].refId);
+    for (const a of ['summary', 'description']) {
+      expect(rule.annotations[a]).toContain(`$values.${culprit[0].refId}`);
+    }
+  });
+
+  test.each([
+    ['the busiest minute', busiest],
+    ['an ordinary minute', ordinary],
+  ])("at %s, its number and labels are the data set's", async (_, at) => {
+    const { numbers } = await evaluate(rule, at);
+    const refs = Object.keys(numbers);
+    expect(refs).toHaveLength(1);
+    const { value, labels } = numbers[refs[0]];
+    const inWindow = inRange(at - window, at);
+    const n = count(tickets, inWindow);
+    expect(labels.tickets).toBe(String(n));
+    expect(['localized', 'spread', 'no rise']).toContain(labels.verdict);
+    if (labels.cause === undefined) {
+      expect(labels.verdict).not.toBe('localized');
+      expect(value).toBe(0);
+      return;
+    }
+    expect(labels.verdict).toBe('localized');
+    // The value is the share of the window's tickets in the cause, in percent.
+    const inside = count(tickets, (t) => inWindow(t) && inCause(labels.cause)(t));
+    expect(value).toBeCloseTo((100 * inside) / n, 9);
+  });
+
+  test("at the busiest minute, inside a planned outage, it names the outage's service and region", async () => {
+    const outage = provisioned.dataset.planned.find(
+      (o) => Date.parse(o.start) < busiest && busiest <= Date.parse(o.end)
+    );
+    // The busiest ten minutes of the generated week are one of its planned outages.
+    expect(outage).toBeDefined();
+    const { fires, numbers } = await evaluate(rule, busiest);
+    expect(fires).toBe(true);
+    const cause = Object.values(numbers)[0].labels.cause ?? '';
+    expect(cause.split(' ')).toEqual(
+      expect.arrayContaining([`service=${outage!.service}`, `region=${outage!.region}`])
+    );
   });
 });

@@ -102,6 +102,12 @@ export interface TicketsQuery extends DataQuery {
   live?: boolean;
   /** The fields whose values a localize query combines; empty: the schema's facets. */
   dimensions?: string[];
+  /**
+   * Localize, for an alert rule: answer one number (the share of the window's tickets in
+   * the most likely cause, in percent) whose labels name the cause, the window's tickets and
+   * the verdict, for the rule's template ($values.REFID.Labels.cause). Never empty.
+   */
+  summary?: boolean;
 }
 
 export const DEFAULT_QUERY: Partial<TicketsQuery> = {
@@ -201,6 +207,8 @@ export interface SchemaColumn {
   table?: boolean;
   detail?: boolean;
   facet?: boolean;
+  /** A facet whose values follow a ticket's age (a status): the dashboards' cause search leaves it out. */
+  lifecycle?: boolean;
   link?: string;
 }
 

@@ -53,9 +53,9 @@ type row struct {
 
 // built holds the binaries and the imported data set, made once for all the tests.
 var built struct {
-	bin, store, csv string
-	rows            []row
-	err             error
+	bin, cli, store, csv string
+	rows                 []row
+	err                  error
 }
 
 func TestMain(m *testing.M) {
@@ -84,6 +84,7 @@ func prepare(dir string) error {
 		return err
 	}
 	cli := filepath.Join(dir, "spacetime")
+	built.cli = cli
 	build := exec.Command("go", "build", "-o", cli, "../cmd/spacetime")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the command line: %w\n%s", err, out)

@@ -87,7 +87,7 @@ const (
 // the schema has a numeric severity column, "Sev-1 burst".
 func AlertRules(opts Options) ([]byte, error) {
 	s := opts.Schema
-	rules := []AlertRule{spikeRule()}
+	rules := []AlertRule{spikeRule(s)}
 	if sev, ok := severityColumn(s); ok {
 		rules = append(rules, sev1Rule(sev))
 	}
@@ -170,17 +170,72 @@ func lastAbove(threshold float64) []AlertQuery {
 // the last hour with the filter that matches the rule.
 const dashboardLinkNote = "The notification's dashboard and panel links open the overview from an hour before the alert started."
 
-func spikeRule() AlertRule {
+// culpritRef is the refId of the spike rule's culprit query; its template reads
+// $values.D.
+const culpritRef = "D"
+
+// culpritQuery is the spike rule's query D: where the tickets of the window come from, as
+// one number with labels (a localize summary). It compares the same window with the same
+// day before as query A and the overview's cause panel (whose dimensions it takes: the
+// facets but the lifecycle fields), so the notification names what the panel's first row
+// shows. It runs with A at every evaluation, in the same request (Grafana groups a rule's
+// queries by data source: executeDSNodesGrouped in grafana/grafana pkg/expr/nodes.go),
+// over the window and its day, as cheap as the panel's query at a 10-minute range.
+//
+// It is not part of the condition, on purpose. Grafana names an alert instance by the
+// labels of its condition's result (and the rule's labels) and keeps the pending period
+// per instance (getOrCreate in pkg/services/ngalert/state/cache.go): a culprit among those
+// labels would make a new instance, restarting the "for" period, each time the top cause
+// changed during an outage. Outside the condition, its number reaches the template as
+// $values.D, matched to the condition's unlabelled result (a capture whose labels hold the
+// condition's, here none, matches: attachCaptureValues in pkg/services/ngalert/eval/captures.go),
+// and annotations are expanded again at every evaluation without changing the instance.
+func culpritQuery(s *schema.Schema) AlertQuery {
+	q := &query.LocalizeQuery{Dimensions: causeDimensions(s), Baseline: spikeBaseline, Top: 3, Summary: true}
+	return AlertQuery{
+		RefID: culpritRef, QueryType: string(query.Localize), RelativeTimeRange: RelativeTimeRange{From: 600, To: 0},
+		DatasourceUID: DatasourceUID, Model: modelOf(Target{RefID: culpritRef, Datasource: provisionedRef(), Query: q}),
+	}
+}
+
+// The spike rule's text, Go templates as Grafana expands them for each evaluation
+// (Expand in pkg/services/ngalert/state/template/template.go: text/template through
+// Prometheus' template expander, with $labels, $values and $value defined first and
+// missingkey=invalid). They use only text/template's own functions (printf, if, with),
+// so the test that renders them with text/template renders what Grafana would. With
+// $values.D they name the culprit; the "with" keeps a plain sentence if D is missing.
+// $values.D.Value is the share of the window's tickets in the cause, in percent. A rule
+// can fire on few tickets (the ratio's usual count is at least 1) where the search finds
+// no significant rise ("no rise"), which is not a spread rise: the text says so.
+const (
+	spikeSummary = `{{ with $values.D }}Ticket spike: {{ if .Labels.tickets }}{{ .Labels.tickets }} tickets in ` + spikeWindow +
+		` ({{ printf "%.1f" $values.B.Value }}× usual){{ else }}{{ printf "%.1f" $values.B.Value }}× the usual rate{{ end }}, ` +
+		`{{ if .Labels.cause }}{{ printf "%.0f" .Value }}% in {{ .Labels.cause }}` +
+		`{{ else if .Labels.note }}cause unknown{{ else if eq .Labels.verdict "no rise" }}too few tickets to say where` +
+		`{{ else }}spread across the values, no single place{{ end }}` +
+		`{{ else }}Ticket spike: {{ printf "%.1f" $values.B.Value }}× the usual rate{{ end }}`
+	spikeCause = `{{ with $values.D }}{{ if .Labels.cause }}Most likely cause: {{ .Labels.cause }}, ` +
+		`{{ printf "%.0f" .Value }}% of the {{ .Labels.tickets }} tickets of the last ` + spikeWindow +
+		` (about {{ .Labels.expected }} at the usual rate).{{ if .Labels.others }} Also: {{ .Labels.others }}.{{ end }}` +
+		`{{ else if .Labels.note }}The most likely cause is unknown ({{ .Labels.note }}).` +
+		`{{ else if eq .Labels.verdict "no rise" }}Too few tickets to say where: no combination of values, nor the total, ` +
+		`rose beyond chance ({{ .Labels.tickets }} in the last ` + spikeWindow + `, about {{ .Labels.expected }} at the usual rate).` +
+		`{{ else }}No single place: the tickets rose across the values ({{ .Labels.tickets }} in the last ` + spikeWindow +
+		`, about {{ .Labels.expected }} at the usual rate).{{ end }} {{ end }}`
+)
+
+func spikeRule(s *schema.Schema) AlertRule {
+	data := append([]AlertQuery{spikeQuery("", frames.SpikeRatio)}, lastAbove(SpikeRatioThreshold)...)
 	return AlertRule{
 		UID: "spacetime-ticket-spike", Title: "Ticket spike", Condition: "C",
-		Data:         append([]AlertQuery{spikeQuery("", frames.SpikeRatio)}, lastAbove(SpikeRatioThreshold)...),
+		Data:         append(data, culpritQuery(s)),
 		DashboardUID: OverviewUID, PanelID: CountsPanelID,
 		NoDataState: "OK", ExecErrState: "Error", For: "2m",
 		Annotations: map[string]string{
-			"summary": `Tickets are opening {{ printf "%.1f" $values.B.Value }} times as fast as usual`,
-			"description": "The ticket rate of the last " + spikeWindow + " is more than " + fmt.Sprint(SpikeRatioThreshold) +
+			"summary": spikeSummary,
+			"description": spikeCause + "The ticket rate of the last " + spikeWindow + " is more than " + fmt.Sprint(SpikeRatioThreshold) +
 				" times the usual rate of the " + spikeBaseline + " before. " + dashboardLinkNote +
-				" Look at What changed and the charts by dimension, and click the top value to narrow everything to it.",
+				" The overview's Most likely cause panel lists the combinations; click one to narrow everything to it.",
 			"overview": OverviewPath + "?from=now-1h&to=now",
 		},
 		Labels: map[string]string{"source": "spacetime", "severity": "warning"},

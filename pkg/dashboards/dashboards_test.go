@@ -3,11 +3,14 @@ package dashboards_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/spacetime/tickets/pkg/dashboards"
 	"github.com/spacetime/tickets/pkg/query"
@@ -283,7 +286,8 @@ func TestPatternsPanel(t *testing.T) {
 }
 
 // TestCausePanel: the overview opens with the "Most likely cause" panel, then the "what
-// changed" tables; its query is a localize over the schema's facets but status, with the
+// changed" tables; its query is a localize over the schema's facets but its lifecycle
+// columns (status in the default schema), with the
 // filter fields, and every link of the panel applies a whole combination (CauseURL: one
 // var-filters parameter per filter field). The contract suite follows those links.
 func TestCausePanel(t *testing.T) {
@@ -302,7 +306,7 @@ func TestCausePanel(t *testing.T) {
 	}
 	var want []string
 	for _, c := range schema.Default().Facets() {
-		if c.Name != "status" {
+		if !c.Lifecycle {
 			want = append(want, c.Name)
 		}
 	}
@@ -337,6 +341,42 @@ func TestCausePanel(t *testing.T) {
 		raw, _ := json.Marshal(d)
 		if !strings.Contains(string(raw), `"queryType":"localize"`) || !strings.Contains(string(raw), `"dimensions":["team","prio"]`) {
 			t.Error("the overview of a schema with facets team and prio has no localize over both")
+		}
+	})
+
+	// The lifecycle columns come from the schema, not from a name: a status that is not
+	// marked is combined, a marked column of another name is left out, in the cause panel
+	// and in the spike alert's culprit query alike.
+	t.Run("the schema's lifecycle flag, not a name, leaves a facet out", func(t *testing.T) {
+		s, err := schema.Parse([]byte("key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n" +
+			"  - {name: status, type: string, facet: true}\n  - {name: stage, type: string, facet: true, lifecycle: true}\n  - {name: team, type: string, facet: true}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := dashboards.Overview(dashboards.Options{Schema: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(d)
+		if !strings.Contains(string(raw), `"dimensions":["status","team"]`) {
+			t.Error("the cause panel of a schema whose lifecycle column is stage does not combine status and team alone")
+		}
+		rules, err := dashboards.AlertRules(dashboards.Options{Schema: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file dashboards.AlertFile
+		if err := yaml.Unmarshal(rules, &file); err != nil {
+			t.Fatal(err)
+		}
+		var dims any
+		for _, q := range file.Groups[0].Rules[0].Data {
+			if q.QueryType == string(query.Localize) {
+				dims = q.Model["dimensions"]
+			}
+		}
+		if fmt.Sprint(dims) != "[status team]" {
+			t.Errorf("the spike rule's culprit query combines %v, want [status team]", dims)
 		}
 	})
 }

@@ -399,22 +399,18 @@ func moversPanel() *table.PanelBuilder {
 		Span(24)
 }
 
-// lifecycleFields are facets whose values follow a ticket's age rather than where it
-// comes from. The cause panel leaves them out of its dimensions: a window of recent
-// tickets always differs from the period before it in status (new tickets are open, older
-// ones resolved), and an outage's tickets, resolved together, make "service and region and
-// status = resolved" fit a little better than the outage's own "service and region". The
-// statistics are right and the answer misleads a responder (docs/patterns-and-localize.md,
-// "Default fields: leave out status"). A schema flag would say this of any column; until
-// the schema has one, the default schema's name is listed here.
-var lifecycleFields = []string{"status"}
-
-// causeDimensions are the fields the cause panel combines: the schema's facets but the
-// lifecycle fields.
+// causeDimensions are the fields the cause panel and the spike alert's culprit combine:
+// the schema's facets but its lifecycle columns (schema.Column.Lifecycle, status in the
+// default schema). A window of recent tickets always differs from the period before it
+// in status (new tickets are open, older ones resolved), and an outage's tickets,
+// resolved together, make "service and region and status = resolved" fit a little
+// better than the outage's own "service and region". The statistics are right and the
+// answer misleads a responder (docs/patterns-and-localize.md, "Choose the dimensions;
+// leave out status").
 func causeDimensions(s *schema.Schema) []string {
 	var out []string
 	for _, c := range s.Facets() {
-		if !contains(lifecycleFields, c.Name) {
+		if !c.Lifecycle {
 			out = append(out, c.Name)
 		}
 	}

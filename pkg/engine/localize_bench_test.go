@@ -19,7 +19,9 @@ import (
 // the engine's leaves of the six facets (engine.Leaves, one pass over the window's and
 // the baseline's rows), then the search (localize.Localize). The tickets are generated
 // over 14 days, so that "7d" (the last 7 days against the 7 before) holds all n of them;
-// "1h" is the hour of the newest outage against the day before it, an alert's question.
+// "1h" is the hour of the newest outage against the day before it, an alert's question;
+// "10m" its first 10 minutes against the day before, the Ticket spike rule's culprit query,
+// which runs every minute.
 //
 //	go test -run '^$' -bench Localize -benchtime 10x ./pkg/engine
 //	SPACETIME_BENCH_10M=1 go test -run '^$' -bench 'Localize/tickets=10000000' -benchtime 5x -timeout 30m ./pkg/engine
@@ -43,6 +45,7 @@ func BenchmarkLocalize(b *testing.B) {
 		}{
 			{"7d", benchEnd.Add(-7 * 24 * time.Hour), benchEnd.Add(time.Minute), 7 * 24 * time.Hour},
 			{"1h", last.Start, last.Start.Add(time.Hour), 24 * time.Hour},
+			{"10m", last.Start.Add(10 * time.Minute), last.Start.Add(20 * time.Minute), 24 * time.Hour},
 		} {
 			req := engine.LeavesRequest{Scope: engine.Scope{From: w.from, To: w.to}, Baseline: w.baseline}
 			b.Run(fmt.Sprintf("tickets=%d/window=%s", n, w.name), func(b *testing.B) {

@@ -1,6 +1,11 @@
 package frames
 
 import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/localize"
@@ -83,4 +88,93 @@ func (b Builder) Localize(res *localize.Result, withFilter bool) data.Frames {
 	}
 	fr.SetMeta(meta)
 	return data.Frames{fr}
+}
+
+// Labels of a localize summary (LocalizeSummary), as an alert rule's template reads them
+// from $values.REFID.Labels.
+const (
+	// SummaryVerdict is localized, spread, no rise, or unknown when the search could not
+	// run (SummaryNote says why).
+	SummaryVerdict = "verdict"
+	// SummaryTickets is the window's tickets, in decimal.
+	SummaryTickets = "tickets"
+	// SummaryExpected is the window's tickets at the usual rate, rounded.
+	SummaryExpected = "expected"
+	// SummaryCause is the most likely cause, compactly: service=checkout region=us-east-1.
+	// It is absent when no cause is localized.
+	SummaryCause = "cause"
+	// SummaryOthers lists the further causes with their share of the window's tickets:
+	// "service=cart (6%), category=db region=eu-west-1 (3%)". Absent when there are none.
+	SummaryOthers = "others"
+	// SummaryNote says why the search could not run (verdict unknown).
+	SummaryNote = "note"
+)
+
+// LocalizeSummary is a localize answer for an alert rule: one number, whose labels say the
+// rest. Grafana's alerting keeps, of each query and expression of a rule, the numbers it
+// returns, with their labels, and gives a notification's template the one that matches
+// the alert instance as $values.REFID (queryDataResponseToExecutionResults and
+// captures.go in grafana/grafana pkg/services/ngalert/eval; the template's Value type in
+// pkg/services/ngalert/state/template/template.go). A rule whose condition has no labels
+// matches every number, and of several numbers of one query the template sees only one,
+// so the answer is exactly one number: the percentage of the window's tickets that are in
+// the most likely cause (0 when none is localized), in a numeric-wide frame as the
+// dataplane contract has it, which Grafana's expressions read as numbers with labels
+// (handleDataplaneNumeric, pkg/expr/dataplane.go).
+//
+// The answer is never empty: a response with no frame, or a frame with no fields, is
+// "no data", and one query with no data makes the whole rule NoData, hiding the spike it
+// is there to explain (IsNoData and evaluateExecutionResult, eval.go). When the search
+// could not run, res is nil and note says why.
+func (b Builder) LocalizeSummary(res *localize.Result, note string) data.Frames {
+	labels := data.Labels{SummaryVerdict: "unknown"}
+	share := 0.0
+	if res != nil {
+		labels[SummaryVerdict] = string(res.Verdict)
+		labels[SummaryTickets] = strconv.FormatInt(res.Now, 10)
+		labels[SummaryExpected] = strconv.FormatFloat(math.Round(res.Expected), 'f', 0, 64)
+		pct := func(c localize.Cause) float64 {
+			if res.Now == 0 {
+				return 0
+			}
+			return 100 * float64(c.Now) / float64(res.Now)
+		}
+		if len(res.Causes) > 0 {
+			labels[SummaryCause] = CompactCause(res.Causes[0])
+			share = pct(res.Causes[0])
+		}
+		if len(res.Causes) > 1 {
+			others := make([]string, 0, len(res.Causes)-1)
+			for _, c := range res.Causes[1:] {
+				others = append(others, fmt.Sprintf("%s (%.0f%%)", CompactCause(c), pct(c)))
+			}
+			labels[SummaryOthers] = strings.Join(others, ", ")
+		}
+	}
+	if note != "" {
+		labels[SummaryNote] = note
+	}
+	f := data.NewField("share", labels, []float64{share})
+	f.SetConfig(&data.FieldConfig{DisplayName: "Tickets in the most likely cause", Unit: "percent"})
+	fr := b.frame("localize", f)
+	fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericWide, TypeVersion: dataplane})
+	return data.Frames{fr}
+}
+
+// CompactCause writes a combination for a sentence: service=checkout region=us-east-1. A
+// value that is empty or holds a space, a quote or an equals sign is quoted, so that the
+// terms stay apart; no value is (none), as the charts show it.
+func CompactCause(c localize.Cause) string {
+	parts := make([]string, len(c.Terms))
+	for i, t := range c.Terms {
+		v := t.Value
+		switch {
+		case t.Null:
+			v = NullLabel
+		case v == "" || strings.ContainsAny(v, " \t\n\"'="):
+			v = strconv.Quote(v)
+		}
+		parts[i] = t.Name + "=" + v
+	}
+	return strings.Join(parts, " ")
 }

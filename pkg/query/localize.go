@@ -28,6 +28,13 @@ type LocalizeQuery struct {
 	Baseline string `json:"baseline,omitempty"`
 	// Dimensions are the fields whose values are combined; empty: the schema's facets.
 	Dimensions []string `json:"dimensions,omitempty" arg:"FIELDS" help:"the FIELDS whose values a localize query combines, comma-separated (default: the schema's facets)"`
+	// Summary answers for an alert rule: one number (the share of the window's tickets in
+	// the most likely cause, in percent) whose labels name the cause, the window's tickets
+	// and the verdict (frames.LocalizeSummary). A failed search answers the same number
+	// with a note instead of an error: an alert rule turns a query's error or empty
+	// answer into NoData for the whole rule, which would hide the spike the query is there
+	// to explain.
+	Summary bool `json:"summary,omitempty" help:"answer a localize query as one number with labels, for an alert rule's template"`
 }
 
 // Type is localize.
@@ -42,13 +49,33 @@ func (q *LocalizeQuery) Check() error {
 	return err
 }
 
-func (q *LocalizeQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b frames.Builder, scope engine.Scope, _ Request) (data.Frames, error) {
+func (q *LocalizeQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b frames.Builder, scope engine.Scope, r Request) (data.Frames, error) {
 	if scope.From.IsZero() || scope.To.IsZero() {
 		return nil, invalidf("a localize query needs a time range")
 	}
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
+	res, err := q.search(ctx, eng, env, scope)
+	if q.Summary {
+		switch {
+		case err == nil:
+			return b.LocalizeSummary(res, ""), nil
+		case ctx.Err() != nil:
+			// The evaluation itself was cancelled or timed out: its other queries fail too.
+			return nil, err
+		default:
+			return b.LocalizeSummary(nil, "the cause was not searched: "+err.Error()), nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.Localize(res, q.FilterField), nil
+}
+
+// search counts the leaves of the window and its baseline and searches them.
+func (q *LocalizeQuery) search(ctx context.Context, eng *engine.Engine, env *Env, scope engine.Scope) (*localize.Result, error) {
 	baseline, err := durationOption("baseline", q.Baseline, 0)
 	if err != nil {
 		return nil, err
@@ -67,9 +94,5 @@ func (q *LocalizeQuery) run(ctx context.Context, eng *engine.Engine, env *Env, b
 	for _, f := range lv.Fields {
 		cube.Dims = append(cube.Dims, localize.Dim{Name: f.Name, Values: f.Values, Nulls: f.Nulls})
 	}
-	res, err := localize.Localize(ctx, &cube, localize.Options{MaxCauses: q.Top})
-	if err != nil {
-		return nil, err
-	}
-	return b.Localize(res, q.FilterField), nil
+	return localize.Localize(ctx, &cube, localize.Options{MaxCauses: q.Top})
 }

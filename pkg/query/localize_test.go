@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/grafana/dataplane/sdata/numeric"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/spacetime/tickets/pkg/frames"
@@ -99,4 +102,86 @@ func TestLocalizeQueryErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// summaryNumbers reads a summary answer as Grafana's server-side expressions read a data
+// source's numeric frames: through the dataplane library's numeric reader
+// (handleDataplaneNumeric in grafana/grafana pkg/expr/dataplane.go), which gives each
+// number with its labels. An alert template sees these as $values.REFID.
+func summaryNumbers(t *testing.T, frs data.Frames) []numeric.MetricRef {
+	t.Helper()
+	r, err := numeric.CollectionReaderFromFrames(frs)
+	if err != nil {
+		t.Fatalf("Grafana's numeric reader refuses the answer: %v", err)
+	}
+	c, err := r.GetCollection(false)
+	if err != nil {
+		t.Fatalf("Grafana's numeric reader refuses the answer: %v", err)
+	}
+	if c.Warning != nil {
+		t.Errorf("numeric reader warns: %v", c.Warning)
+	}
+	if c.NoData() {
+		t.Fatal("the summary reads as no data, which would make the whole alert rule NoData")
+	}
+	return c.Refs
+}
+
+func TestLocalizeSummary(t *testing.T) {
+	eng, env, _ := newFixture(t)
+	summary := func(t *testing.T, q *LocalizeQuery, from, to time.Time) (float64, data.Labels) {
+		t.Helper()
+		q.Summary = true
+		frs, err := Run(context.Background(), eng, env, Request{From: from, To: to, Query: q})
+		if err != nil {
+			t.Fatalf("a summary answers, it does not fail: %v", err)
+		}
+		refs := summaryNumbers(t, frs)
+		if len(refs) != 1 {
+			t.Fatalf("%d numbers, want exactly 1 (of several, an alert template sees one at random)", len(refs))
+		}
+		v, _, err := refs[0].NullableFloat64Value()
+		if err != nil || v == nil {
+			t.Fatalf("value %v, %v", v, err)
+		}
+		return *v, refs[0].GetLabels()
+	}
+
+	t.Run("a burst names its service and its share of the window's tickets", func(t *testing.T) {
+		v, l := summary(t, &LocalizeQuery{Dimensions: []string{"service", "severity"}, Baseline: "1h"}, t0, t0.Add(15*time.Minute))
+		if l[frames.SummaryVerdict] != "localized" || l[frames.SummaryCause] != "service=svc-burst" {
+			t.Fatalf("labels %v", l)
+		}
+		n, err := strconv.Atoi(l[frames.SummaryTickets])
+		if err != nil || n < burstTickets {
+			t.Fatalf("tickets %q, want at least the burst's %d", l[frames.SummaryTickets], burstTickets)
+		}
+		if want := 100 * float64(burstTickets) / float64(n); math.Abs(v-want) > 1e-9 {
+			t.Errorf("value %v, want %v%% (the burst's tickets of the window's)", v, want)
+		}
+		if _, ok := l[frames.SummaryNote]; ok {
+			t.Errorf("a note on a search that ran: %v", l)
+		}
+	})
+
+	t.Run("a quiet hour still answers one number, and names nothing", func(t *testing.T) {
+		v, l := summary(t, &LocalizeQuery{Dimensions: []string{"service", "severity"}}, t0.Add(-10*time.Hour), t0.Add(-9*time.Hour))
+		if v != 0 || l[frames.SummaryVerdict] == "localized" || l[frames.SummaryCause] != "" || l[frames.SummaryTickets] != "60" {
+			t.Fatalf("value %v, labels %v: want 0, no cause, the hour's 60 tickets", v, l)
+		}
+	})
+
+	t.Run("a search that cannot run answers with a note instead of failing", func(t *testing.T) {
+		v, l := summary(t, &LocalizeQuery{Dimensions: []string{"servce"}}, t0, t0.Add(15*time.Minute))
+		if v != 0 || l[frames.SummaryVerdict] != "unknown" || !strings.Contains(l[frames.SummaryNote], "servce") {
+			t.Fatalf("value %v, labels %v", v, l)
+		}
+	})
+
+	t.Run("a query that is wrong before it runs is still an error", func(t *testing.T) {
+		_, err := Run(context.Background(), eng, env, Request{From: t0, To: t0.Add(time.Minute), Query: &LocalizeQuery{Top: 40, Summary: true}})
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v, want ErrInvalid", err)
+		}
+	})
 }

@@ -39,11 +39,11 @@ func TestRegistry(t *testing.T) {
 
 // flatFields are the query JSON's fields when one flat model served every type, in its
 // order, and the fields added since, which the frontend and the dashboards learned: "live"
-// (Grafana Live) and "dimensions" (localize). The JSON that dashboards hold and the frontend
+// (Grafana Live), "dimensions" and "summary" (localize; summary for alert rules). The JSON that dashboards hold and the frontend
 // sends must keep reading the same.
 var flatFields = []string{"queryType", "filter", "viewerFilter", "checkViewerFilter", "adhocFilters", "search", "noDefaultFilter", "timeField", "live",
 	"field", "splitBy", "top", "filterField", "bucket", "columns", "sort", "limit", "prefix", "window", "baseline", "series", "levelField",
-	"dimensions"}
+	"dimensions", "summary"}
 
 // TestJSONStaysCompatible: each model's fields are fields of the old flat model, in its
 // order (so that the dashboards' JSON, written from the models, is unchanged), and every

@@ -242,6 +242,9 @@ func (s *Schema) validate() error {
 		if c.Detail && c.Facet {
 			add(p+".detail", "a detail-only column cannot also be a facet")
 		}
+		if c.Lifecycle && !c.Facet {
+			add(p+".lifecycle", "only a facet can be a lifecycle column (it is left out of the dimensions the dashboards search for a cause); set facet: true or remove lifecycle")
+		}
 		if len(c.Layouts) > 0 && c.Type != Time {
 			add(p+".layouts", "only time columns take time layouts")
 		}

@@ -61,6 +61,12 @@ type Column struct {
 	Detail bool `json:"detail,omitempty" yaml:"detail,omitempty"`
 	// Facet marks a dimension worth a chart of its own.
 	Facet bool `json:"facet,omitempty" yaml:"facet,omitempty"`
+	// Lifecycle marks a facet whose values follow a ticket's age rather than where it
+	// comes from (a status: open, then resolved). A window of recent tickets always
+	// differs from the period before it in such a field, so the dashboards' "where is
+	// it?" search (the cause panel and the spike alert's culprit) leaves it out of its
+	// dimensions. Only a facet can be one.
+	Lifecycle bool `json:"lifecycle,omitempty" yaml:"lifecycle,omitempty"`
 	// Link is a URL template to the ticket system; ${__value.raw} is the cell's value and
 	// ${__data.fields.NAME} another field of the row (Grafana's data link variables).
 	Link string `json:"link,omitempty" yaml:"link,omitempty"`
@@ -207,6 +213,17 @@ func (s *Schema) Facets() []*Column {
 	var out []*Column
 	for _, c := range s.Ordered() {
 		if c.Facet {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Lifecycle returns the lifecycle columns (Column.Lifecycle) in display order.
+func (s *Schema) Lifecycle() []*Column {
+	var out []*Column
+	for _, c := range s.Ordered() {
+		if c.Lifecycle {
 			out = append(out, c)
 		}
 	}

@@ -23,6 +23,10 @@ func TestDefaultSchemaIsValidAndComplete(t *testing.T) {
 	if got := len(s.Facets()); got < 4 {
 		t.Errorf("default schema has %d facets, want at least 4", got)
 	}
+	// status follows a ticket's age: the dashboards' search for a cause leaves it out.
+	if lc := s.Lifecycle(); len(lc) != 1 || lc[0].Name != "status" {
+		t.Errorf("default schema's lifecycle columns %v, want status", lc)
+	}
 	for _, c := range s.TableColumns() {
 		if _, ok := s.Column(c); !ok {
 			t.Errorf("table column %q is not a column", c)
@@ -61,6 +65,8 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"duplicate column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: id, type: text}\n", "columns[2].name", 6, "already the name"},
 		{"keyword name", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: and, type: text}\n", "columns[2].name", 6, "word of the filter language"},
 		{"text facet", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: t, type: text, facet: true}\n", "columns[2].facet", 6, "cannot be a facet"},
+		{"lifecycle not a facet", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: st, type: string, lifecycle: true}\n", "columns[2].lifecycle", 6, "only a facet can be a lifecycle column"},
+		{"lifecycle of a time column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time, lifecycle: true}\n", "columns[1].lifecycle", 5, "set facet: true"},
 		{"unknown option", "key: id\ntime: at\ncolums: []\n", "(schema)", 3, "colums"},
 		{"bad table column", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\ntable:\n  columns: [id, att]\n", "table.columns[1]", 7, `unknown column "att"`},
 		{"patterns of a number", "key: id\ntime: at\ncolumns:\n  - {name: id, type: string}\n  - {name: at, type: time}\n  - {name: n, type: number}\npatterns: {field: n}\n", "patterns.field", 7, "must be string or text"},

@@ -269,7 +269,7 @@ describe('QueryEditor: one editor per query type', () => {
     spike: ['window', 'baseline', 'series', 'split-by', 'top', 'bucket'],
     movers: ['field', 'top', 'baseline'],
     patterns: ['top', 'bucket'],
-    localize: ['dimensions', 'baseline', 'top'],
+    localize: ['dimensions', 'baseline', 'top', 'summary'],
   };
   // live is the shell's too, drawn for the types a channel streams (LiveField.test.tsx).
   const SHARED_CONTROLS = ['type', 'time-field', 'filter', 'search', 'default-filter', 'live'];

@@ -244,20 +244,26 @@ func newPrinter(format string, w io.Writer) (*printer, error) {
 	return nil, fmt.Errorf("unknown --format %q; use table, tsv, csv or json", format)
 }
 
-// header names a field: a split series by its label value, a table column by its display
+// header names a field: a split series by its label value, a number with several labels
+// (a localize summary) by its labels as name=value pairs, a table column by its display
 // name in the table format and by its field name elsewhere (stable for scripts).
 func (p *printer) header(f *data.Field) string {
-	if len(f.Labels) > 0 {
+	if len(f.Labels) == 1 {
+		for _, v := range f.Labels {
+			return v
+		}
+	}
+	if len(f.Labels) > 1 {
 		keys := make([]string, 0, len(f.Labels))
 		for k := range f.Labels {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		vals := make([]string, len(keys))
+		pairs := make([]string, len(keys))
 		for i, k := range keys {
-			vals[i] = f.Labels[k]
+			pairs[i] = k + "=" + f.Labels[k]
 		}
-		return strings.Join(vals, ",")
+		return strings.Join(pairs, "; ")
 	}
 	if p.format == "table" && f.Config != nil {
 		if f.Config.DisplayName != "" {

@@ -69,6 +69,18 @@ describe('LocalizeEditor', () => {
     expect(last()).toEqual({ refId: 'A', queryType: 'localize', filterField: true, dimensions: undefined });
   });
 
+  it('switches the summary an alert rule reads, and drops it when switched off', async () => {
+    const { user, last, onRunQuery } = renderTypeEditor(LocalizeEditor, { queryType: 'localize', top: 3 });
+    const summary = await screen.findByRole('switch', { name: /For an alert/ });
+    expect(summary).not.toBeChecked();
+    await user.click(summary);
+    // The field name of pkg/query LocalizeQuery: summary.
+    expect(last()).toEqual({ refId: 'A', queryType: 'localize', top: 3, summary: true });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    await user.click(summary);
+    expect(last()).toEqual({ refId: 'A', queryType: 'localize', top: 3, summary: undefined });
+  });
+
   it('flags a baseline that is not a duration', async () => {
     const { user } = renderTypeEditor(LocalizeEditor, { queryType: 'localize' });
     await user.type(await screen.findByRole('textbox', { name: /Baseline/ }), 'a day');

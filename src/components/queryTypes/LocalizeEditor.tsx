@@ -1,6 +1,6 @@
 import React, { useMemo } from 'react';
 import { EditorField, EditorFieldGroup, EditorRow } from '@grafana/plugin-ui';
-import { MultiCombobox } from '@grafana/ui';
+import { MultiCombobox, Switch } from '@grafana/ui';
 
 import { fieldOptions } from '../fieldOptions';
 import { TypeEditorProps } from './definition';
@@ -15,6 +15,9 @@ export const LOCALIZE_DEFAULT_TOP = 5;
  * query combines string, number and bool fields); a field the schema does not list, or a
  * variable, can still be typed. filterField is not edited here, as for breakdown and movers:
  * the dashboards that draw data links set it in the query JSON, and the editor keeps it.
+ * "For an alert" sets summary: in an alert rule, the answer is one number whose labels name
+ * the cause, for the rule's template ($values.REFID.Labels.cause), as the provisioned Ticket
+ * spike rule's query D.
  */
 export function LocalizeEditor({ query, schema, id, onChange, onRunQuery }: TypeEditorProps) {
   const { dimensions } = query;
@@ -65,6 +68,21 @@ export function LocalizeEditor({ query, schema, id, onChange, onRunQuery }: Type
           onChange={(top) => onChange({ top })}
           onBlur={onRunQuery}
         />
+        <EditorField
+          label="For an alert"
+          htmlFor={id('summary')}
+          tooltip={
+            'Answer one number, the share of the range\u2019s tickets in the most likely cause (%), whose labels name it ' +
+            '(cause, tickets, expected, verdict), for an alert rule\u2019s template: $values.D.Labels.cause. ' +
+            'Never empty, so it cannot turn the rule into No data.'
+          }
+        >
+          <Switch
+            id={id('summary')}
+            value={Boolean(query.summary)}
+            onChange={(e) => onChange({ summary: e.currentTarget.checked || undefined }, true)}
+          />
+        </EditorField>
       </EditorFieldGroup>
     </EditorRow>
   );
