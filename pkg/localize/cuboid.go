@@ -35,7 +35,10 @@ type sums struct {
 // the single dimensions and most pairs.
 const denseCells = 1 << 16
 
-func newCuboid(dims []int, card []int) *cuboid {
+// newCuboid makes a cuboid; with dense, small ones are arrays indexed by key. Groups of
+// three keep only their combinations that can enter the answer (see buildTriples), a few
+// of many, so they are always sparse.
+func newCuboid(dims []int, card []int, dense bool) *cuboid {
 	cb := &cuboid{dims: dims, d0: dims[0], d1: -1, d2: -1}
 	cells := uint64(card[dims[0]])
 	if len(dims) > 1 {
@@ -46,7 +49,7 @@ func newCuboid(dims []int, card []int) *cuboid {
 		cb.d2, cb.r2 = dims[2], cells
 		cells *= uint64(card[dims[2]])
 	}
-	if cells <= denseCells {
+	if dense && cells <= denseCells {
 		cb.dense = true
 		cb.sum = make([]sums, cells)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,6 +17,11 @@ import (
 // rate drawn once, Poisson counts over a baseline four times as long as the window, and
 // the window's rates multiplied by rise(codes).
 func testCube(seed uint64, rise func(svc, reg, cat int) float64) *Cube {
+	return testCubeOf(seed, 4, rise)
+}
+
+// testCubeOf is testCube with leaves of mean tickets per window, usually.
+func testCubeOf(seed uint64, mean float64, rise func(svc, reg, cat int) float64) *Cube {
 	r := rand.New(rand.NewPCG(seed, 7))
 	c := &Cube{Scale: 0.25}
 	svc := make([]string, 12)
@@ -32,7 +38,7 @@ func testCube(seed uint64, rise func(svc, reg, cat int) float64) *Cube {
 	for s := range 12 {
 		for g := range 5 {
 			for k := range 8 {
-				usual := 4 * r.ExpFloat64() // tickets per window, usually
+				usual := mean * r.ExpFloat64() // tickets per window, usually
 				c.Codes = append(c.Codes, uint32(s), uint32(g), uint32(k))
 				c.Before = append(c.Before, poisson(r, usual/c.Scale))
 				c.Now = append(c.Now, poisson(r, usual*rise(s, g, k)))
@@ -225,32 +231,109 @@ func TestLocalizeHonoursTheContext(t *testing.T) {
 	}
 }
 
-// A window with more leaves than the search's memory bound allows for combinations of
-// three dimensions is searched over one and two, and the result says so.
+// The bound on combinations of three dimensions counts those the search keeps, the ones
+// with enough window tickets to enter the answer: a window of many small leaves is
+// searched in full, one where nearly every combination could enter past the budget is
+// searched over one and two dimensions, and the result says so.
 func TestLocalizeBoundsTriples(t *testing.T) {
-	c := testCube(9, func(s, g, k int) float64 {
+	planted := func(s, g, k int) float64 {
 		if s == 3 && g == 0 && k == 2 {
 			return 20
 		}
 		return 1
-	})
-	res, err := Localize(context.Background(), c, Options{})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
-		t.Fatalf("unbounded: skipped %v, causes %v; want the triple", res.TriplesSkipped, res.Causes)
+	c := testCube(9, planted)
+	for _, budget := range []int{0, 100} {
+		res, err := Localize(context.Background(), c, Options{tripleBudget: budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
+			t.Fatalf("budget %d: skipped %v, causes %v; want the triple", budget, res.TriplesSkipped, res.Causes)
+		}
 	}
-	res, err = Localize(context.Background(), c, Options{tripleBudget: 100})
+	// Fifty times the tickets: most leaves (here combinations of three) can enter.
+	big := testCubeOf(9, 200, planted)
+	res, err := Localize(context.Background(), big, Options{tripleBudget: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.TriplesSkipped {
-		t.Fatal("480 leaves in one group of three passed a budget of 100")
+		t.Fatal("480 combinations of three, most of which can enter, passed a budget of 100")
 	}
 	for _, cs := range res.Causes {
 		if len(cs.Terms) > 2 {
 			t.Fatalf("a triple past the budget: %s", terms(cs))
 		}
+	}
+}
+
+// buildTriples keeps exactly the combinations of three dimensions with at least minA
+// window tickets, with their sums, whether a group is summed in an array or, past
+// denseTripleCells combinations, in a hash table.
+func TestTriplesMatchABruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cards := []int{400, 3, 90, 60, 7} // 400*90*60 > denseTripleCells
+	c := &Cube{Scale: 1}
+	for d, n := range cards {
+		dim := Dim{Name: fmt.Sprint("d", d)}
+		for v := range n {
+			dim.Values = append(dim.Values, fmt.Sprint(v))
+		}
+		c.Dims = append(c.Dims, dim)
+	}
+	seen := map[[5]uint32]bool{}
+	for range 20000 {
+		var k [5]uint32
+		for d, n := range cards {
+			// Skewed values, so that some combinations gather many tickets.
+			k[d] = uint32(min(n-1, int(r.ExpFloat64()*float64(n)/8)))
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		c.Codes = append(c.Codes, k[:]...)
+		c.Now = append(c.Now, r.Int64N(4))
+		c.Before = append(c.Before, r.Int64N(4))
+	}
+	const minA = 30
+	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5})
+	s.buildLow()
+	if !s.buildTriples(minA) {
+		t.Fatal("skipped")
+	}
+	dense, sparse := 0, 0
+	for i := range cards {
+		for j := i + 1; j < len(cards); j++ {
+			for k := j + 1; k < len(cards); k++ {
+				want := map[[3]uint32][2]float64{}
+				for l := range len(c.Now) {
+					codes := c.Codes[l*5 : l*5+5]
+					key := [3]uint32{codes[i], codes[j], codes[k]}
+					x := want[key]
+					want[key] = [2]float64{x[0] + float64(c.Now[l]), x[1] + float64(c.Now[l]+c.Before[l])}
+				}
+				maps.DeleteFunc(want, func(_ [3]uint32, x [2]float64) bool { return x[0] < minA })
+				cb := s.byDims[[3]int{i, j, k}]
+				if len(cb.sum) != len(want) {
+					t.Fatalf("%v: %d combinations kept, want %d", cb.dims, len(cb.sum), len(want))
+				}
+				for sl, x := range cb.sum {
+					codes := cb.codes(cb.keyOf(int32(sl)), s.card)
+					if w := want[[3]uint32(codes)]; w != [2]float64{x.a, x.n} {
+						t.Fatalf("%v %v: sums %v, %v; want %v", cb.dims, codes, x.a, x.n, w)
+					}
+				}
+				if cards[i]*cards[j]*cards[k] > denseTripleCells {
+					sparse++
+				} else {
+					dense++
+				}
+			}
+		}
+	}
+	if dense == 0 || sparse == 0 {
+		t.Fatalf("%d groups summed in arrays, %d in hash tables: the test misses a path", dense, sparse)
 	}
 }

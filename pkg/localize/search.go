@@ -84,90 +84,8 @@ func (s *search) buildLow() {
 	}
 }
 
-// buildTriples makes the cuboids of three dimensions, with only the combinations that
-// hold at least minA window tickets: their pairs must hold as many, which rules out most
-// leaves at the cost of a look at each pair.
-func (s *search) buildTriples(minA float64) {
-	if s.opts.MaxDims < 3 {
-		return
-	}
-	var triples []*cuboid
-	pairIndex := map[*cuboid]int{}
-	for i, cb := range s.pairs {
-		pairIndex[cb] = i
-	}
-	// Each triple's three pairs, as bits of the mask of a leaf's eligible pairs.
-	var parents []uint64
-	for i := range s.dims {
-		for j := i + 1; j < s.dims; j++ {
-			for k := j + 1; k < s.dims; k++ {
-				triples = append(triples, s.addCuboid([]int{i, j, k}))
-				var m uint64
-				for _, p := range [][3]int{{i, j, -1}, {i, k, -1}, {j, k, -1}} {
-					m |= 1 << pairIndex[s.byDims[p]]
-				}
-				parents = append(parents, m)
-			}
-		}
-	}
-	// eligible[i] has a bit per slot of pair i, set when it holds minA window tickets.
-	eligible := make([][]uint64, len(s.pairs))
-	for i, cb := range s.pairs {
-		eligible[i] = make([]uint64, (len(cb.sum)+63)/64)
-		for sl, x := range cb.sum {
-			if x.a >= minA {
-				eligible[i][sl/64] |= 1 << (sl % 64)
-			}
-		}
-	}
-	// Each leaf's mask of eligible pairs, computed once; the window's leaves with one
-	// make the combinations, the baseline's only add to them.
-	masks := make([]uint64, s.leaves)
-	var window, before []int32
-	for l := range int32(s.leaves) {
-		codes := s.codesOf(l)
-		var m uint64
-		for i, cb := range s.pairs {
-			if sl := cb.slot(cb.key(codes)); sl >= 0 && eligible[i][sl/64]&(1<<(sl%64)) != 0 {
-				m |= 1 << i
-			}
-		}
-		if m == 0 {
-			continue
-		}
-		masks[l] = m
-		if s.a[l] > 0 {
-			window = append(window, l)
-		} else {
-			before = append(before, l)
-		}
-	}
-	// One triple at a time, so that its table stays in the cache while the leaves pass.
-	for t, cb := range triples {
-		if s.ctx.Err() != nil {
-			return
-		}
-		want := parents[t]
-		if !cb.dense {
-			cb.tab.Reserve(len(window) / 4)
-		}
-		for _, l := range window {
-			if masks[l]&want == want {
-				cb.add(cb.key(s.codesOf(l)), s.a[l], s.n[l])
-			}
-		}
-		for _, l := range before {
-			if masks[l]&want == want {
-				if sl := cb.slot(cb.key(s.codesOf(l))); sl >= 0 {
-					cb.sum[sl].n += s.n[l]
-				}
-			}
-		}
-	}
-}
-
 func (s *search) addCuboid(dims []int) *cuboid {
-	cb := newCuboid(dims, s.card)
+	cb := newCuboid(dims, s.card, len(dims) < 3)
 	k := [3]int{-1, -1, -1}
 	copy(k[:], dims)
 	s.byDims[k] = cb
@@ -474,7 +392,6 @@ func (s *search) run() *Result {
 		res.Level = 1
 		return res
 	}
-	s.boundTriples(res)
 	s.buildLow()
 	if s.ctx.Err() != nil {
 		return res
@@ -484,7 +401,9 @@ func (s *search) run() *Result {
 	// The noise is measured on the values alone, before the threes are built: a three
 	// needs as many window tickets as trim will ask of it, which prunes them.
 	s.estimateNoise()
-	s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi))
+	if !s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi)) {
+		res.TriplesSkipped = true
+	}
 	s.trim(level)
 	res.Candidates = s.weighed
 	res.Dispersion = s.phi
@@ -678,36 +597,6 @@ func (s *search) levelOutside() float64 {
 		return 0
 	}
 	return level
-}
-
-// maxTripleEntries bounds the combinations of three dimensions a search keeps: each
-// costs about 56 bytes (its sums and its place in a hash table), and every window leaf
-// makes one in each group of three dimensions, so 2M of them are about 110 MB, the scale
-// of the engine's own bound on leaves. Past it (a long window over many facets: 100,000
-// window leaves over six facets), the search weighs combinations of up to two dimensions
-// and says so.
-const maxTripleEntries = 2 << 20
-
-// boundTriples drops the combinations of three dimensions when they would pass
-// maxTripleEntries.
-func (s *search) boundTriples(res *Result) {
-	if s.opts.MaxDims < 3 {
-		return
-	}
-	window := 0
-	for _, a := range s.a {
-		if a > 0 {
-			window++
-		}
-	}
-	budget := maxTripleEntries
-	if s.opts.tripleBudget > 0 {
-		budget = s.opts.tripleBudget
-	}
-	if window*(s.dims*(s.dims-1)*(s.dims-2)/6) > budget {
-		s.opts.MaxDims = 2
-		res.TriplesSkipped = true
-	}
 }
 
 // generalize replaces a cause by a broader combination, one of fewer of its dimensions,

@@ -1,0 +1,152 @@
+package localize
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/spacetime/tickets/pkg/keytable"
+)
+
+// Combinations of three dimensions are the many: every leaf makes one in each group of
+// three (20 groups over six dimensions), and summing them was most of a search's time on
+// a long window. Only a few can enter the answer: a combination needs minA window
+// tickets (see minWindow and minClumps). On a long window nearly every pair reaches
+// minA, so pruning by pairs visits nearly every leaf anyway; what costs is how each leaf
+// is added, and how many combinations are kept.
+
+// maxTripleEntries bounds the combinations of three dimensions a search keeps: each
+// costs about 56 bytes (its sums and its place in a hash table), so 2M of them are about
+// 110 MB, the scale of the engine's own bound on leaves. Only the combinations that can
+// enter the answer count (see buildTriples); past the bound (a window of millions of
+// tickets spread over many dimensions), the search weighs combinations of up to two
+// dimensions and says so.
+const maxTripleEntries = 2 << 20
+
+// denseTripleCells is the largest group of three summed in an array indexed by key
+// (16 MiB of sums, reused from group to group); larger ones are summed in a hash table.
+const denseTripleCells = 1 << 20
+
+// tripleCell is a combination of three dimensions found with enough window tickets.
+type tripleCell struct {
+	key  uint64
+	a, n float64
+	// first is the first window leaf it holds, which orders the combinations as a pass
+	// over the leaves finds them (so that ties between equal candidates go the same way
+	// however the sums were made).
+	first int32
+}
+
+// cellSums are a combination's sums while a group of three is summed; first is 1 + the
+// first window leaf it holds (0: none yet).
+type cellSums struct {
+	a, n  float64
+	first int32
+}
+
+// buildTriples makes the cuboids of three dimensions, each holding only its combinations
+// with at least minA window tickets: the others can never enter the answer (see
+// minWindow and minClumps), and on a long window they are nearly all of them. It reports
+// false, and leaves the search with one and two dimensions only, when they would pass
+// the search's bound (maxTripleEntries, or Options.tripleBudget in tests).
+//
+// A group is summed in one pass over the leaves into an array indexed by key when its
+// combinations are few enough (every group of the default facets), which stays in the
+// cache while the leaves stream past; else into a hash table. Only then are the
+// combinations that reach minA kept.
+func (s *search) buildTriples(minA float64) bool {
+	if s.opts.MaxDims < 3 {
+		return true
+	}
+	budget := maxTripleEntries
+	if s.opts.tripleBudget > 0 {
+		budget = s.opts.tripleBudget
+	}
+	var triples []*cuboid
+	for i := range s.dims {
+		for j := i + 1; j < s.dims; j++ {
+			for k := j + 1; k < s.dims; k++ {
+				triples = append(triples, s.addCuboid([]int{i, j, k}))
+			}
+		}
+	}
+	var dense []cellSums
+	var table keytable.Table
+	var sparse []cellSums
+	var sparseKeys []uint64
+	var cells []tripleCell
+	entries := 0
+	for _, cb := range triples {
+		if s.ctx.Err() != nil {
+			return true
+		}
+		size := uint64(s.card[cb.d0]) * uint64(s.card[cb.d1]) * uint64(s.card[cb.d2])
+		cells = cells[:0]
+		if size <= denseTripleCells {
+			if uint64(len(dense)) < size {
+				dense = make([]cellSums, size)
+			}
+			sum := dense[:size]
+			for l := range int32(s.leaves) {
+				x := &sum[cb.key(s.codesOf(l))]
+				x.a += s.a[l]
+				x.n += s.n[l]
+				if x.first == 0 && s.a[l] > 0 {
+					x.first = l + 1
+				}
+			}
+			for key := range sum {
+				if x := &sum[key]; x.a >= minA {
+					cells = append(cells, tripleCell{key: uint64(key), a: x.a, n: x.n, first: x.first - 1})
+				}
+			}
+			clear(sum)
+		} else {
+			table.Reserve(min(s.leaves, 1<<16))
+			sparse, sparseKeys = sparse[:0], sparseKeys[:0]
+			for l := range int32(s.leaves) {
+				key := cb.key(s.codesOf(l))
+				sl, added := table.FindOrAdd(key, int32(len(sparse)))
+				if added {
+					sparse = append(sparse, cellSums{})
+					sparseKeys = append(sparseKeys, key)
+				}
+				x := &sparse[sl]
+				x.a += s.a[l]
+				x.n += s.n[l]
+				if x.first == 0 && s.a[l] > 0 {
+					x.first = l + 1
+				}
+			}
+			for sl, x := range sparse {
+				if x.a >= minA {
+					cells = append(cells, tripleCell{key: sparseKeys[sl], a: x.a, n: x.n, first: x.first - 1})
+				}
+			}
+		}
+		if entries += len(cells); entries > budget {
+			s.dropTriples(triples)
+			return false
+		}
+		// The order of a pass over the leaves (see tripleCell.first), but for the groups
+		// small enough that the search once kept them in arrays, in the order of keys.
+		if size > denseCells {
+			slices.SortFunc(cells, func(x, y tripleCell) int { return cmp.Compare(x.first, y.first) })
+		}
+		cb.tab.Reserve(len(cells))
+		cb.keys = make([]uint64, 0, len(cells))
+		cb.sum = make([]sums, 0, len(cells))
+		for _, c := range cells {
+			cb.add(c.key, c.a, c.n)
+		}
+	}
+	return true
+}
+
+// dropTriples takes the cuboids of three dimensions out of the search.
+func (s *search) dropTriples(triples []*cuboid) {
+	for _, cb := range triples {
+		delete(s.byDims, [3]int{cb.d0, cb.d1, cb.d2})
+	}
+	s.cuboids = slices.DeleteFunc(s.cuboids, func(cb *cuboid) bool { return len(cb.dims) == 3 })
+	s.opts.MaxDims = 2
+}
