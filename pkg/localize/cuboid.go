@@ -19,6 +19,8 @@ type cuboid struct {
 	// live lists the slots with enough tickets in the window to explain a rise (see
 	// search.minWindow).
 	live []int32
+	// minA is the fewest window tickets of a live combination.
+	minA float64
 	// touched lists the slots whose corr is not zero.
 	touched []int32
 }

@@ -105,10 +105,16 @@ func (m *model) rebuild() {
 	m.groups = m.groups[:0]
 	m.group = m.group[:0]
 	m.aOut, m.nOut = s.totalA, s.totalN
+	// The union lists a cause's leaves together, so most leaves have the mask of the
+	// leaf before: the map is asked only when it changes.
+	lastMask, lastG := uint64(0), int32(-1)
 	for _, l := range m.union {
 		mask := m.mask[l]
 		m.mask[l] = 0
-		g, ok := index[mask]
+		g, ok := lastG, mask == lastMask && lastG >= 0
+		if !ok {
+			g, ok = index[mask]
+		}
 		if !ok {
 			g = int32(len(m.groups))
 			index[mask] = g
@@ -120,6 +126,7 @@ func (m *model) rebuild() {
 			}
 			m.groups = append(m.groups, gr)
 		}
+		lastMask, lastG = mask, g
 		m.group = append(m.group, g)
 		m.groups[g].a += s.a[l]
 		m.groups[g].n += s.n[l]

@@ -3,6 +3,7 @@ package localize
 import (
 	"context"
 	"math"
+	"slices"
 )
 
 type search struct {
@@ -34,6 +35,10 @@ type search struct {
 	// phi measures the noise (see noise.go).
 	phi float64
 	m   model
+	// profiles are the groups' tickets per combination, kept from one correct to the
+	// next.
+	profiles []*profile
+	scratch  []float64
 }
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
@@ -174,6 +179,7 @@ const minClumps = 7.0
 func (s *search) trim(level float64) {
 	for _, cb := range s.cuboids {
 		minA := max(s.minWindow(len(cb.dims), level), minClumps*s.phi)
+		cb.minA = minA
 		for sl, x := range cb.sum {
 			if x.a >= minA {
 				cb.live = append(cb.live, int32(sl))
@@ -197,10 +203,14 @@ func gain(a, n, mu float64) float64 {
 	return g
 }
 
-// correct sets, for every combination, how far the model's expectation of its window
-// tickets lies from the global level's: the model's expectation for a combination is
-// then pOut*n + corr, found without a pass over every leaf. Only the leaves some cause
-// holds differ from the global level.
+// correct sets, for every combination the search weighs, how far the model's
+// expectation of its window tickets lies from the global level's: the model's
+// expectation for a combination is then pOut*n + corr, found without a pass over every
+// leaf. Only the leaves some cause holds differ from the global level, and the leaves
+// of one group (held by the same causes) share one share, so corr is, over the groups,
+// the group's share less pOut times the group's tickets in the combination: those
+// tickets are summed once per group (profileOf) and kept while the group's leaves stay
+// the same, as a broad cause's do while narrower ones are added beside it.
 func (s *search) correct() {
 	for _, cb := range s.cuboids {
 		for _, sl := range cb.touched {
@@ -210,23 +220,80 @@ func (s *search) correct() {
 	}
 	m := &s.m
 	pOut := m.pOut()
+	byGroup := make([][]int32, len(m.groups))
 	for i, l := range m.union {
-		d := s.n[l] * (m.share(i) - pOut)
+		g := m.group[i]
+		byGroup[g] = append(byGroup[g], l)
+	}
+	kept := s.profiles[:0:0]
+	for g, leaves := range byGroup {
+		pr := s.profileOf(leaves)
+		kept = append(kept, pr)
+		d := m.groups[g].p - pOut
 		if d == 0 {
 			continue
 		}
-		codes := s.codesOf(l)
-		for _, cb := range s.cuboids {
-			sl := cb.slot(cb.key(codes))
-			if sl < 0 {
-				continue
+		for _, x := range pr.cells {
+			cb := s.cuboids[x.cuboid]
+			sum := &cb.sum[x.slot]
+			if sum.corr == 0 {
+				cb.touched = append(cb.touched, x.slot)
 			}
-			if cb.sum[sl].corr == 0 {
-				cb.touched = append(cb.touched, sl)
-			}
-			cb.sum[sl].corr += d
+			sum.corr += d * x.n
 		}
 	}
+	s.profiles = kept
+}
+
+// profile is a group's tickets of both periods per combination the search weighs.
+type profile struct {
+	leaves []int32
+	cells  []profileCell
+}
+
+type profileCell struct {
+	cuboid, slot int32
+	n            float64
+}
+
+// profileOf returns the profile of a group of leaves, the one kept when it has the same
+// leaves.
+func (s *search) profileOf(leaves []int32) *profile {
+	for _, pr := range s.profiles {
+		if slices.Equal(pr.leaves, leaves) {
+			return pr
+		}
+	}
+	pr := &profile{leaves: leaves}
+	for ci, cb := range s.cuboids {
+		if len(cb.live) == 0 {
+			continue
+		}
+		// The leaves' tickets summed per combination, in the order the leaves reach them.
+		if len(s.scratch) < len(cb.sum) {
+			s.scratch = make([]float64, len(cb.sum))
+		}
+		start := len(pr.cells)
+		for _, l := range leaves {
+			n := s.n[l]
+			if n == 0 {
+				continue
+			}
+			sl := cb.slot(cb.key(s.codesOf(l)))
+			if sl < 0 || cb.sum[sl].a < cb.minA {
+				continue
+			}
+			if s.scratch[sl] == 0 {
+				pr.cells = append(pr.cells, profileCell{cuboid: int32(ci), slot: sl})
+			}
+			s.scratch[sl] += n
+		}
+		for i := start; i < len(pr.cells); i++ {
+			x := &pr.cells[i]
+			x.n, s.scratch[x.slot] = s.scratch[x.slot], 0
+		}
+	}
+	return pr
 }
 
 // candidate is a combination the search weighs next.
