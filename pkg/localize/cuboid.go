@@ -125,7 +125,40 @@ func (cb *cuboid) codes(key uint64, card []int) []uint32 {
 	return out
 }
 
-// holds reports whether a leaf of the given codes lies in the combination of key.
-func (cb *cuboid) holds(key uint64, codes []uint32) bool {
-	return cb.key(codes) == key
+// keysOf writes into dst the key of the combination of cb that holds each leaf, leaf by
+// leaf, reading the leaves' codes column by column (cols[d][l] is leaf l's value of
+// dimension d): the passes that sum a cuboid run over these keys in tight loops.
+func (cb *cuboid) keysOf(cols [][]uint32, dst []uint64) []uint64 {
+	c0 := cols[cb.d0][:len(dst)]
+	switch {
+	case cb.d2 >= 0:
+		c1, c2 := cols[cb.d1][:len(dst)], cols[cb.d2][:len(dst)]
+		r1, r2 := cb.r1, cb.r2
+		for l := range dst {
+			dst[l] = uint64(c0[l]) + uint64(c1[l])*r1 + uint64(c2[l])*r2
+		}
+	case cb.d1 >= 0:
+		c1 := cols[cb.d1][:len(dst)]
+		r1 := cb.r1
+		for l := range dst {
+			dst[l] = uint64(c0[l]) + uint64(c1[l])*r1
+		}
+	default:
+		for l := range dst {
+			dst[l] = uint64(c0[l])
+		}
+	}
+	return dst
+}
+
+// keyAt is the key of the combination of cb that holds leaf l.
+func (cb *cuboid) keyAt(cols [][]uint32, l int32) uint64 {
+	k := uint64(cols[cb.d0][l])
+	if cb.d1 >= 0 {
+		k += uint64(cols[cb.d1][l]) * cb.r1
+		if cb.d2 >= 0 {
+			k += uint64(cols[cb.d2][l]) * cb.r2
+		}
+	}
+	return k
 }

@@ -18,8 +18,10 @@ type search struct {
 	// total tickets.
 	leaves  int
 	a, b, n []float64
-	totalA  float64
-	totalN  float64
+	// cols holds the leaves' codes by dimension: cols[d][l] is leaf l's value of d.
+	cols   [][]uint32
+	totalA float64
+	totalN float64
 	// p0 is the share of a leaf's tickets that falls in the window at the usual rate.
 	p0 float64
 	// cuboids holds every group of up to MaxDims dimensions; byDims finds a group's,
@@ -57,6 +59,14 @@ func newSearch(ctx context.Context, c *Cube, opts Options) *search {
 		s.totalA += s.a[l]
 		s.totalN += s.n[l]
 	}
+	s.cols = make([][]uint32, s.dims)
+	for d := range s.cols {
+		col := make([]uint32, s.leaves)
+		for l := range col {
+			col[l] = c.Codes[l*s.dims+d]
+		}
+		s.cols[d] = col
+	}
 	s.p0 = c.Scale / (1 + c.Scale)
 	s.m.s = s
 	return s
@@ -79,12 +89,21 @@ func (s *search) buildLow() {
 			}
 		}
 	}
-	low := s.cuboids
-	for l := range int32(s.leaves) {
-		codes := s.codesOf(l)
-		a, n := s.a[l], s.n[l]
-		for _, cb := range low {
-			cb.add(cb.key(codes), a, n)
+	// One cuboid at a time, so that its sums stay in the cache while the leaves pass.
+	keys := make([]uint64, s.leaves)
+	for _, cb := range s.cuboids {
+		cb.keysOf(s.cols, keys)
+		if cb.dense {
+			sum := cb.sum
+			for l, k := range keys {
+				x := &sum[k]
+				x.a += s.a[l]
+				x.n += s.n[l]
+			}
+			continue
+		}
+		for l, k := range keys {
+			cb.add(k, s.a[l], s.n[l])
 		}
 	}
 }
@@ -279,7 +298,7 @@ func (s *search) profileOf(leaves []int32) *profile {
 			if n == 0 {
 				continue
 			}
-			sl := cb.slot(cb.key(s.codesOf(l)))
+			sl := cb.slot(cb.keyAt(s.cols, l))
 			if sl < 0 || cb.sum[sl].a < cb.minA {
 				continue
 			}
@@ -438,9 +457,28 @@ func deviance(a, n, mu float64) float64 {
 func (s *search) newCause(c candidate) *cause {
 	key := c.cb.keyOf(c.slot)
 	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
-	for l := range int32(s.leaves) {
-		if c.cb.holds(key, s.codesOf(l)) {
-			cs.leaves = append(cs.leaves, l)
+	codes := c.cb.codes(key, s.card)
+	c0 := s.cols[c.cb.d0]
+	switch len(codes) {
+	case 1:
+		for l, v := range c0 {
+			if v == codes[0] {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
+		}
+	case 2:
+		c1 := s.cols[c.cb.d1][:len(c0)]
+		for l, v := range c0 {
+			if v == codes[0] && c1[l] == codes[1] {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
+		}
+	default:
+		c1, c2 := s.cols[c.cb.d1][:len(c0)], s.cols[c.cb.d2][:len(c0)]
+		for l, v := range c0 {
+			if v == codes[0] && c1[l] == codes[1] && c2[l] == codes[2] {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
 		}
 	}
 	return cs
@@ -652,7 +690,7 @@ func (s *search) levelOutside() float64 {
 			if held[l] {
 				continue
 			}
-			x := &sum[s.codesOf(l)[d]]
+			x := &sum[s.cols[d][l]]
 			x.a += s.a[l]
 			x.n += s.n[l]
 		}

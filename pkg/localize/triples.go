@@ -74,6 +74,7 @@ func (s *search) buildTriples(minA float64) bool {
 	var sparse []cellSums
 	var sparseKeys []uint64
 	var cells []tripleCell
+	keys := make([]uint64, s.leaves)
 	entries := 0
 	for _, cb := range triples {
 		if s.ctx.Err() != nil {
@@ -81,17 +82,18 @@ func (s *search) buildTriples(minA float64) bool {
 		}
 		size := uint64(s.card[cb.d0]) * uint64(s.card[cb.d1]) * uint64(s.card[cb.d2])
 		cells = cells[:0]
+		keys = cb.keysOf(s.cols, keys)
 		if size <= denseTripleCells {
 			if uint64(len(dense)) < size {
 				dense = make([]cellSums, size)
 			}
 			sum := dense[:size]
-			for l := range int32(s.leaves) {
-				x := &sum[cb.key(s.codesOf(l))]
+			for l, k := range keys {
+				x := &sum[k]
 				x.a += s.a[l]
 				x.n += s.n[l]
 				if x.first == 0 && s.a[l] > 0 {
-					x.first = l + 1
+					x.first = int32(l) + 1
 				}
 			}
 			for key := range sum {
@@ -103,8 +105,7 @@ func (s *search) buildTriples(minA float64) bool {
 		} else {
 			table.Reserve(min(s.leaves, 1<<16))
 			sparse, sparseKeys = sparse[:0], sparseKeys[:0]
-			for l := range int32(s.leaves) {
-				key := cb.key(s.codesOf(l))
+			for l, key := range keys {
 				sl, added := table.FindOrAdd(key, int32(len(sparse)))
 				if added {
 					sparse = append(sparse, cellSums{})
@@ -114,7 +115,7 @@ func (s *search) buildTriples(minA float64) bool {
 				x.a += s.a[l]
 				x.n += s.n[l]
 				if x.first == 0 && s.a[l] > 0 {
-					x.first = l + 1
+					x.first = int32(l) + 1
 				}
 			}
 			for sl, x := range sparse {
