@@ -1,6 +1,9 @@
 package localize
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The model says, for every leaf, what share of its tickets (window and baseline
 // together) falls in the window. At the usual rate that share is p0 = Scale/(1+Scale).
@@ -244,17 +247,28 @@ func (m *model) remove(i int) *cause {
 	return c
 }
 
-// snapshot and restore let the search try a change and take it back.
+// snapshot and restore let the search try a change and take it back. A snapshot keeps
+// the layout of the union too: restoring copies it back instead of laying it out again
+// from the causes' leaves (the search restores after nearly every change it tries).
 type snapshot struct {
 	causes []*cause
 	deltas []float64
 	beta0  float64
+	union  []int32
+	group  []int32
+	groups []group
+	// causeGroups are the causes' groups.
+	causeGroups [][]int32
+	aOut, nOut  float64
 }
 
 func (m *model) snapshot() snapshot {
-	sn := snapshot{causes: append([]*cause(nil), m.causes...), beta0: m.beta0}
+	sn := snapshot{causes: append([]*cause(nil), m.causes...), beta0: m.beta0,
+		union: slices.Clone(m.union), group: slices.Clone(m.group), groups: slices.Clone(m.groups),
+		aOut: m.aOut, nOut: m.nOut}
 	for _, c := range m.causes {
 		sn.deltas = append(sn.deltas, c.delta)
+		sn.causeGroups = append(sn.causeGroups, slices.Clone(c.groups))
 	}
 	return sn
 }
@@ -263,9 +277,22 @@ func (m *model) restore(sn snapshot) {
 	m.causes = append(m.causes[:0], sn.causes...)
 	for i, c := range m.causes {
 		c.delta = sn.deltas[i]
+		c.groups = append(c.groups[:0], sn.causeGroups[i]...)
 	}
 	m.beta0 = sn.beta0
-	m.rebuild()
+	m.union = append(m.union[:0], sn.union...)
+	m.group = append(m.group[:0], sn.group...)
+	m.groups = append(m.groups[:0], sn.groups...)
+	m.aOut, m.nOut = sn.aOut, sn.nOut
+	// The groups' rates follow the causes' deltas, as rebuild sets them.
+	for g := range m.groups {
+		gr := &m.groups[g]
+		gr.u = 1
+		for _, j := range gr.causes {
+			gr.u += m.causes[j].delta
+		}
+	}
+	m.refresh()
 }
 
 // excess is how many window tickets cause c holds beyond what the model predicts for its
