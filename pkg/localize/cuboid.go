@@ -150,15 +150,3 @@ func (cb *cuboid) keysOf(cols [][]uint32, dst []uint64) []uint64 {
 	}
 	return dst
 }
-
-// keyAt is the key of the combination of cb that holds leaf l.
-func (cb *cuboid) keyAt(cols [][]uint32, l int32) uint64 {
-	k := uint64(cols[cb.d0][l])
-	if cb.d1 >= 0 {
-		k += uint64(cols[cb.d1][l]) * cb.r1
-		if cb.d2 >= 0 {
-			k += uint64(cols[cb.d2][l]) * cb.r2
-		}
-	}
-	return k
-}

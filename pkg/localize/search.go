@@ -9,11 +9,13 @@ import (
 type search struct {
 	// ctx ends the search early: each step looks at it and, once it is done, the search
 	// stops with what it has, which Localize discards.
-	ctx  context.Context
-	c    *Cube
-	opts Options
-	dims int
-	card []int
+	ctx context.Context
+	// workers is how many goroutines sum the leaves into cuboids (see each).
+	workers int
+	c       *Cube
+	opts    Options
+	dims    int
+	card    []int
 	// leaves is the number of leaves; a, b and n are each leaf's window, baseline and
 	// total tickets.
 	leaves  int
@@ -40,11 +42,10 @@ type search struct {
 	// profiles are the groups' tickets per combination, kept from one correct to the
 	// next.
 	profiles []*profile
-	scratch  []float64
 }
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
-	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now)}
+	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now), workers: workers()}
 	s.card = make([]int, s.dims)
 	for d, dim := range c.Dims {
 		s.card[d] = len(dim.Values)
@@ -90,22 +91,26 @@ func (s *search) buildLow() {
 		}
 	}
 	// One cuboid at a time, so that its sums stay in the cache while the leaves pass.
-	keys := make([]uint64, s.leaves)
-	for _, cb := range s.cuboids {
-		cb.keysOf(s.cols, keys)
+	keys := make([][]uint64, s.workers)
+	s.each(len(s.cuboids), func(i, w int) {
+		if keys[w] == nil {
+			keys[w] = make([]uint64, s.leaves)
+		}
+		cb := s.cuboids[i]
+		ks := cb.keysOf(s.cols, keys[w])
 		if cb.dense {
 			sum := cb.sum
-			for l, k := range keys {
+			for l, k := range ks {
 				x := &sum[k]
 				x.a += s.a[l]
 				x.n += s.n[l]
 			}
-			continue
+			return
 		}
-		for l, k := range keys {
+		for l, k := range ks {
 			cb.add(k, s.a[l], s.n[l])
 		}
-	}
+	})
 }
 
 func (s *search) addCuboid(dims []int) *cuboid {
@@ -284,33 +289,60 @@ func (s *search) profileOf(leaves []int32) *profile {
 		}
 	}
 	pr := &profile{leaves: leaves}
-	for ci, cb := range s.cuboids {
+	// The group's leaves' codes and tickets side by side, then one cuboid at a time.
+	cols := make([][]uint32, s.dims)
+	for d := range cols {
+		col := make([]uint32, len(leaves))
+		for i, l := range leaves {
+			col[i] = s.cols[d][l]
+		}
+		cols[d] = col
+	}
+	n := make([]float64, len(leaves))
+	for i, l := range leaves {
+		n[i] = s.n[l]
+	}
+	type scratch struct {
+		keys []uint64
+		sums []float64
+	}
+	work := make([]scratch, s.workers)
+	cells := make([][]profileCell, len(s.cuboids))
+	s.each(len(s.cuboids), func(ci, w int) {
+		cb := s.cuboids[ci]
 		if len(cb.live) == 0 {
-			continue
+			return
+		}
+		sc := &work[w]
+		if sc.keys == nil {
+			sc.keys = make([]uint64, len(leaves))
+		}
+		if len(sc.sums) < len(cb.sum) {
+			sc.sums = make([]float64, len(cb.sum))
 		}
 		// The leaves' tickets summed per combination, in the order the leaves reach them.
-		if len(s.scratch) < len(cb.sum) {
-			s.scratch = make([]float64, len(cb.sum))
-		}
-		start := len(pr.cells)
-		for _, l := range leaves {
-			n := s.n[l]
-			if n == 0 {
+		var out []profileCell
+		for i, k := range cb.keysOf(cols, sc.keys) {
+			if n[i] == 0 {
 				continue
 			}
-			sl := cb.slot(cb.keyAt(s.cols, l))
+			sl := cb.slot(k)
 			if sl < 0 || cb.sum[sl].a < cb.minA {
 				continue
 			}
-			if s.scratch[sl] == 0 {
-				pr.cells = append(pr.cells, profileCell{cuboid: int32(ci), slot: sl})
+			if sc.sums[sl] == 0 {
+				out = append(out, profileCell{cuboid: int32(ci), slot: sl})
 			}
-			s.scratch[sl] += n
+			sc.sums[sl] += n[i]
 		}
-		for i := start; i < len(pr.cells); i++ {
-			x := &pr.cells[i]
-			x.n, s.scratch[x.slot] = s.scratch[x.slot], 0
+		for i := range out {
+			x := &out[i]
+			x.n, sc.sums[x.slot] = sc.sums[x.slot], 0
 		}
+		cells[ci] = out
+	})
+	for _, c := range cells {
+		pr.cells = append(pr.cells, c...)
 	}
 	return pr
 }

@@ -3,6 +3,7 @@ package localize
 import (
 	"cmp"
 	"slices"
+	"sync/atomic"
 
 	"github.com/spacetime/tickets/pkg/keytable"
 )
@@ -69,25 +70,32 @@ func (s *search) buildTriples(minA float64) bool {
 			}
 		}
 	}
-	var dense []cellSums
-	var table keytable.Table
-	var sparse []cellSums
-	var sparseKeys []uint64
-	var cells []tripleCell
-	keys := make([]uint64, s.leaves)
-	entries := 0
-	for _, cb := range triples {
-		if s.ctx.Err() != nil {
-			return true
+	type scratch struct {
+		keys       []uint64
+		dense      []cellSums
+		table      keytable.Table
+		sparse     []cellSums
+		sparseKeys []uint64
+	}
+	work := make([]scratch, s.workers)
+	var entries atomic.Int64
+	s.each(len(triples), func(t, w int) {
+		if entries.Load() > int64(budget) {
+			return // dropped below
+		}
+		cb := triples[t]
+		sc := &work[w]
+		if sc.keys == nil {
+			sc.keys = make([]uint64, s.leaves)
 		}
 		size := uint64(s.card[cb.d0]) * uint64(s.card[cb.d1]) * uint64(s.card[cb.d2])
-		cells = cells[:0]
-		keys = cb.keysOf(s.cols, keys)
+		var cells []tripleCell
+		keys := cb.keysOf(s.cols, sc.keys)
 		if size <= denseTripleCells {
-			if uint64(len(dense)) < size {
-				dense = make([]cellSums, size)
+			if uint64(len(sc.dense)) < size {
+				sc.dense = make([]cellSums, size)
 			}
-			sum := dense[:size]
+			sum := sc.dense[:size]
 			for l, k := range keys {
 				x := &sum[k]
 				x.a += s.a[l]
@@ -103,30 +111,31 @@ func (s *search) buildTriples(minA float64) bool {
 			}
 			clear(sum)
 		} else {
-			table.Reserve(min(s.leaves, 1<<16))
-			sparse, sparseKeys = sparse[:0], sparseKeys[:0]
+			sc.table.Reserve(min(s.leaves, 1<<16))
+			sc.sparse, sc.sparseKeys = sc.sparse[:0], sc.sparseKeys[:0]
 			for l, key := range keys {
-				sl, added := table.FindOrAdd(key, int32(len(sparse)))
+				sl, added := sc.table.FindOrAdd(key, int32(len(sc.sparse)))
 				if added {
-					sparse = append(sparse, cellSums{})
-					sparseKeys = append(sparseKeys, key)
+					sc.sparse = append(sc.sparse, cellSums{})
+					sc.sparseKeys = append(sc.sparseKeys, key)
 				}
-				x := &sparse[sl]
+				x := &sc.sparse[sl]
 				x.a += s.a[l]
 				x.n += s.n[l]
 				if x.first == 0 && s.a[l] > 0 {
 					x.first = int32(l) + 1
 				}
 			}
-			for sl, x := range sparse {
+			for sl, x := range sc.sparse {
 				if x.a >= minA {
-					cells = append(cells, tripleCell{key: sparseKeys[sl], a: x.a, n: x.n, first: x.first - 1})
+					cells = append(cells, tripleCell{key: sc.sparseKeys[sl], a: x.a, n: x.n, first: x.first - 1})
 				}
 			}
 		}
-		if entries += len(cells); entries > budget {
-			s.dropTriples(triples)
-			return false
+		// Past the budget nothing more is kept; whether it is passed does not depend on
+		// the order in which the groups are summed, as each group keeps what it keeps.
+		if entries.Add(int64(len(cells))) > int64(budget) {
+			return
 		}
 		// The order of a pass over the leaves (see tripleCell.first), but for the groups
 		// small enough that the search once kept them in arrays, in the order of keys.
@@ -139,6 +148,10 @@ func (s *search) buildTriples(minA float64) bool {
 		for _, c := range cells {
 			cb.add(c.key, c.a, c.n)
 		}
+	})
+	if entries.Load() > int64(budget) {
+		s.dropTriples(triples)
+		return false
 	}
 	return true
 }
