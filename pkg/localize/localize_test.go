@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -335,5 +336,63 @@ func TestTriplesMatchABruteForce(t *testing.T) {
 	}
 	if dense == 0 || sparse == 0 {
 		t.Fatalf("%d groups summed in arrays, %d in hash tables: the test misses a path", dense, sparse)
+	}
+}
+
+// The model lays out causes that share no leaf from their own sums; the layout is the
+// one the general way makes, leaf for leaf, and causes that overlap take the general way.
+func TestDisjointLayout(t *testing.T) {
+	c := testCube(11, func(s, g, k int) float64 { return 1 })
+	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5})
+	s.buildLow()
+	s.buildTriples(0)
+	mk := func(dims []int, codes ...uint32) *cause {
+		k := [3]int{-1, -1, -1}
+		copy(k[:], dims)
+		cb := s.byDims[k]
+		key := uint64(0)
+		for i := range dims {
+			key += uint64(codes[i]) * cb.radix(i)
+		}
+		return s.newCause(candidate{cb: cb, slot: cb.slot(key), noise: 1})
+	}
+	type layout struct {
+		union, group []int32
+		groups       []group
+		causeGroups  [][]int32
+		aOut, nOut   float64
+	}
+	snap := func(m *model) layout {
+		l := layout{union: slices.Clone(m.union), group: slices.Clone(m.group), groups: slices.Clone(m.groups), aOut: m.aOut, nOut: m.nOut}
+		for _, c := range m.causes {
+			l.causeGroups = append(l.causeGroups, slices.Clone(c.groups))
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		causes   []*cause
+		disjoint bool
+	}{
+		{[]*cause{mk([]int{0}, 3), mk([]int{0}, 5), mk([]int{0, 1}, 1, 2)}, true},
+		{[]*cause{mk([]int{1}, 4), mk([]int{0, 1, 2}, 2, 3, 7)}, true},
+		{[]*cause{mk([]int{0}, 3), mk([]int{1}, 2)}, false},
+		{[]*cause{mk([]int{0}, 3), mk([]int{0, 2}, 3, 1)}, false},
+	} {
+		m := &s.m
+		m.causes = tc.causes
+		for i, c := range m.causes {
+			c.delta = 0.5 * float64(i+1)
+		}
+		if got := m.disjoint(); got != tc.disjoint {
+			t.Fatalf("disjoint = %v, want %v", got, tc.disjoint)
+		}
+		m.union = m.union[:0]
+		m.rebuild()
+		fast := snap(m)
+		m.union = m.union[:0]
+		m.rebuildAny()
+		if want := snap(m); !reflect.DeepEqual(fast, want) {
+			t.Fatalf("layout %+v\nwant %+v", fast, want)
+		}
 	}
 }

@@ -26,8 +26,12 @@ type cause struct {
 	cb   *cuboid
 	key  uint64
 	slot int32
-	// leaves are the leaves the cause holds, and groups the model's groups of them.
+	// codes are the combination's values (of cb's dimensions); leaves are the leaves
+	// the cause holds, a and n their window and total tickets, and groups the model's
+	// groups of them.
+	codes  []uint32
 	leaves []int32
+	a, n   float64
 	groups []int32
 	delta  float64
 	// noise divides the log-likelihood the cause adds (see search.noise).
@@ -90,11 +94,20 @@ func (m *model) pOut() float64 { return sigmoid(m.base() + m.beta0) }
 // rebuild lays out the union of the causes' leaves, in groups, after a cause came or
 // went.
 func (m *model) rebuild() {
-	s := m.s
 	if m.mask == nil {
-		m.mask = make([]uint64, s.leaves)
+		m.mask = make([]uint64, m.s.leaves)
 	}
 	m.union = m.union[:0]
+	if m.disjoint() {
+		m.rebuildDisjoint()
+		return
+	}
+	m.rebuildAny()
+}
+
+// rebuildAny is rebuild for causes that may share leaves.
+func (m *model) rebuildAny() {
+	s := m.s
 	for j, c := range m.causes {
 		bit := uint64(1) << j
 		for _, l := range c.leaves {
@@ -145,6 +158,57 @@ func (m *model) rebuild() {
 			gr.u += m.causes[j].delta
 			m.causes[j].groups = append(m.causes[j].groups, int32(g))
 		}
+	}
+	m.refresh()
+}
+
+// disjoint reports whether no two causes share a leaf: each pair differs in the value
+// of a dimension they both have (service = checkout and service = search; or status =
+// acknowledged and status = resolved ∧ region = eu-west-1), which is the usual answer.
+func (m *model) disjoint() bool {
+	for i, c := range m.causes {
+		if len(c.leaves) == 0 {
+			return false
+		}
+		for _, o := range m.causes[:i] {
+			if !conflict(c, o) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// conflict reports whether two causes have different values of a dimension.
+func conflict(c, o *cause) bool {
+	for i, d := range c.cb.dims {
+		for j, e := range o.cb.dims {
+			if d == e && c.codes[i] != o.codes[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rebuildDisjoint is rebuild for causes that share no leaf: each is a group of its own,
+// whose tickets the cause has summed already. It lays out the union as rebuild would
+// (the causes' leaves in turn), and as every count is a whole number the sums are
+// exactly rebuild's.
+func (m *model) rebuildDisjoint() {
+	s := m.s
+	m.groups = m.groups[:0]
+	m.group = m.group[:0]
+	m.aOut, m.nOut = s.totalA, s.totalN
+	for j, c := range m.causes {
+		m.union = append(m.union, c.leaves...)
+		for range c.leaves {
+			m.group = append(m.group, int32(j))
+		}
+		m.groups = append(m.groups, group{causes: []int{j}, a: c.a, n: c.n, u: 1 + c.delta})
+		m.aOut -= c.a
+		m.nOut -= c.n
+		c.groups = append(c.groups[:0], int32(j))
 	}
 	m.refresh()
 }

@@ -490,6 +490,7 @@ func (s *search) newCause(c candidate) *cause {
 	key := c.cb.keyOf(c.slot)
 	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
 	codes := c.cb.codes(key, s.card)
+	cs.codes = codes
 	c0 := s.cols[c.cb.d0]
 	switch len(codes) {
 	case 1:
@@ -512,6 +513,10 @@ func (s *search) newCause(c candidate) *cause {
 				cs.leaves = append(cs.leaves, int32(l))
 			}
 		}
+	}
+	for _, l := range cs.leaves {
+		cs.a += s.a[l]
+		cs.n += s.n[l]
 	}
 	return cs
 }
