@@ -1,6 +1,7 @@
 package localize
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -491,25 +492,32 @@ func (s *search) newCause(c candidate) *cause {
 	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
 	codes := c.cb.codes(key, s.card)
 	cs.codes = codes
-	c0 := s.cols[c.cb.d0]
+	// The columns to compare, the one of most values first: most leaves fail there.
+	at := make([]int, len(codes))
+	for i := range at {
+		at[i] = i
+	}
+	slices.SortStableFunc(at, func(x, y int) int { return cmp.Compare(s.card[c.cb.dims[y]], s.card[c.cb.dims[x]]) })
+	c0, v0 := s.cols[c.cb.dims[at[0]]], codes[at[0]]
 	switch len(codes) {
 	case 1:
 		for l, v := range c0 {
-			if v == codes[0] {
+			if v == v0 {
 				cs.leaves = append(cs.leaves, int32(l))
 			}
 		}
 	case 2:
-		c1 := s.cols[c.cb.d1][:len(c0)]
+		c1, v1 := s.cols[c.cb.dims[at[1]]][:len(c0)], codes[at[1]]
 		for l, v := range c0 {
-			if v == codes[0] && c1[l] == codes[1] {
+			if v == v0 && c1[l] == v1 {
 				cs.leaves = append(cs.leaves, int32(l))
 			}
 		}
 	default:
-		c1, c2 := s.cols[c.cb.d1][:len(c0)], s.cols[c.cb.d2][:len(c0)]
+		c1, v1 := s.cols[c.cb.dims[at[1]]][:len(c0)], codes[at[1]]
+		c2, v2 := s.cols[c.cb.dims[at[2]]][:len(c0)], codes[at[2]]
 		for l, v := range c0 {
-			if v == codes[0] && c1[l] == codes[1] && c2[l] == codes[2] {
+			if v == v0 && c1[l] == v1 && c2[l] == v2 {
 				cs.leaves = append(cs.leaves, int32(l))
 			}
 		}
