@@ -245,14 +245,26 @@ func (s *search) correct() {
 	}
 	m := &s.m
 	pOut := m.pOut()
+	size := make([]int, len(m.groups))
+	for _, g := range m.group {
+		size[g]++
+	}
 	byGroup := make([][]int32, len(m.groups))
+	for g, n := range size {
+		byGroup[g] = make([]int32, 0, n)
+	}
 	for i, l := range m.union {
 		g := m.group[i]
 		byGroup[g] = append(byGroup[g], l)
 	}
 	kept := s.profiles[:0:0]
 	for g, leaves := range byGroup {
-		pr := s.profileOf(leaves)
+		// A group that is all of one cause's leaves (a cause that shares none).
+		var whole *cause
+		if gr := &m.groups[g]; len(gr.causes) == 1 && len(m.causes[gr.causes[0]].leaves) == len(leaves) {
+			whole = m.causes[gr.causes[0]]
+		}
+		pr := s.profileOf(leaves, whole)
 		kept = append(kept, pr)
 		d := m.groups[g].p - pOut
 		if d == 0 {
@@ -282,8 +294,10 @@ type profileCell struct {
 }
 
 // profileOf returns the profile of a group of leaves, the one kept when it has the same
-// leaves.
-func (s *search) profileOf(leaves []int32) *profile {
+// leaves. When the group is all of cause c's leaves, a cuboid that has every dimension
+// of c holds them in its combinations of c's values, whole: their profile is those
+// combinations' own tickets, found without a pass over the leaves.
+func (s *search) profileOf(leaves []int32, c *cause) *profile {
 	for _, pr := range s.profiles {
 		if slices.Equal(pr.leaves, leaves) {
 			return pr
@@ -312,6 +326,16 @@ func (s *search) profileOf(leaves []int32) *profile {
 	s.each(len(s.cuboids), func(ci, w int) {
 		cb := s.cuboids[ci]
 		if len(cb.live) == 0 {
+			return
+		}
+		if at := c.within(cb); at != nil {
+			var out []profileCell
+			for _, sl := range cb.live {
+				if cb.inside(cb.keyOf(sl), at, c.codes, s.card) {
+					out = append(out, profileCell{cuboid: int32(ci), slot: sl, n: cb.sum[sl].n})
+				}
+			}
+			cells[ci] = out
 			return
 		}
 		sc := &work[w]
@@ -404,14 +428,35 @@ func (s *search) nestings() map[*cuboid][]nesting {
 	return out
 }
 
-// inside reports whether the combination of key lies inside the nesting's cause.
-func (cb *cuboid) inside(key uint64, ns *nesting, card []int) bool {
-	for j, i := range ns.at {
-		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != ns.codes[j] {
+// inside reports whether the combination of key lies inside a combination of the
+// given values of the cuboid's dimensions at positions at.
+func (cb *cuboid) inside(key uint64, at []int, codes []uint32, card []int) bool {
+	for j, i := range at {
+		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != codes[j] {
 			return false
 		}
 	}
 	return true
+}
+
+// within returns, when cb has every dimension of the cause (c may be nil), their
+// positions in cb; else nil.
+func (c *cause) within(cb *cuboid) []int {
+	if c == nil || len(cb.dims) < len(c.cb.dims) {
+		return nil
+	}
+	at := make([]int, 0, len(c.cb.dims))
+	for _, d := range c.cb.dims {
+		for i, e := range cb.dims {
+			if e == d {
+				at = append(at, i)
+			}
+		}
+	}
+	if len(at) < len(c.cb.dims) {
+		return nil
+	}
+	return at
 }
 
 // best returns the combination whose gain exceeds its penalty by the most, if any does.
@@ -444,7 +489,7 @@ func (s *search) best(skip map[tried]bool) (candidate, bool) {
 				key := cb.keyOf(sl)
 				for i := range ns {
 					x := &ns[i]
-					if !cb.inside(key, x, s.card) {
+					if !cb.inside(key, x.at, x.codes, s.card) {
 						continue
 					}
 					ra, rn := x.a-a, x.n-n
