@@ -43,6 +43,8 @@ type search struct {
 	// profiles are the groups' tickets per combination, kept from one correct to the
 	// next.
 	profiles []*profile
+	// found keeps the causes made, by combination (see newCause).
+	found map[tried]*cause
 }
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
@@ -532,7 +534,16 @@ func deviance(a, n, mu float64) float64 {
 	return max(d, 0)
 }
 
+// newCause makes a cause of a candidate, with its leaves, which are found once per
+// combination (the search weighs the same combination again as it specializes and
+// generalizes) and never changed.
 func (s *search) newCause(c candidate) *cause {
+	if s.found == nil {
+		s.found = map[tried]*cause{}
+	}
+	if f := s.found[tried{c.cb, c.slot}]; f != nil {
+		return &cause{cb: f.cb, key: f.key, slot: f.slot, noise: c.noise, codes: f.codes, leaves: f.leaves, a: f.a, n: f.n}
+	}
 	key := c.cb.keyOf(c.slot)
 	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
 	codes := c.cb.codes(key, s.card)
@@ -544,6 +555,14 @@ func (s *search) newCause(c candidate) *cause {
 	}
 	slices.SortStableFunc(at, func(x, y int) int { return cmp.Compare(s.card[c.cb.dims[y]], s.card[c.cb.dims[x]]) })
 	c0, v0 := s.cols[c.cb.dims[at[0]]], codes[at[0]]
+	// Room for the leaves of the first value, which hold the combination's.
+	count := 0
+	for _, v := range c0 {
+		if v == v0 {
+			count++
+		}
+	}
+	cs.leaves = make([]int32, 0, count)
 	switch len(codes) {
 	case 1:
 		for l, v := range c0 {
@@ -571,7 +590,8 @@ func (s *search) newCause(c candidate) *cause {
 		cs.a += s.a[l]
 		cs.n += s.n[l]
 	}
-	return cs
+	s.found[tried{c.cb, c.slot}] = cs
+	return &cause{cb: cs.cb, key: cs.key, slot: cs.slot, noise: c.noise, codes: cs.codes, leaves: cs.leaves, a: cs.a, n: cs.n}
 }
 
 func (s *search) run() *Result {
