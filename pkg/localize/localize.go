@@ -52,8 +52,10 @@ type Options struct {
 	// (a region at its lunch hour), which no count of tickets tells from a cause; 0
 	// means 1.5.
 	MinRatio float64
-	// tripleBudget replaces maxTripleEntries in tests.
+	// tripleBudget replaces maxTripleEntries in tests, and workers the number of
+	// goroutines that sum the cuboids (see parallel.go).
 	tripleBudget int
+	workers      int
 }
 
 // Verdict sums the answer up.

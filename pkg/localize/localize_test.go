@@ -255,7 +255,7 @@ func TestLocalizeBoundsTriples(t *testing.T) {
 	}
 	// Fifty times the tickets: most leaves (here combinations of three) can enter.
 	big := testCubeOf(9, 200, planted)
-	res, err := Localize(context.Background(), big, Options{tripleBudget: 100})
+	res, err := Localize(context.Background(), big, Options{tripleBudget: 100, workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestTriplesMatchABruteForce(t *testing.T) {
 		c.Before = append(c.Before, r.Int64N(4))
 	}
 	const minA = 30
-	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5})
+	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5, workers: 2})
 	s.buildLow()
 	if !s.buildTriples(minA) {
 		t.Fatal("skipped")
@@ -393,6 +393,36 @@ func TestDisjointLayout(t *testing.T) {
 		m.rebuildAny()
 		if want := snap(m); !reflect.DeepEqual(fast, want) {
 			t.Fatalf("layout %+v\nwant %+v", fast, want)
+		}
+	}
+}
+
+// The cuboids summed on several goroutines give the answer one gives (run with -race:
+// the workers share nothing but what they only read).
+func TestWorkersGiveOneAnswer(t *testing.T) {
+	c := testCubeOf(13, 40, func(s, g, k int) float64 {
+		switch {
+		case s == 3 && g == 0:
+			return 4
+		case s == 7 && k == 2:
+			return 3
+		}
+		return 1
+	})
+	one, err := Localize(context.Background(), c, Options{workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Causes) == 0 {
+		t.Fatal("nothing found: the test compares nothing")
+	}
+	for _, w := range []int{2, 3} {
+		got, err := Localize(context.Background(), c, Options{workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, one) {
+			t.Fatalf("%d workers: %+v\none: %+v", w, got, one)
 		}
 	}
 }

@@ -7,16 +7,18 @@ import (
 )
 
 // The passes that sum the leaves into cuboids (one cuboid each) are independent, so they
-// share the machine's cores: at most maxWorkers, so that one search does not take a big
-// machine from the queries beside it. Each pass writes only its own cuboid and its
-// worker's scratch, and the results are read in cuboid order: the answer does not depend
-// on which worker ran which pass.
+// can share cores. Each pass writes only its own cuboid and its worker's scratch, and the
+// results are read in cuboid order: the answer does not depend on which worker ran which
+// pass. A search takes half the machine's cores, as the engine's long queries do (its
+// lane), and at most maxWorkers: on two cores it sums on one, as the other is the
+// queries' beside it (measured on a shared two-core machine, a second worker gained
+// nothing: the other core was busy).
 
 // maxWorkers is the most goroutines a search sums with.
 const maxWorkers = 2
 
 // workers is how many goroutines a search sums with.
-func workers() int { return max(1, min(maxWorkers, runtime.GOMAXPROCS(0))) }
+func workers() int { return max(1, min(maxWorkers, runtime.GOMAXPROCS(0)/2)) }
 
 // each calls fn(i, w) for every i in [0, n) on up to s.workers goroutines, w being the
 // worker (0 to s.workers-1, for its scratch). It stops handing out work when the context

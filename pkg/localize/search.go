@@ -49,6 +49,9 @@ type search struct {
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
 	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now), workers: workers()}
+	if opts.workers > 0 {
+		s.workers = opts.workers
+	}
 	s.card = make([]int, s.dims)
 	for d, dim := range c.Dims {
 		s.card[d] = len(dim.Values)
