@@ -63,6 +63,9 @@ const MaxLeafFields = 12
 // million leaves cost about 80 MB while they are counted.
 const MaxLeaves = 2_000_000
 
+// reservedLeaves is the most leaves a count makes room for before it starts.
+const reservedLeaves = 1 << 17
+
 // cachedLeaves is the most leaves of a result the result cache keeps.
 const cachedLeaves = 16384
 
@@ -207,8 +210,10 @@ func newLeafCounter(cols []*column, rows int) (*leafCounter, error) {
 	}
 	// Room for about as many leaves as the rows make on the generated data (one leaf per
 	// eight rows at a million rows), so that a long count does not grow the table
-	// several times, and no more than the values can combine into.
-	lc.index.Reserve(min(rows/8, combos, MaxLeaves))
+	// several times, but no more than the values can combine into, nor than the leaves
+	// of a million rows: leaves grow more slowly than rows (258k at ten million), and a
+	// table too big for them spreads every lookup over memory the cache does not hold.
+	lc.index.Reserve(min(rows/8, combos, reservedLeaves))
 	return lc, nil
 }
 
