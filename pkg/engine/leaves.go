@@ -319,34 +319,40 @@ func (lc *leafCounter) decode(r *reader, res *LeavesResult, fields []string) err
 		mask := uint64(1)<<lc.width[f] - 1
 		// place maps a dictionary code to 1 + its place among the values that occur (0:
 		// not seen yet): an array for the usual dictionaries (the codes fit in width bits,
-		// at most four times the dictionary: 4 MiB at 2^20), a map for bigger ones.
-		var place func(code uint32) *uint32
+		// at most four times the dictionary: 4 MiB at 2^20), a map for bigger ones. The
+		// array's loop is written out: a closure call per leaf and field cost more than
+		// the lookup.
+		var codes []uint32
 		if lc.width[f] <= 20 {
 			index := make([]uint32, mask+1)
-			place = func(code uint32) *uint32 { return &index[code] }
+			for l, k := range lc.keys {
+				p := &index[k>>lc.shift[f]&mask]
+				if *p == 0 {
+					codes = append(codes, uint32(k>>lc.shift[f]&mask))
+					*p = uint32(len(codes))
+				}
+				res.Codes[l*nf+f] = *p - 1
+				if l%chunkRows == chunkRows-1 {
+					if err := r.tick(chunkRows); err != nil {
+						return err
+					}
+				}
+			}
 		} else {
-			index := map[uint32]*uint32{}
-			place = func(code uint32) *uint32 {
+			index := map[uint32]uint32{}
+			for l, k := range lc.keys {
+				code := uint32(k >> lc.shift[f] & mask)
 				p, ok := index[code]
 				if !ok {
-					p = new(uint32)
+					codes = append(codes, code)
+					p = uint32(len(codes))
 					index[code] = p
 				}
-				return p
-			}
-		}
-		var codes []uint32
-		for l, k := range lc.keys {
-			code := uint32(k >> lc.shift[f] & mask)
-			p := place(code)
-			if *p == 0 {
-				codes = append(codes, code)
-				*p = uint32(len(codes))
-			}
-			res.Codes[l*nf+f] = *p - 1
-			if l%chunkRows == chunkRows-1 {
-				if err := r.tick(chunkRows); err != nil {
-					return err
+				res.Codes[l*nf+f] = p - 1
+				if l%chunkRows == chunkRows-1 {
+					if err := r.tick(chunkRows); err != nil {
+						return err
+					}
 				}
 			}
 		}
