@@ -56,6 +56,8 @@ type Options struct {
 	// goroutines that sum the cuboids (see parallel.go).
 	tripleBudget int
 	workers      int
+	// profileBudget replaces maxProfileEntries in tests.
+	profileBudget int
 }
 
 // Verdict sums the answer up.

@@ -426,3 +426,33 @@ func TestWorkersGiveOneAnswer(t *testing.T) {
 		}
 	}
 }
+
+// Past the bound on the groups' profiles kept, corrections are made afresh, and the
+// answer is the same.
+func TestProfileBudgetGivesOneAnswer(t *testing.T) {
+	c := testCubeOf(17, 40, func(s, g, k int) float64 {
+		switch {
+		case s == 2:
+			return 3
+		case g == 1 && k == 4:
+			return 4
+		}
+		return 1
+	})
+	kept, err := Localize(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept.Causes) < 2 {
+		t.Fatalf("%d causes: the test needs corrections for several", len(kept.Causes))
+	}
+	for _, w := range []int{1, 2} {
+		fresh, err := Localize(context.Background(), c, Options{profileBudget: 1, workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fresh, kept) {
+			t.Fatalf("%d workers, nothing kept: %+v\nkept: %+v", w, fresh, kept)
+		}
+	}
+}

@@ -263,28 +263,78 @@ func (s *search) correct() {
 		byGroup[g] = append(byGroup[g], l)
 	}
 	kept := s.profiles[:0:0]
+	room := s.profileBudget()
 	for g, leaves := range byGroup {
-		// A group that is all of one cause's leaves (a cause that shares none).
-		var whole *cause
-		if gr := &m.groups[g]; len(gr.causes) == 1 && len(m.causes[gr.causes[0]].leaves) == len(leaves) {
-			whole = m.causes[gr.causes[0]]
-		}
-		pr := s.profileOf(leaves, whole)
-		kept = append(kept, pr)
 		d := m.groups[g].p - pOut
+		pr := s.keptProfile(leaves)
+		if pr == nil {
+			// A group that is all of one cause's leaves (a cause that shares none).
+			var whole *cause
+			if gr := &m.groups[g]; len(gr.causes) == 1 && len(m.causes[gr.causes[0]].leaves) == len(leaves) {
+				whole = m.causes[gr.causes[0]]
+			}
+			if s.profileBound(leaves) > room {
+				// Too big to keep: its corrections go straight to the combinations.
+				if d != 0 {
+					s.profileOf(leaves, whole, d)
+				}
+				continue
+			}
+			pr = s.profileOf(leaves, whole, 0)
+		}
+		kept = append(kept, pr)
+		room -= len(pr.cells)
 		if d == 0 {
 			continue
 		}
 		for _, x := range pr.cells {
-			cb := s.cuboids[x.cuboid]
-			sum := &cb.sum[x.slot]
-			if sum.corr == 0 {
-				cb.touched = append(cb.touched, x.slot)
-			}
-			sum.corr += d * x.n
+			s.cuboids[x.cuboid].correct(x.slot, d*x.n)
 		}
 	}
 	s.profiles = kept
+}
+
+// correct adds to a combination's correction.
+func (cb *cuboid) correct(sl int32, c float64) {
+	sum := &cb.sum[sl]
+	if sum.corr == 0 {
+		cb.touched = append(cb.touched, sl)
+	}
+	sum.corr += c
+}
+
+// maxProfileEntries bounds the entries of the profiles a search keeps (16 bytes each):
+// a group's profile has at most an entry per combination weighed and per leaf of each
+// cuboid, which on hostile cubes (many dimensions, millions of leaves in causes that
+// overlap) would pass any memory; past it, a group's corrections are made afresh each
+// time.
+const maxProfileEntries = 1 << 21
+
+func (s *search) profileBudget() int {
+	if s.opts.profileBudget > 0 {
+		return s.opts.profileBudget
+	}
+	return maxProfileEntries
+}
+
+// profileBound is the most entries a group's profile can have: per cuboid, no more than
+// its leaves nor than the combinations weighed.
+func (s *search) profileBound(leaves []int32) int {
+	n := 0
+	for _, cb := range s.cuboids {
+		n += min(len(leaves), len(cb.live))
+	}
+	return n
+}
+
+// keptProfile returns the profile kept for a group of the same leaves, or nil.
+func (s *search) keptProfile(leaves []int32) *profile {
+	for _, pr := range s.profiles {
+		if slices.Equal(pr.leaves, leaves) {
+			return pr
+		}
+	}
+	return nil
 }
 
 // profile is a group's tickets of both periods per combination the search weighs.
@@ -298,16 +348,13 @@ type profileCell struct {
 	n            float64
 }
 
-// profileOf returns the profile of a group of leaves, the one kept when it has the same
-// leaves. When the group is all of cause c's leaves, a cuboid that has every dimension
-// of c holds them in its combinations of c's values, whole: their profile is those
-// combinations' own tickets, found without a pass over the leaves.
-func (s *search) profileOf(leaves []int32, c *cause) *profile {
-	for _, pr := range s.profiles {
-		if slices.Equal(pr.leaves, leaves) {
-			return pr
-		}
-	}
+// profileOf returns the profile of a group of leaves. When the group is all of cause c's
+// leaves, a cuboid that has every dimension of c holds them in its combinations of c's
+// values, whole: their profile is those combinations' own tickets, found without a pass
+// over the leaves. With a share d other than 0 it keeps nothing: it adds d times each
+// entry to the combinations' corrections as it goes (each cuboid's by the worker that
+// sums it), and returns nil.
+func (s *search) profileOf(leaves []int32, c *cause, d float64) *profile {
 	pr := &profile{leaves: leaves}
 	// The group's leaves' codes and tickets side by side, then one cuboid at a time.
 	cols := make([][]uint32, s.dims)
@@ -340,7 +387,7 @@ func (s *search) profileOf(leaves []int32, c *cause) *profile {
 					out = append(out, profileCell{cuboid: int32(ci), slot: sl, n: cb.sum[sl].n})
 				}
 			}
-			cells[ci] = out
+			cells[ci] = s.keepOrCorrect(cb, out, d)
 			return
 		}
 		sc := &work[w]
@@ -369,12 +416,27 @@ func (s *search) profileOf(leaves []int32, c *cause) *profile {
 			x := &out[i]
 			x.n, sc.sums[x.slot] = sc.sums[x.slot], 0
 		}
-		cells[ci] = out
+		cells[ci] = s.keepOrCorrect(cb, out, d)
 	})
+	if d != 0 {
+		return nil
+	}
 	for _, c := range cells {
 		pr.cells = append(pr.cells, c...)
 	}
 	return pr
+}
+
+// keepOrCorrect returns a cuboid's entries of a profile to keep, or, with a share d
+// other than 0, adds d times them to the corrections and keeps nothing.
+func (s *search) keepOrCorrect(cb *cuboid, out []profileCell, d float64) []profileCell {
+	if d == 0 {
+		return out
+	}
+	for _, x := range out {
+		cb.correct(x.slot, d*x.n)
+	}
+	return nil
 }
 
 // candidate is a combination the search weighs next.
