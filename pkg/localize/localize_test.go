@@ -456,3 +456,30 @@ func TestProfileBudgetGivesOneAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The causes kept by combination hold at most four times the cube's leaves, and a cause
+// made again has the leaves it had.
+func TestFoundCausesBounded(t *testing.T) {
+	c := testCube(19, func(s, g, k int) float64 { return 1 })
+	s := newSearch(context.Background(), c, Options{MaxDims: 2, MaxCauses: 5})
+	s.buildLow()
+	var made []*cause
+	for round := range 2 {
+		i := 0
+		for _, cb := range s.cuboids {
+			for sl := range cb.sum {
+				cs := s.newCause(candidate{cb: cb, slot: int32(sl), noise: 1})
+				if round == 0 {
+					made = append(made, cs)
+				} else if !slices.Equal(cs.leaves, made[i].leaves) || cs.a != made[i].a || cs.n != made[i].n {
+					t.Fatalf("%v slot %d made again: %d leaves, first %d", cb.dims, sl, len(cs.leaves), len(made[i].leaves))
+				}
+				i++
+			}
+		}
+	}
+	// Every single value and pair of values: six times the leaves, over three dimensions.
+	if s.foundLeaves > 4*s.leaves || s.foundLeaves < 3*s.leaves {
+		t.Fatalf("kept causes of %d leaves, for a cube of %d", s.foundLeaves, s.leaves)
+	}
+}

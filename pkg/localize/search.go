@@ -43,8 +43,10 @@ type search struct {
 	// profiles are the groups' tickets per combination, kept from one correct to the
 	// next.
 	profiles []*profile
-	// found keeps the causes made, by combination (see newCause).
-	found map[tried]*cause
+	// found keeps the causes made, by combination, and foundLeaves counts their leaves
+	// (see newCause).
+	found       map[tried]*cause
+	foundLeaves int
 }
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
@@ -655,7 +657,12 @@ func (s *search) newCause(c candidate) *cause {
 		cs.a += s.a[l]
 		cs.n += s.n[l]
 	}
-	s.found[tried{c.cb, c.slot}] = cs
+	// Kept while they hold, together, at most four times the cube's leaves (as much
+	// memory as the leaves' own sums), whatever the candidates a hostile cube makes.
+	if s.foundLeaves+len(cs.leaves) <= 4*s.leaves {
+		s.found[tried{c.cb, c.slot}] = cs
+		s.foundLeaves += len(cs.leaves)
+	}
 	return &cause{cb: cs.cb, key: cs.key, slot: cs.slot, noise: c.noise, codes: cs.codes, leaves: cs.leaves, a: cs.a, n: cs.n}
 }
 
