@@ -27,6 +27,10 @@ const maxTripleEntries = 2 << 20
 // (16 MiB of sums, reused from group to group); larger ones are summed in a hash table.
 const denseTripleCells = 1 << 20
 
+// maxFilteredShare is the largest share of tickets a pair's eligible combinations may
+// hold for its filter to be worth testing leaf by leaf.
+const maxFilteredShare = 0.75
+
 // tripleCell is a combination of three dimensions found with enough window tickets.
 type tripleCell struct {
 	key  uint64
@@ -70,6 +74,27 @@ func (s *search) buildTriples(minA float64) bool {
 			}
 		}
 	}
+	// Each pair's combinations that reach minA, and the share of all tickets they hold:
+	// a three whose pair misses minA misses it too, so on a short window, where few
+	// pairs reach it, a group is summed over the leaves of its most selective pair's
+	// combinations that do (an exact filter; on a long window nearly every leaf passes,
+	// and the test would only cost).
+	eligible := map[*cuboid][]bool{}
+	held := map[*cuboid]float64{}
+	for _, p := range s.pairs {
+		if !p.dense {
+			continue
+		}
+		e := make([]bool, len(p.sum))
+		n := 0.0
+		for sl, x := range p.sum {
+			if x.a >= minA {
+				e[sl] = true
+				n += x.n
+			}
+		}
+		eligible[p], held[p] = e, n/max(s.totalN, 1)
+	}
 	type scratch struct {
 		keys       []uint64
 		dense      []cellSums
@@ -91,12 +116,27 @@ func (s *search) buildTriples(minA float64) bool {
 		size := uint64(s.card[cb.d0]) * uint64(s.card[cb.d1]) * uint64(s.card[cb.d2])
 		var cells []tripleCell
 		keys := cb.keysOf(s.cols, sc.keys)
+		// The filter: the parent pair whose eligible combinations hold fewest tickets.
+		var pass []bool
+		var p0, p1 []uint32
+		var r1 uint64
+		least := maxFilteredShare
+		for _, pd := range [][3]int{{cb.d0, cb.d1, -1}, {cb.d0, cb.d2, -1}, {cb.d1, cb.d2, -1}} {
+			p := s.byDims[pd]
+			if e, ok := eligible[p]; ok && held[p] < least {
+				least, pass = held[p], e
+				p0, p1, r1 = s.cols[p.d0][:len(keys)], s.cols[p.d1][:len(keys)], p.r1
+			}
+		}
 		if size <= denseTripleCells {
 			if uint64(len(sc.dense)) < size {
 				sc.dense = make([]cellSums, size)
 			}
 			sum := sc.dense[:size]
 			for l, k := range keys {
+				if pass != nil && !pass[uint64(p0[l])+uint64(p1[l])*r1] {
+					continue
+				}
 				x := &sum[k]
 				x.a += s.a[l]
 				x.n += s.n[l]
@@ -114,6 +154,9 @@ func (s *search) buildTriples(minA float64) bool {
 			sc.table.Reserve(min(s.leaves, 1<<16))
 			sc.sparse, sc.sparseKeys = sc.sparse[:0], sc.sparseKeys[:0]
 			for l, key := range keys {
+				if pass != nil && !pass[uint64(p0[l])+uint64(p1[l])*r1] {
+					continue
+				}
 				sl, added := sc.table.FindOrAdd(key, int32(len(sc.sparse)))
 				if added {
 					sc.sparse = append(sc.sparse, cellSums{})
