@@ -63,6 +63,9 @@ const MaxLeafFields = 12
 // million leaves cost about 80 MB while they are counted.
 const MaxLeaves = 2_000_000
 
+// reservedLeaves is the most leaves a count makes room for before it starts.
+const reservedLeaves = 1 << 17
+
 // cachedLeaves is the most leaves of a result the result cache keeps.
 const cachedLeaves = 16384
 
@@ -135,7 +138,7 @@ func (e *Engine) leaves(r *reader, req *LeavesRequest, fields []string, length, 
 
 	var lc *leafCounter
 	for attempt := 0; ; attempt++ {
-		lc, err = newLeafCounter(cols)
+		lc, err = newLeafCounter(cols, len(cur.rows)+len(base.rows))
 		if err != nil {
 			return nil, err
 		}
@@ -175,25 +178,42 @@ type leafCounter struct {
 	cols  []*column
 	shift []uint8
 	width []uint8
-	index keytable.Table
-	keys  []uint64
-	// counts holds each leaf's counts together: one slice to grow, one place to touch.
-	counts []leafCount
+	// index holds each leaf's counts beside its key: a row's count touches one place.
+	index keytable.Map[leafCount]
+	// keys lists the leaves in the order they were first seen (see split).
+	keys []uint64
 	// scratch holds a slice's keys.
 	scratch []uint64
 }
 
-func newLeafCounter(cols []*column) (*leafCounter, error) {
+// leafCount is one leaf's place in the result (the order in which the count first saw
+// it, so that the result does not depend on the table's layout) and its tickets in the
+// window, the baseline and its first half (row numbers are 32 bits, so are counts).
+type leafCount struct {
+	order              int32
+	now, before, early uint32
+}
+
+// newLeafCounter makes a counter for up to rows rows.
+func newLeafCounter(cols []*column, rows int) (*leafCounter, error) {
 	lc := &leafCounter{cols: cols, shift: make([]uint8, len(cols)), width: make([]uint8, len(cols))}
 	total := 0
+	combos := 1
 	for i, c := range cols {
 		w := bits.Len(uint(c.codeCount())) + 1
 		lc.shift[i], lc.width[i] = uint8(total), uint8(w)
 		total += w
+		combos = min(combos*max(c.codeCount(), 1), MaxLeaves)
 	}
 	if total > 64 {
 		return nil, badRequest("leaves: the fields have too many values to combine (%d bits of codes, at most 64); choose fewer fields or fields of fewer values", total)
 	}
+	// Room for about as many leaves as the rows make on the generated data (one leaf per
+	// eight rows at a million rows), so that a long count does not grow the table
+	// several times, but no more than the values can combine into, nor than the leaves
+	// of a million rows: leaves grow more slowly than rows (258k at ten million), and a
+	// table too big for them spreads every lookup over memory the cache does not hold.
+	lc.index.Reserve(min(rows/8, combos, reservedLeaves))
 	return lc, nil
 }
 
@@ -220,16 +240,14 @@ func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
 			packCodes(&col.codes, part, keys, lc.shift[i])
 		}
 		for _, k := range keys {
-			l, added := lc.index.FindOrAdd(k, int32(len(lc.keys)))
+			c, added := lc.index.FindOrAdd(k)
 			if added {
-				if len(lc.keys) == MaxLeaves {
+				if lc.index.Len() > MaxLeaves {
 					err = fmt.Errorf("%w: the fields make more than %d combinations of values in the range; choose fewer fields or a shorter range", ErrTooExpensive, MaxLeaves)
 					return
 				}
-				lc.keys = append(lc.keys, k)
-				lc.counts = append(lc.counts, leafCount{})
+				c.order = int32(lc.index.Len() - 1)
 			}
-			c := &lc.counts[l]
 			switch what {
 			case 0:
 				c.now++
@@ -247,22 +265,29 @@ func (lc *leafCounter) count(r *reader, rows []uint32, what int) error {
 	return err
 }
 
-// leafCount is one leaf's tickets in the window, the baseline and its first half.
-type leafCount struct{ now, before, early int64 }
-
-// split returns the counts as the result holds them (pausing like the other loops: a
-// count may have two million leaves).
+// split returns the counts as the result holds them, leaves in the order first seen,
+// and lists their keys (pausing like the other loops: a count may have two million
+// leaves).
 func (lc *leafCounter) split(r *reader) (now, before, early []int64, err error) {
-	now = make([]int64, len(lc.counts))
-	before = make([]int64, len(lc.counts))
-	early = make([]int64, len(lc.counts))
-	for i, c := range lc.counts {
-		now[i], before[i], early[i] = c.now, c.before, c.early
-		if i%chunkRows == chunkRows-1 {
-			if err := r.tick(chunkRows); err != nil {
-				return nil, nil, nil, err
-			}
+	n := lc.index.Len()
+	now = make([]int64, n)
+	before = make([]int64, n)
+	early = make([]int64, n)
+	lc.keys = make([]uint64, n)
+	i := 0
+	lc.index.All(func(key uint64, c *leafCount) {
+		if err != nil {
+			return
 		}
+		o := c.order
+		lc.keys[o] = key
+		now[o], before[o], early[o] = int64(c.now), int64(c.before), int64(c.early)
+		if i++; i%chunkRows == 0 {
+			err = r.tick(chunkRows)
+		}
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return now, before, early, nil
 }
@@ -294,34 +319,40 @@ func (lc *leafCounter) decode(r *reader, res *LeavesResult, fields []string) err
 		mask := uint64(1)<<lc.width[f] - 1
 		// place maps a dictionary code to 1 + its place among the values that occur (0:
 		// not seen yet): an array for the usual dictionaries (the codes fit in width bits,
-		// at most four times the dictionary: 4 MiB at 2^20), a map for bigger ones.
-		var place func(code uint32) *uint32
+		// at most four times the dictionary: 4 MiB at 2^20), a map for bigger ones. The
+		// array's loop is written out: a closure call per leaf and field cost more than
+		// the lookup.
+		var codes []uint32
 		if lc.width[f] <= 20 {
 			index := make([]uint32, mask+1)
-			place = func(code uint32) *uint32 { return &index[code] }
+			for l, k := range lc.keys {
+				p := &index[k>>lc.shift[f]&mask]
+				if *p == 0 {
+					codes = append(codes, uint32(k>>lc.shift[f]&mask))
+					*p = uint32(len(codes))
+				}
+				res.Codes[l*nf+f] = *p - 1
+				if l%chunkRows == chunkRows-1 {
+					if err := r.tick(chunkRows); err != nil {
+						return err
+					}
+				}
+			}
 		} else {
-			index := map[uint32]*uint32{}
-			place = func(code uint32) *uint32 {
+			index := map[uint32]uint32{}
+			for l, k := range lc.keys {
+				code := uint32(k >> lc.shift[f] & mask)
 				p, ok := index[code]
 				if !ok {
-					p = new(uint32)
+					codes = append(codes, code)
+					p = uint32(len(codes))
 					index[code] = p
 				}
-				return p
-			}
-		}
-		var codes []uint32
-		for l, k := range lc.keys {
-			code := uint32(k >> lc.shift[f] & mask)
-			p := place(code)
-			if *p == 0 {
-				codes = append(codes, code)
-				*p = uint32(len(codes))
-			}
-			res.Codes[l*nf+f] = *p - 1
-			if l%chunkRows == chunkRows-1 {
-				if err := r.tick(chunkRows); err != nil {
-					return err
+				res.Codes[l*nf+f] = p - 1
+				if l%chunkRows == chunkRows-1 {
+					if err := r.tick(chunkRows); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -19,6 +19,8 @@ type cuboid struct {
 	// live lists the slots with enough tickets in the window to explain a rise (see
 	// search.minWindow).
 	live []int32
+	// minA is the fewest window tickets of a live combination.
+	minA float64
 	// touched lists the slots whose corr is not zero.
 	touched []int32
 }
@@ -35,7 +37,10 @@ type sums struct {
 // the single dimensions and most pairs.
 const denseCells = 1 << 16
 
-func newCuboid(dims []int, card []int) *cuboid {
+// newCuboid makes a cuboid; with dense, small ones are arrays indexed by key. Groups of
+// three keep only their combinations that can enter the answer (see buildTriples), a few
+// of many, so they are always sparse.
+func newCuboid(dims []int, card []int, dense bool) *cuboid {
 	cb := &cuboid{dims: dims, d0: dims[0], d1: -1, d2: -1}
 	cells := uint64(card[dims[0]])
 	if len(dims) > 1 {
@@ -46,7 +51,7 @@ func newCuboid(dims []int, card []int) *cuboid {
 		cb.d2, cb.r2 = dims[2], cells
 		cells *= uint64(card[dims[2]])
 	}
-	if cells <= denseCells {
+	if dense && cells <= denseCells {
 		cb.dense = true
 		cb.sum = make([]sums, cells)
 	}
@@ -120,7 +125,28 @@ func (cb *cuboid) codes(key uint64, card []int) []uint32 {
 	return out
 }
 
-// holds reports whether a leaf of the given codes lies in the combination of key.
-func (cb *cuboid) holds(key uint64, codes []uint32) bool {
-	return cb.key(codes) == key
+// keysOf writes into dst the key of the combination of cb that holds each leaf, leaf by
+// leaf, reading the leaves' codes column by column (cols[d][l] is leaf l's value of
+// dimension d): the passes that sum a cuboid run over these keys in tight loops.
+func (cb *cuboid) keysOf(cols [][]uint32, dst []uint64) []uint64 {
+	c0 := cols[cb.d0][:len(dst)]
+	switch {
+	case cb.d2 >= 0:
+		c1, c2 := cols[cb.d1][:len(dst)], cols[cb.d2][:len(dst)]
+		r1, r2 := cb.r1, cb.r2
+		for l := range dst {
+			dst[l] = uint64(c0[l]) + uint64(c1[l])*r1 + uint64(c2[l])*r2
+		}
+	case cb.d1 >= 0:
+		c1 := cols[cb.d1][:len(dst)]
+		r1 := cb.r1
+		for l := range dst {
+			dst[l] = uint64(c0[l]) + uint64(c1[l])*r1
+		}
+	default:
+		for l := range dst {
+			dst[l] = uint64(c0[l])
+		}
+	}
+	return dst
 }

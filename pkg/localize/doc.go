@@ -17,9 +17,10 @@
 //     Poisson around the baseline would ignore.
 //  2. Every combination of one, two and three dimensions present in the window is a
 //     candidate (cuboid.go), its window and total tickets summed in one pass over the
-//     leaves. Triples are summed only below pairs that hold enough window tickets to pay
-//     a triple's penalty (a bound, not a heuristic: a combination holding a tickets can
-//     gain at most a·log(1/p) log-likelihood).
+//     leaves. Only the triples that hold enough window tickets to pay a triple's penalty
+//     are kept (a bound, not a heuristic: a combination holding a tickets can gain at
+//     most a·log(1/p) log-likelihood), so their number is bounded by the window's
+//     tickets, not its leaves (triples.go).
 //  3. The search adds the candidate whose gain in log-likelihood over the current model
 //     is largest, refits, and keeps it only if the gain, divided by the measured
 //     over-dispersion of ticket counts (noise.go: tickets come in clumps), exceeds

@@ -52,8 +52,12 @@ type Options struct {
 	// (a region at its lunch hour), which no count of tickets tells from a cause; 0
 	// means 1.5.
 	MinRatio float64
-	// tripleBudget replaces maxTripleEntries in tests.
+	// tripleBudget replaces maxTripleEntries in tests, and workers the number of
+	// goroutines that sum the cuboids (see parallel.go).
 	tripleBudget int
+	workers      int
+	// profileBudget replaces maxProfileEntries in tests.
+	profileBudget int
 }
 
 // Verdict sums the answer up.
@@ -118,8 +122,9 @@ type Result struct {
 	// Dispersion is the measured clumping of tickets: 1 for Poisson counts, 2 when the
 	// counts vary twice as much (see noise.go).
 	Dispersion float64
-	// TriplesSkipped says that the window had too many leaves to weigh combinations of
-	// three dimensions within the search's memory bound: only one and two were weighed.
+	// TriplesSkipped says that the window had too many combinations of three dimensions
+	// with enough tickets to enter the answer to weigh them within the search's memory
+	// bound (2M of them): only one and two were weighed.
 	TriplesSkipped bool
 }
 

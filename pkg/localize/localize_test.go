@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,11 @@ import (
 // rate drawn once, Poisson counts over a baseline four times as long as the window, and
 // the window's rates multiplied by rise(codes).
 func testCube(seed uint64, rise func(svc, reg, cat int) float64) *Cube {
+	return testCubeOf(seed, 4, rise)
+}
+
+// testCubeOf is testCube with leaves of mean tickets per window, usually.
+func testCubeOf(seed uint64, mean float64, rise func(svc, reg, cat int) float64) *Cube {
 	r := rand.New(rand.NewPCG(seed, 7))
 	c := &Cube{Scale: 0.25}
 	svc := make([]string, 12)
@@ -32,7 +39,7 @@ func testCube(seed uint64, rise func(svc, reg, cat int) float64) *Cube {
 	for s := range 12 {
 		for g := range 5 {
 			for k := range 8 {
-				usual := 4 * r.ExpFloat64() // tickets per window, usually
+				usual := mean * r.ExpFloat64() // tickets per window, usually
 				c.Codes = append(c.Codes, uint32(s), uint32(g), uint32(k))
 				c.Before = append(c.Before, poisson(r, usual/c.Scale))
 				c.Now = append(c.Now, poisson(r, usual*rise(s, g, k)))
@@ -225,32 +232,254 @@ func TestLocalizeHonoursTheContext(t *testing.T) {
 	}
 }
 
-// A window with more leaves than the search's memory bound allows for combinations of
-// three dimensions is searched over one and two, and the result says so.
+// The bound on combinations of three dimensions counts those the search keeps, the ones
+// with enough window tickets to enter the answer: a window of many small leaves is
+// searched in full, one where nearly every combination could enter past the budget is
+// searched over one and two dimensions, and the result says so.
 func TestLocalizeBoundsTriples(t *testing.T) {
-	c := testCube(9, func(s, g, k int) float64 {
+	planted := func(s, g, k int) float64 {
 		if s == 3 && g == 0 && k == 2 {
 			return 20
 		}
 		return 1
-	})
-	res, err := Localize(context.Background(), c, Options{})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
-		t.Fatalf("unbounded: skipped %v, causes %v; want the triple", res.TriplesSkipped, res.Causes)
+	c := testCube(9, planted)
+	for _, budget := range []int{0, 100} {
+		res, err := Localize(context.Background(), c, Options{tripleBudget: budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.TriplesSkipped || len(res.Causes) != 1 || len(res.Causes[0].Terms) != 3 {
+			t.Fatalf("budget %d: skipped %v, causes %v; want the triple", budget, res.TriplesSkipped, res.Causes)
+		}
 	}
-	res, err = Localize(context.Background(), c, Options{tripleBudget: 100})
+	// Fifty times the tickets: most leaves (here combinations of three) can enter.
+	big := testCubeOf(9, 200, planted)
+	res, err := Localize(context.Background(), big, Options{tripleBudget: 100, workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.TriplesSkipped {
-		t.Fatal("480 leaves in one group of three passed a budget of 100")
+		t.Fatal("480 combinations of three, most of which can enter, passed a budget of 100")
 	}
 	for _, cs := range res.Causes {
 		if len(cs.Terms) > 2 {
 			t.Fatalf("a triple past the budget: %s", terms(cs))
 		}
+	}
+}
+
+// buildTriples keeps exactly the combinations of three dimensions with at least minA
+// window tickets, with their sums, whether a group is summed in an array or, past
+// denseTripleCells combinations, in a hash table.
+func TestTriplesMatchABruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cards := []int{400, 3, 90, 60, 7} // 400*90*60 > denseTripleCells
+	c := &Cube{Scale: 1}
+	for d, n := range cards {
+		dim := Dim{Name: fmt.Sprint("d", d)}
+		for v := range n {
+			dim.Values = append(dim.Values, fmt.Sprint(v))
+		}
+		c.Dims = append(c.Dims, dim)
+	}
+	seen := map[[5]uint32]bool{}
+	for range 20000 {
+		var k [5]uint32
+		for d, n := range cards {
+			// Skewed values, so that some combinations gather many tickets.
+			k[d] = uint32(min(n-1, int(r.ExpFloat64()*float64(n)/8)))
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		c.Codes = append(c.Codes, k[:]...)
+		c.Now = append(c.Now, r.Int64N(4))
+		c.Before = append(c.Before, r.Int64N(4))
+	}
+	const minA = 30
+	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5, workers: 2})
+	s.buildLow()
+	if !s.buildTriples(minA) {
+		t.Fatal("skipped")
+	}
+	dense, sparse := 0, 0
+	for i := range cards {
+		for j := i + 1; j < len(cards); j++ {
+			for k := j + 1; k < len(cards); k++ {
+				want := map[[3]uint32][2]float64{}
+				for l := range len(c.Now) {
+					codes := c.Codes[l*5 : l*5+5]
+					key := [3]uint32{codes[i], codes[j], codes[k]}
+					x := want[key]
+					want[key] = [2]float64{x[0] + float64(c.Now[l]), x[1] + float64(c.Now[l]+c.Before[l])}
+				}
+				maps.DeleteFunc(want, func(_ [3]uint32, x [2]float64) bool { return x[0] < minA })
+				cb := s.byDims[[3]int{i, j, k}]
+				if len(cb.sum) != len(want) {
+					t.Fatalf("%v: %d combinations kept, want %d", cb.dims, len(cb.sum), len(want))
+				}
+				for sl, x := range cb.sum {
+					codes := cb.codes(cb.keyOf(int32(sl)), s.card)
+					if w := want[[3]uint32(codes)]; w != [2]float64{x.a, x.n} {
+						t.Fatalf("%v %v: sums %v, %v; want %v", cb.dims, codes, x.a, x.n, w)
+					}
+				}
+				if cards[i]*cards[j]*cards[k] > denseTripleCells {
+					sparse++
+				} else {
+					dense++
+				}
+			}
+		}
+	}
+	if dense == 0 || sparse == 0 {
+		t.Fatalf("%d groups summed in arrays, %d in hash tables: the test misses a path", dense, sparse)
+	}
+}
+
+// The model lays out causes that share no leaf from their own sums; the layout is the
+// one the general way makes, leaf for leaf, and causes that overlap take the general way.
+func TestDisjointLayout(t *testing.T) {
+	c := testCube(11, func(s, g, k int) float64 { return 1 })
+	s := newSearch(context.Background(), c, Options{MaxDims: 3, MaxCauses: 5})
+	s.buildLow()
+	s.buildTriples(0)
+	mk := func(dims []int, codes ...uint32) *cause {
+		k := [3]int{-1, -1, -1}
+		copy(k[:], dims)
+		cb := s.byDims[k]
+		key := uint64(0)
+		for i := range dims {
+			key += uint64(codes[i]) * cb.radix(i)
+		}
+		return s.newCause(candidate{cb: cb, slot: cb.slot(key), noise: 1})
+	}
+	type layout struct {
+		union, group []int32
+		groups       []group
+		causeGroups  [][]int32
+		aOut, nOut   float64
+	}
+	snap := func(m *model) layout {
+		l := layout{union: slices.Clone(m.union), group: slices.Clone(m.group), groups: slices.Clone(m.groups), aOut: m.aOut, nOut: m.nOut}
+		for _, c := range m.causes {
+			l.causeGroups = append(l.causeGroups, slices.Clone(c.groups))
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		causes   []*cause
+		disjoint bool
+	}{
+		{[]*cause{mk([]int{0}, 3), mk([]int{0}, 5), mk([]int{0, 1}, 1, 2)}, true},
+		{[]*cause{mk([]int{1}, 4), mk([]int{0, 1, 2}, 2, 3, 7)}, true},
+		{[]*cause{mk([]int{0}, 3), mk([]int{1}, 2)}, false},
+		{[]*cause{mk([]int{0}, 3), mk([]int{0, 2}, 3, 1)}, false},
+	} {
+		m := &s.m
+		m.causes = tc.causes
+		for i, c := range m.causes {
+			c.delta = 0.5 * float64(i+1)
+		}
+		if got := m.disjoint(); got != tc.disjoint {
+			t.Fatalf("disjoint = %v, want %v", got, tc.disjoint)
+		}
+		m.union = m.union[:0]
+		m.rebuild()
+		fast := snap(m)
+		m.union = m.union[:0]
+		m.rebuildAny()
+		if want := snap(m); !reflect.DeepEqual(fast, want) {
+			t.Fatalf("layout %+v\nwant %+v", fast, want)
+		}
+	}
+}
+
+// The cuboids summed on several goroutines give the answer one gives (run with -race:
+// the workers share nothing but what they only read).
+func TestWorkersGiveOneAnswer(t *testing.T) {
+	c := testCubeOf(13, 40, func(s, g, k int) float64 {
+		switch {
+		case s == 3 && g == 0:
+			return 4
+		case s == 7 && k == 2:
+			return 3
+		}
+		return 1
+	})
+	one, err := Localize(context.Background(), c, Options{workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Causes) == 0 {
+		t.Fatal("nothing found: the test compares nothing")
+	}
+	for _, w := range []int{2, 3} {
+		got, err := Localize(context.Background(), c, Options{workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, one) {
+			t.Fatalf("%d workers: %+v\none: %+v", w, got, one)
+		}
+	}
+}
+
+// Past the bound on the groups' profiles kept, corrections are made afresh, and the
+// answer is the same.
+func TestProfileBudgetGivesOneAnswer(t *testing.T) {
+	c := testCubeOf(17, 40, func(s, g, k int) float64 {
+		switch {
+		case s == 2:
+			return 3
+		case g == 1 && k == 4:
+			return 4
+		}
+		return 1
+	})
+	kept, err := Localize(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept.Causes) < 2 {
+		t.Fatalf("%d causes: the test needs corrections for several", len(kept.Causes))
+	}
+	for _, w := range []int{1, 2} {
+		fresh, err := Localize(context.Background(), c, Options{profileBudget: 1, workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(fresh, kept) {
+			t.Fatalf("%d workers, nothing kept: %+v\nkept: %+v", w, fresh, kept)
+		}
+	}
+}
+
+// The causes kept by combination hold at most four times the cube's leaves, and a cause
+// made again has the leaves it had.
+func TestFoundCausesBounded(t *testing.T) {
+	c := testCube(19, func(s, g, k int) float64 { return 1 })
+	s := newSearch(context.Background(), c, Options{MaxDims: 2, MaxCauses: 5})
+	s.buildLow()
+	var made []*cause
+	for round := range 2 {
+		i := 0
+		for _, cb := range s.cuboids {
+			for sl := range cb.sum {
+				cs := s.newCause(candidate{cb: cb, slot: int32(sl), noise: 1})
+				if round == 0 {
+					made = append(made, cs)
+				} else if !slices.Equal(cs.leaves, made[i].leaves) || cs.a != made[i].a || cs.n != made[i].n {
+					t.Fatalf("%v slot %d made again: %d leaves, first %d", cb.dims, sl, len(cs.leaves), len(made[i].leaves))
+				}
+				i++
+			}
+		}
+	}
+	// Every single value and pair of values: six times the leaves, over three dimensions.
+	if s.foundLeaves > 4*s.leaves || s.foundLeaves < 3*s.leaves {
+		t.Fatalf("kept causes of %d leaves, for a cube of %d", s.foundLeaves, s.leaves)
 	}
 }

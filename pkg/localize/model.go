@@ -1,6 +1,9 @@
 package localize
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The model says, for every leaf, what share of its tickets (window and baseline
 // together) falls in the window. At the usual rate that share is p0 = Scale/(1+Scale).
@@ -23,8 +26,12 @@ type cause struct {
 	cb   *cuboid
 	key  uint64
 	slot int32
-	// leaves are the leaves the cause holds, and groups the model's groups of them.
+	// codes are the combination's values (of cb's dimensions); leaves are the leaves
+	// the cause holds, a and n their window and total tickets, and groups the model's
+	// groups of them.
+	codes  []uint32
 	leaves []int32
+	a, n   float64
 	groups []int32
 	delta  float64
 	// noise divides the log-likelihood the cause adds (see search.noise).
@@ -87,11 +94,20 @@ func (m *model) pOut() float64 { return sigmoid(m.base() + m.beta0) }
 // rebuild lays out the union of the causes' leaves, in groups, after a cause came or
 // went.
 func (m *model) rebuild() {
-	s := m.s
 	if m.mask == nil {
-		m.mask = make([]uint64, s.leaves)
+		m.mask = make([]uint64, m.s.leaves)
 	}
 	m.union = m.union[:0]
+	if m.disjoint() {
+		m.rebuildDisjoint()
+		return
+	}
+	m.rebuildAny()
+}
+
+// rebuildAny is rebuild for causes that may share leaves.
+func (m *model) rebuildAny() {
+	s := m.s
 	for j, c := range m.causes {
 		bit := uint64(1) << j
 		for _, l := range c.leaves {
@@ -105,10 +121,16 @@ func (m *model) rebuild() {
 	m.groups = m.groups[:0]
 	m.group = m.group[:0]
 	m.aOut, m.nOut = s.totalA, s.totalN
+	// The union lists a cause's leaves together, so most leaves have the mask of the
+	// leaf before: the map is asked only when it changes.
+	lastMask, lastG := uint64(0), int32(-1)
 	for _, l := range m.union {
 		mask := m.mask[l]
 		m.mask[l] = 0
-		g, ok := index[mask]
+		g, ok := lastG, mask == lastMask && lastG >= 0
+		if !ok {
+			g, ok = index[mask]
+		}
 		if !ok {
 			g = int32(len(m.groups))
 			index[mask] = g
@@ -120,6 +142,7 @@ func (m *model) rebuild() {
 			}
 			m.groups = append(m.groups, gr)
 		}
+		lastMask, lastG = mask, g
 		m.group = append(m.group, g)
 		m.groups[g].a += s.a[l]
 		m.groups[g].n += s.n[l]
@@ -135,6 +158,57 @@ func (m *model) rebuild() {
 			gr.u += m.causes[j].delta
 			m.causes[j].groups = append(m.causes[j].groups, int32(g))
 		}
+	}
+	m.refresh()
+}
+
+// disjoint reports whether no two causes share a leaf: each pair differs in the value
+// of a dimension they both have (service = checkout and service = search; or status =
+// acknowledged and status = resolved ∧ region = eu-west-1), which is the usual answer.
+func (m *model) disjoint() bool {
+	for i, c := range m.causes {
+		if len(c.leaves) == 0 {
+			return false
+		}
+		for _, o := range m.causes[:i] {
+			if !conflict(c, o) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// conflict reports whether two causes have different values of a dimension.
+func conflict(c, o *cause) bool {
+	for i, d := range c.cb.dims {
+		for j, e := range o.cb.dims {
+			if d == e && c.codes[i] != o.codes[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rebuildDisjoint is rebuild for causes that share no leaf: each is a group of its own,
+// whose tickets the cause has summed already. It lays out the union as rebuild would
+// (the causes' leaves in turn), and as every count is a whole number the sums are
+// exactly rebuild's.
+func (m *model) rebuildDisjoint() {
+	s := m.s
+	m.groups = m.groups[:0]
+	m.group = m.group[:0]
+	m.aOut, m.nOut = s.totalA, s.totalN
+	for j, c := range m.causes {
+		m.union = append(m.union, c.leaves...)
+		for range c.leaves {
+			m.group = append(m.group, int32(j))
+		}
+		m.groups = append(m.groups, group{causes: []int{j}, a: c.a, n: c.n, u: 1 + c.delta})
+		m.aOut -= c.a
+		m.nOut -= c.n
+		c.groups = append(c.groups[:0], int32(j))
 	}
 	m.refresh()
 }
@@ -237,17 +311,28 @@ func (m *model) remove(i int) *cause {
 	return c
 }
 
-// snapshot and restore let the search try a change and take it back.
+// snapshot and restore let the search try a change and take it back. A snapshot keeps
+// the layout of the union too: restoring copies it back instead of laying it out again
+// from the causes' leaves (the search restores after nearly every change it tries).
 type snapshot struct {
 	causes []*cause
 	deltas []float64
 	beta0  float64
+	union  []int32
+	group  []int32
+	groups []group
+	// causeGroups are the causes' groups.
+	causeGroups [][]int32
+	aOut, nOut  float64
 }
 
 func (m *model) snapshot() snapshot {
-	sn := snapshot{causes: append([]*cause(nil), m.causes...), beta0: m.beta0}
+	sn := snapshot{causes: append([]*cause(nil), m.causes...), beta0: m.beta0,
+		union: slices.Clone(m.union), group: slices.Clone(m.group), groups: slices.Clone(m.groups),
+		aOut: m.aOut, nOut: m.nOut}
 	for _, c := range m.causes {
 		sn.deltas = append(sn.deltas, c.delta)
+		sn.causeGroups = append(sn.causeGroups, slices.Clone(c.groups))
 	}
 	return sn
 }
@@ -256,9 +341,22 @@ func (m *model) restore(sn snapshot) {
 	m.causes = append(m.causes[:0], sn.causes...)
 	for i, c := range m.causes {
 		c.delta = sn.deltas[i]
+		c.groups = append(c.groups[:0], sn.causeGroups[i]...)
 	}
 	m.beta0 = sn.beta0
-	m.rebuild()
+	m.union = append(m.union[:0], sn.union...)
+	m.group = append(m.group[:0], sn.group...)
+	m.groups = append(m.groups[:0], sn.groups...)
+	m.aOut, m.nOut = sn.aOut, sn.nOut
+	// The groups' rates follow the causes' deltas, as rebuild sets them.
+	for g := range m.groups {
+		gr := &m.groups[g]
+		gr.u = 1
+		for _, j := range gr.causes {
+			gr.u += m.causes[j].delta
+		}
+	}
+	m.refresh()
 }
 
 // excess is how many window tickets cause c holds beyond what the model predicts for its

@@ -1,24 +1,30 @@
 package localize
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 )
 
 type search struct {
 	// ctx ends the search early: each step looks at it and, once it is done, the search
 	// stops with what it has, which Localize discards.
-	ctx  context.Context
-	c    *Cube
-	opts Options
-	dims int
-	card []int
+	ctx context.Context
+	// workers is how many goroutines sum the leaves into cuboids (see each).
+	workers int
+	c       *Cube
+	opts    Options
+	dims    int
+	card    []int
 	// leaves is the number of leaves; a, b and n are each leaf's window, baseline and
 	// total tickets.
 	leaves  int
 	a, b, n []float64
-	totalA  float64
-	totalN  float64
+	// cols holds the leaves' codes by dimension: cols[d][l] is leaf l's value of d.
+	cols   [][]uint32
+	totalA float64
+	totalN float64
 	// p0 is the share of a leaf's tickets that falls in the window at the usual rate.
 	p0 float64
 	// cuboids holds every group of up to MaxDims dimensions; byDims finds a group's,
@@ -34,10 +40,20 @@ type search struct {
 	// phi measures the noise (see noise.go).
 	phi float64
 	m   model
+	// profiles are the groups' tickets per combination, kept from one correct to the
+	// next.
+	profiles []*profile
+	// found keeps the causes made, by combination, and foundLeaves counts their leaves
+	// (see newCause).
+	found       map[tried]*cause
+	foundLeaves int
 }
 
 func newSearch(ctx context.Context, c *Cube, opts Options) *search {
-	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now)}
+	s := &search{ctx: ctx, c: c, opts: opts, dims: len(c.Dims), leaves: len(c.Now), workers: workers()}
+	if opts.workers > 0 {
+		s.workers = opts.workers
+	}
 	s.card = make([]int, s.dims)
 	for d, dim := range c.Dims {
 		s.card[d] = len(dim.Values)
@@ -51,6 +67,14 @@ func newSearch(ctx context.Context, c *Cube, opts Options) *search {
 		s.n[l] = s.a[l] + s.b[l]
 		s.totalA += s.a[l]
 		s.totalN += s.n[l]
+	}
+	s.cols = make([][]uint32, s.dims)
+	for d := range s.cols {
+		col := make([]uint32, s.leaves)
+		for l := range col {
+			col[l] = c.Codes[l*s.dims+d]
+		}
+		s.cols[d] = col
 	}
 	s.p0 = c.Scale / (1 + c.Scale)
 	s.m.s = s
@@ -74,100 +98,31 @@ func (s *search) buildLow() {
 			}
 		}
 	}
-	low := s.cuboids
-	for l := range int32(s.leaves) {
-		codes := s.codesOf(l)
-		a, n := s.a[l], s.n[l]
-		for _, cb := range low {
-			cb.add(cb.key(codes), a, n)
+	// One cuboid at a time, so that its sums stay in the cache while the leaves pass.
+	keys := make([][]uint64, s.workers)
+	s.each(len(s.cuboids), func(i, w int) {
+		if keys[w] == nil {
+			keys[w] = make([]uint64, s.leaves)
 		}
-	}
-}
-
-// buildTriples makes the cuboids of three dimensions, with only the combinations that
-// hold at least minA window tickets: their pairs must hold as many, which rules out most
-// leaves at the cost of a look at each pair.
-func (s *search) buildTriples(minA float64) {
-	if s.opts.MaxDims < 3 {
-		return
-	}
-	var triples []*cuboid
-	pairIndex := map[*cuboid]int{}
-	for i, cb := range s.pairs {
-		pairIndex[cb] = i
-	}
-	// Each triple's three pairs, as bits of the mask of a leaf's eligible pairs.
-	var parents []uint64
-	for i := range s.dims {
-		for j := i + 1; j < s.dims; j++ {
-			for k := j + 1; k < s.dims; k++ {
-				triples = append(triples, s.addCuboid([]int{i, j, k}))
-				var m uint64
-				for _, p := range [][3]int{{i, j, -1}, {i, k, -1}, {j, k, -1}} {
-					m |= 1 << pairIndex[s.byDims[p]]
-				}
-				parents = append(parents, m)
+		cb := s.cuboids[i]
+		ks := cb.keysOf(s.cols, keys[w])
+		if cb.dense {
+			sum := cb.sum
+			for l, k := range ks {
+				x := &sum[k]
+				x.a += s.a[l]
+				x.n += s.n[l]
 			}
-		}
-	}
-	// eligible[i] has a bit per slot of pair i, set when it holds minA window tickets.
-	eligible := make([][]uint64, len(s.pairs))
-	for i, cb := range s.pairs {
-		eligible[i] = make([]uint64, (len(cb.sum)+63)/64)
-		for sl, x := range cb.sum {
-			if x.a >= minA {
-				eligible[i][sl/64] |= 1 << (sl % 64)
-			}
-		}
-	}
-	// Each leaf's mask of eligible pairs, computed once; the window's leaves with one
-	// make the combinations, the baseline's only add to them.
-	masks := make([]uint64, s.leaves)
-	var window, before []int32
-	for l := range int32(s.leaves) {
-		codes := s.codesOf(l)
-		var m uint64
-		for i, cb := range s.pairs {
-			if sl := cb.slot(cb.key(codes)); sl >= 0 && eligible[i][sl/64]&(1<<(sl%64)) != 0 {
-				m |= 1 << i
-			}
-		}
-		if m == 0 {
-			continue
-		}
-		masks[l] = m
-		if s.a[l] > 0 {
-			window = append(window, l)
-		} else {
-			before = append(before, l)
-		}
-	}
-	// One triple at a time, so that its table stays in the cache while the leaves pass.
-	for t, cb := range triples {
-		if s.ctx.Err() != nil {
 			return
 		}
-		want := parents[t]
-		if !cb.dense {
-			cb.tab.Reserve(len(window) / 4)
+		for l, k := range ks {
+			cb.add(k, s.a[l], s.n[l])
 		}
-		for _, l := range window {
-			if masks[l]&want == want {
-				cb.add(cb.key(s.codesOf(l)), s.a[l], s.n[l])
-			}
-		}
-		for _, l := range before {
-			if masks[l]&want == want {
-				if sl := cb.slot(cb.key(s.codesOf(l))); sl >= 0 {
-					cb.sum[sl].n += s.n[l]
-				}
-			}
-		}
-	}
+	})
 }
 
 func (s *search) addCuboid(dims []int) *cuboid {
-	cb := newCuboid(dims, s.card)
+	cb := newCuboid(dims, s.card, len(dims) < 3)
 	k := [3]int{-1, -1, -1}
 	copy(k[:], dims)
 	s.byDims[k] = cb
@@ -256,6 +211,7 @@ const minClumps = 7.0
 func (s *search) trim(level float64) {
 	for _, cb := range s.cuboids {
 		minA := max(s.minWindow(len(cb.dims), level), minClumps*s.phi)
+		cb.minA = minA
 		for sl, x := range cb.sum {
 			if x.a >= minA {
 				cb.live = append(cb.live, int32(sl))
@@ -279,10 +235,14 @@ func gain(a, n, mu float64) float64 {
 	return g
 }
 
-// correct sets, for every combination, how far the model's expectation of its window
-// tickets lies from the global level's: the model's expectation for a combination is
-// then pOut*n + corr, found without a pass over every leaf. Only the leaves some cause
-// holds differ from the global level.
+// correct sets, for every combination the search weighs, how far the model's
+// expectation of its window tickets lies from the global level's: the model's
+// expectation for a combination is then pOut*n + corr, found without a pass over every
+// leaf. Only the leaves some cause holds differ from the global level, and the leaves
+// of one group (held by the same causes) share one share, so corr is, over the groups,
+// the group's share less pOut times the group's tickets in the combination: those
+// tickets are summed once per group (profileOf) and kept while the group's leaves stay
+// the same, as a broad cause's do while narrower ones are added beside it.
 func (s *search) correct() {
 	for _, cb := range s.cuboids {
 		for _, sl := range cb.touched {
@@ -292,23 +252,193 @@ func (s *search) correct() {
 	}
 	m := &s.m
 	pOut := m.pOut()
+	size := make([]int, len(m.groups))
+	for _, g := range m.group {
+		size[g]++
+	}
+	byGroup := make([][]int32, len(m.groups))
+	for g, n := range size {
+		byGroup[g] = make([]int32, 0, n)
+	}
 	for i, l := range m.union {
-		d := s.n[l] * (m.share(i) - pOut)
+		g := m.group[i]
+		byGroup[g] = append(byGroup[g], l)
+	}
+	kept := s.profiles[:0:0]
+	room := s.profileBudget()
+	for g, leaves := range byGroup {
+		d := m.groups[g].p - pOut
+		pr := s.keptProfile(leaves)
+		if pr == nil {
+			// A group that is all of one cause's leaves (a cause that shares none).
+			var whole *cause
+			if gr := &m.groups[g]; len(gr.causes) == 1 && len(m.causes[gr.causes[0]].leaves) == len(leaves) {
+				whole = m.causes[gr.causes[0]]
+			}
+			if s.profileBound(leaves) > room {
+				// Too big to keep: its corrections go straight to the combinations.
+				if d != 0 {
+					s.profileOf(leaves, whole, d)
+				}
+				continue
+			}
+			pr = s.profileOf(leaves, whole, 0)
+		}
+		kept = append(kept, pr)
+		room -= len(pr.cells)
 		if d == 0 {
 			continue
 		}
-		codes := s.codesOf(l)
-		for _, cb := range s.cuboids {
-			sl := cb.slot(cb.key(codes))
-			if sl < 0 {
-				continue
-			}
-			if cb.sum[sl].corr == 0 {
-				cb.touched = append(cb.touched, sl)
-			}
-			cb.sum[sl].corr += d
+		for _, x := range pr.cells {
+			s.cuboids[x.cuboid].correct(x.slot, d*x.n)
 		}
 	}
+	s.profiles = kept
+}
+
+// correct adds to a combination's correction.
+func (cb *cuboid) correct(sl int32, c float64) {
+	sum := &cb.sum[sl]
+	if sum.corr == 0 {
+		cb.touched = append(cb.touched, sl)
+	}
+	sum.corr += c
+}
+
+// maxProfileEntries bounds the entries of the profiles a search keeps (16 bytes each):
+// a group's profile has at most an entry per combination weighed and per leaf of each
+// cuboid, which on hostile cubes (many dimensions, millions of leaves in causes that
+// overlap) would pass any memory; past it, a group's corrections are made afresh each
+// time.
+const maxProfileEntries = 1 << 21
+
+func (s *search) profileBudget() int {
+	if s.opts.profileBudget > 0 {
+		return s.opts.profileBudget
+	}
+	return maxProfileEntries
+}
+
+// profileBound is the most entries a group's profile can have: per cuboid, no more than
+// its leaves nor than the combinations weighed.
+func (s *search) profileBound(leaves []int32) int {
+	n := 0
+	for _, cb := range s.cuboids {
+		n += min(len(leaves), len(cb.live))
+	}
+	return n
+}
+
+// keptProfile returns the profile kept for a group of the same leaves, or nil.
+func (s *search) keptProfile(leaves []int32) *profile {
+	for _, pr := range s.profiles {
+		if slices.Equal(pr.leaves, leaves) {
+			return pr
+		}
+	}
+	return nil
+}
+
+// profile is a group's tickets of both periods per combination the search weighs.
+type profile struct {
+	leaves []int32
+	cells  []profileCell
+}
+
+type profileCell struct {
+	cuboid, slot int32
+	n            float64
+}
+
+// profileOf returns the profile of a group of leaves. When the group is all of cause c's
+// leaves, a cuboid that has every dimension of c holds them in its combinations of c's
+// values, whole: their profile is those combinations' own tickets, found without a pass
+// over the leaves. With a share d other than 0 it keeps nothing: it adds d times each
+// entry to the combinations' corrections as it goes (each cuboid's by the worker that
+// sums it), and returns nil.
+func (s *search) profileOf(leaves []int32, c *cause, d float64) *profile {
+	pr := &profile{leaves: leaves}
+	// The group's leaves' codes and tickets side by side, then one cuboid at a time.
+	cols := make([][]uint32, s.dims)
+	for d := range cols {
+		col := make([]uint32, len(leaves))
+		for i, l := range leaves {
+			col[i] = s.cols[d][l]
+		}
+		cols[d] = col
+	}
+	n := make([]float64, len(leaves))
+	for i, l := range leaves {
+		n[i] = s.n[l]
+	}
+	type scratch struct {
+		keys []uint64
+		sums []float64
+	}
+	work := make([]scratch, s.workers)
+	cells := make([][]profileCell, len(s.cuboids))
+	s.each(len(s.cuboids), func(ci, w int) {
+		cb := s.cuboids[ci]
+		if len(cb.live) == 0 {
+			return
+		}
+		if at := c.within(cb); at != nil {
+			var out []profileCell
+			for _, sl := range cb.live {
+				if cb.inside(cb.keyOf(sl), at, c.codes, s.card) {
+					out = append(out, profileCell{cuboid: int32(ci), slot: sl, n: cb.sum[sl].n})
+				}
+			}
+			cells[ci] = s.keepOrCorrect(cb, out, d)
+			return
+		}
+		sc := &work[w]
+		if sc.keys == nil {
+			sc.keys = make([]uint64, len(leaves))
+		}
+		if len(sc.sums) < len(cb.sum) {
+			sc.sums = make([]float64, len(cb.sum))
+		}
+		// The leaves' tickets summed per combination, in the order the leaves reach them.
+		var out []profileCell
+		for i, k := range cb.keysOf(cols, sc.keys) {
+			if n[i] == 0 {
+				continue
+			}
+			sl := cb.slot(k)
+			if sl < 0 || cb.sum[sl].a < cb.minA {
+				continue
+			}
+			if sc.sums[sl] == 0 {
+				out = append(out, profileCell{cuboid: int32(ci), slot: sl})
+			}
+			sc.sums[sl] += n[i]
+		}
+		for i := range out {
+			x := &out[i]
+			x.n, sc.sums[x.slot] = sc.sums[x.slot], 0
+		}
+		cells[ci] = s.keepOrCorrect(cb, out, d)
+	})
+	if d != 0 {
+		return nil
+	}
+	for _, c := range cells {
+		pr.cells = append(pr.cells, c...)
+	}
+	return pr
+}
+
+// keepOrCorrect returns a cuboid's entries of a profile to keep, or, with a share d
+// other than 0, adds d times them to the corrections and keeps nothing.
+func (s *search) keepOrCorrect(cb *cuboid, out []profileCell, d float64) []profileCell {
+	if d == 0 {
+		return out
+	}
+	for _, x := range out {
+		cb.correct(x.slot, d*x.n)
+	}
+	return nil
 }
 
 // candidate is a combination the search weighs next.
@@ -367,14 +497,35 @@ func (s *search) nestings() map[*cuboid][]nesting {
 	return out
 }
 
-// inside reports whether the combination of key lies inside the nesting's cause.
-func (cb *cuboid) inside(key uint64, ns *nesting, card []int) bool {
-	for j, i := range ns.at {
-		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != ns.codes[j] {
+// inside reports whether the combination of key lies inside a combination of the
+// given values of the cuboid's dimensions at positions at.
+func (cb *cuboid) inside(key uint64, at []int, codes []uint32, card []int) bool {
+	for j, i := range at {
+		if uint32(key/cb.radix(i)%uint64(card[cb.dims[i]])) != codes[j] {
 			return false
 		}
 	}
 	return true
+}
+
+// within returns, when cb has every dimension of the cause (c may be nil), their
+// positions in cb; else nil.
+func (c *cause) within(cb *cuboid) []int {
+	if c == nil || len(cb.dims) < len(c.cb.dims) {
+		return nil
+	}
+	at := make([]int, 0, len(c.cb.dims))
+	for _, d := range c.cb.dims {
+		for i, e := range cb.dims {
+			if e == d {
+				at = append(at, i)
+			}
+		}
+	}
+	if len(at) < len(c.cb.dims) {
+		return nil
+	}
+	return at
 }
 
 // best returns the combination whose gain exceeds its penalty by the most, if any does.
@@ -407,7 +558,7 @@ func (s *search) best(skip map[tried]bool) (candidate, bool) {
 				key := cb.keyOf(sl)
 				for i := range ns {
 					x := &ns[i]
-					if !cb.inside(key, x, s.card) {
+					if !cb.inside(key, x.at, x.codes, s.card) {
 						continue
 					}
 					ra, rn := x.a-a, x.n-n
@@ -450,15 +601,69 @@ func deviance(a, n, mu float64) float64 {
 	return max(d, 0)
 }
 
+// newCause makes a cause of a candidate, with its leaves, which are found once per
+// combination (the search weighs the same combination again as it specializes and
+// generalizes) and never changed.
 func (s *search) newCause(c candidate) *cause {
+	if s.found == nil {
+		s.found = map[tried]*cause{}
+	}
+	if f := s.found[tried{c.cb, c.slot}]; f != nil {
+		return &cause{cb: f.cb, key: f.key, slot: f.slot, noise: c.noise, codes: f.codes, leaves: f.leaves, a: f.a, n: f.n}
+	}
 	key := c.cb.keyOf(c.slot)
 	cs := &cause{cb: c.cb, key: key, slot: c.slot, noise: c.noise}
-	for l := range int32(s.leaves) {
-		if c.cb.holds(key, s.codesOf(l)) {
-			cs.leaves = append(cs.leaves, l)
+	codes := c.cb.codes(key, s.card)
+	cs.codes = codes
+	// The columns to compare, the one of most values first: most leaves fail there.
+	at := make([]int, len(codes))
+	for i := range at {
+		at[i] = i
+	}
+	slices.SortStableFunc(at, func(x, y int) int { return cmp.Compare(s.card[c.cb.dims[y]], s.card[c.cb.dims[x]]) })
+	c0, v0 := s.cols[c.cb.dims[at[0]]], codes[at[0]]
+	// Room for the leaves of the first value, which hold the combination's.
+	count := 0
+	for _, v := range c0 {
+		if v == v0 {
+			count++
 		}
 	}
-	return cs
+	cs.leaves = make([]int32, 0, count)
+	switch len(codes) {
+	case 1:
+		for l, v := range c0 {
+			if v == v0 {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
+		}
+	case 2:
+		c1, v1 := s.cols[c.cb.dims[at[1]]][:len(c0)], codes[at[1]]
+		for l, v := range c0 {
+			if v == v0 && c1[l] == v1 {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
+		}
+	default:
+		c1, v1 := s.cols[c.cb.dims[at[1]]][:len(c0)], codes[at[1]]
+		c2, v2 := s.cols[c.cb.dims[at[2]]][:len(c0)], codes[at[2]]
+		for l, v := range c0 {
+			if v == v0 && c1[l] == v1 && c2[l] == v2 {
+				cs.leaves = append(cs.leaves, int32(l))
+			}
+		}
+	}
+	for _, l := range cs.leaves {
+		cs.a += s.a[l]
+		cs.n += s.n[l]
+	}
+	// Kept while they hold, together, at most four times the cube's leaves (as much
+	// memory as the leaves' own sums), whatever the candidates a hostile cube makes.
+	if s.foundLeaves+len(cs.leaves) <= 4*s.leaves {
+		s.found[tried{c.cb, c.slot}] = cs
+		s.foundLeaves += len(cs.leaves)
+	}
+	return &cause{cb: cs.cb, key: cs.key, slot: cs.slot, noise: c.noise, codes: cs.codes, leaves: cs.leaves, a: cs.a, n: cs.n}
 }
 
 func (s *search) run() *Result {
@@ -474,7 +679,6 @@ func (s *search) run() *Result {
 		res.Level = 1
 		return res
 	}
-	s.boundTriples(res)
 	s.buildLow()
 	if s.ctx.Err() != nil {
 		return res
@@ -484,7 +688,9 @@ func (s *search) run() *Result {
 	// The noise is measured on the values alone, before the threes are built: a three
 	// needs as many window tickets as trim will ask of it, which prunes them.
 	s.estimateNoise()
-	s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi))
+	if !s.buildTriples(max(s.minWindow(3, level), minClumps*s.phi)) {
+		res.TriplesSkipped = true
+	}
 	s.trim(level)
 	res.Candidates = s.weighed
 	res.Dispersion = s.phi
@@ -666,7 +872,7 @@ func (s *search) levelOutside() float64 {
 			if held[l] {
 				continue
 			}
-			x := &sum[s.codesOf(l)[d]]
+			x := &sum[s.cols[d][l]]
 			x.a += s.a[l]
 			x.n += s.n[l]
 		}
@@ -678,36 +884,6 @@ func (s *search) levelOutside() float64 {
 		return 0
 	}
 	return level
-}
-
-// maxTripleEntries bounds the combinations of three dimensions a search keeps: each
-// costs about 56 bytes (its sums and its place in a hash table), and every window leaf
-// makes one in each group of three dimensions, so 2M of them are about 110 MB, the scale
-// of the engine's own bound on leaves. Past it (a long window over many facets: 100,000
-// window leaves over six facets), the search weighs combinations of up to two dimensions
-// and says so.
-const maxTripleEntries = 2 << 20
-
-// boundTriples drops the combinations of three dimensions when they would pass
-// maxTripleEntries.
-func (s *search) boundTriples(res *Result) {
-	if s.opts.MaxDims < 3 {
-		return
-	}
-	window := 0
-	for _, a := range s.a {
-		if a > 0 {
-			window++
-		}
-	}
-	budget := maxTripleEntries
-	if s.opts.tripleBudget > 0 {
-		budget = s.opts.tripleBudget
-	}
-	if window*(s.dims*(s.dims-1)*(s.dims-2)/6) > budget {
-		s.opts.MaxDims = 2
-		res.TriplesSkipped = true
-	}
 }
 
 // generalize replaces a cause by a broader combination, one of fewer of its dimensions,
