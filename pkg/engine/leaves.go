@@ -23,7 +23,8 @@ import (
 type LeavesRequest struct {
 	// Scope is the window; both ends of the range are needed.
 	Scope
-	// Fields are string, number or bool fields; empty means the schema's facets.
+	// Fields are string, number or bool fields; empty means the schema's facets but its
+	// lifecycle columns.
 	Fields []string
 	// Baseline is the length of the period just before From that the window is
 	// compared with; 0 means as long as the window.
@@ -78,8 +79,19 @@ func (e *Engine) Leaves(ctx context.Context, req LeavesRequest) (*LeavesResult, 
 	}
 	fields := req.Fields
 	if len(fields) == 0 {
+		// A lifecycle column (a status) differs between any recent window and the period
+		// before it, whatever the outage: by default the search leaves it out, as the
+		// dashboards do, unless the schema has no other facet.
+		var lifecycle []string
 		for _, c := range e.schema.Facets() {
-			fields = append(fields, c.Name)
+			if c.Lifecycle {
+				lifecycle = append(lifecycle, c.Name)
+			} else {
+				fields = append(fields, c.Name)
+			}
+		}
+		if len(fields) == 0 {
+			fields = lifecycle
 		}
 		if len(fields) == 0 {
 			return nil, badRequest("leaves: the schema has no facets; name the fields")

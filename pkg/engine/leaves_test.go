@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/spacetime/tickets/pkg/filter"
+	"github.com/spacetime/tickets/pkg/schema"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -179,6 +181,34 @@ func TestLeavesMatchBruteForce(t *testing.T) {
 				t.Errorf("the baseline is [%s, %s), want the %s before %s", res.BaselineFrom, res.BaselineTo, baseline, tt.from)
 			}
 		})
+	}
+}
+
+// By default the leaves combine the facets but the lifecycle columns: a status differs
+// between any recent window and the period before it, and would be named as a cause.
+func TestLeavesDefaultLeavesOutLifecycleColumns(t *testing.T) {
+	s := schema.Default()
+	var want []string
+	for _, c := range s.Facets() {
+		if !c.Lifecycle {
+			want = append(want, c.Name)
+		}
+	}
+	if len(want) == len(s.Facets()) {
+		t.Fatal("the default schema has no lifecycle column; the test would prove nothing")
+	}
+	e := New(s, nil, Options{})
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	res, err := e.Leaves(context.Background(), LeavesRequest{Scope: Scope{From: from, To: from.Add(time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Fields {
+		got = append(got, f.Name)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("default fields %v, want the facets but the lifecycle columns %v", got, want)
 	}
 }
 

@@ -47,7 +47,12 @@ func BenchmarkLocalize(b *testing.B) {
 			{"1h", last.Start, last.Start.Add(time.Hour), 24 * time.Hour},
 			{"10m", last.Start.Add(10 * time.Minute), last.Start.Add(20 * time.Minute), 24 * time.Hour},
 		} {
-			req := engine.LeavesRequest{Scope: engine.Scope{From: w.from, To: w.to}, Baseline: w.baseline}
+			// Every facet, the lifecycle column status included: issue 14's six.
+			var facets []string
+			for _, c := range s.Facets() {
+				facets = append(facets, c.Name)
+			}
+			req := engine.LeavesRequest{Scope: engine.Scope{From: w.from, To: w.to}, Baseline: w.baseline, Fields: facets}
 			b.Run(fmt.Sprintf("tickets=%d/window=%s", n, w.name), func(b *testing.B) {
 				var leaves, search time.Duration
 				var res *localize.Result

@@ -26,8 +26,9 @@ type LocalizeQuery struct {
 	// Baseline is the period before the range that the range is compared with; empty: as
 	// long as the range.
 	Baseline string `json:"baseline,omitempty"`
-	// Dimensions are the fields whose values are combined; empty: the schema's facets.
-	Dimensions []string `json:"dimensions,omitempty" arg:"FIELDS" help:"the FIELDS whose values a localize query combines, comma-separated (default: the schema's facets)"`
+	// Dimensions are the fields whose values are combined; empty: the schema's facets but
+	// its lifecycle columns.
+	Dimensions []string `json:"dimensions,omitempty" arg:"FIELDS" help:"the FIELDS whose values a localize query combines, comma-separated (default: the schema's facets but its lifecycle columns)"`
 	// Summary answers for an alert rule: one number (the share of the window's tickets in
 	// the most likely cause, in percent) whose labels name the cause, the window's tickets
 	// and the verdict (frames.LocalizeSummary). A failed search answers the same number
