@@ -41,6 +41,10 @@ type evalRow struct {
 //
 //	SPACETIME_PUBLISHED_DATA=/tmp/papers-data go test -run TestPublishedBenchmark -v -timeout 60m ./pkg/localize/published
 //
+// SPACETIME_PUBLISHED_DIRECTION (auto, fall, rise), SPACETIME_PUBLISHED_MAXDIMS and
+// SPACETIME_PUBLISHED_ALPHA set the adapter's direction and the search's options;
+// SPACETIME_PUBLISHED_TRACE=1 with -v logs every case's truth and answer.
+//
 // Besides the figures, it checks every case's cube against the file it came from: its
 // leaf totals must equal the file's sums within half a unit a leaf.
 func TestPublishedBenchmark(t *testing.T) {
@@ -71,6 +75,10 @@ func TestPublishedBenchmark(t *testing.T) {
 		}
 		opts.Alpha = a
 	}
+	way, err := published.ParseDirection(os.Getenv("SPACETIME_PUBLISHED_DIRECTION"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +94,7 @@ func TestPublishedBenchmark(t *testing.T) {
 			continue
 		}
 		for _, class := range classes {
-			r, err := evalClass(t, e.Name(), class, limit, opts)
+			r, err := evalClass(t, e.Name(), class, limit, opts, way)
 			if errors.Is(err, published.ErrDerived) {
 				t.Logf("skipping %s/%s: %v", e.Name(), class.Name, err)
 				continue
@@ -100,10 +108,10 @@ func TestPublishedBenchmark(t *testing.T) {
 	if len(rows) == 0 {
 		t.Fatalf("%s=%s holds no data set folder with class folders", dataEnv, root)
 	}
-	t.Logf("options %+v\n%s", opts, evalTable(rows))
+	t.Logf("options %+v, direction %s\n%s", opts, way, evalTable(rows))
 }
 
-func evalClass(t *testing.T, dataset string, class published.Class, limit int, opts localize.Options) (evalRow, error) {
+func evalClass(t *testing.T, dataset string, class published.Class, limit int, opts localize.Options, way published.Direction) (evalRow, error) {
 	r := evalRow{dataset: dataset, class: class}
 	injs, err := published.ReadInjections(class.Dir)
 	if err != nil {
@@ -113,7 +121,7 @@ func evalClass(t *testing.T, dataset string, class published.Class, limit int, o
 		if i >= limit {
 			break
 		}
-		c, err := published.ReadCase(class.Dir, inj)
+		c, err := published.ReadCaseAs(class.Dir, inj, way)
 		if err != nil {
 			return r, err
 		}

@@ -24,8 +24,10 @@
 // 0 to 60% of their forecast (measured on B0; see docs/incoming/papers.md). Our search
 // explains a rise. A fall is the mirror of a rise: the forecast is what should have come
 // and the real is what came, so where the total fell short of its forecast the window is
-// the forecast and the baseline the real value (Case.Fall). The direction is read from
-// the totals alone, as an alert on the total would know it, never from the truth.
+// the forecast and the baseline the real value (Case.Fall). By default (Auto) the
+// direction is read from the totals alone, as an alert on the total would know it, never
+// from the truth; Fall takes every case as a fall, as a monitor of a KPI whose harm is a
+// drop would.
 //
 // Their values are not integers (the real values carry multiplicative noise; forecasts
 // are whole numbers in B0). The likelihood of localize is written for counts, so each
@@ -166,9 +168,46 @@ func ReadInjections(dir string) ([]Injection, error) {
 	return out, nil
 }
 
+// Direction says which way a case's anomaly is sought.
+type Direction int
+
+const (
+	// Auto reads it from the totals: a fall where the real total is below the
+	// forecast's, else a rise. It knows nothing of the truth, as an alert on the total
+	// would not; it is wrong where a small anomaly is outweighed by the noise of the rest.
+	Auto Direction = iota
+	// Fall: every case is a fall (the window is the forecast), as for a KPI whose harm is
+	// a drop, which is what every anomaly of the B data sets is.
+	Fall
+	// Rise: every case is a rise (the window is the real value).
+	Rise
+)
+
+// ParseDirection reads "auto", "fall" or "rise".
+func ParseDirection(s string) (Direction, error) {
+	switch s {
+	case "", "auto":
+		return Auto, nil
+	case "fall":
+		return Fall, nil
+	case "rise":
+		return Rise, nil
+	}
+	return Auto, fmt.Errorf("published: direction %q is none of auto, fall, rise", s)
+}
+
+func (d Direction) String() string {
+	return [...]string{"auto", "fall", "rise"}[d]
+}
+
 // ReadCase reads one case of a class folder: <dir>/<timestamp>.csv, with inj's root
-// causes as its truth.
+// causes as its truth, its direction read from its totals (Auto).
 func ReadCase(dir string, inj Injection) (*Case, error) {
+	return ReadCaseAs(dir, inj, Auto)
+}
+
+// ReadCaseAs is ReadCase with the direction given.
+func ReadCaseAs(dir string, inj Injection, way Direction) (*Case, error) {
 	path := filepath.Join(dir, inj.Timestamp+".csv")
 	f, err := os.Open(path)
 	if err != nil {
@@ -178,7 +217,7 @@ func ReadCase(dir string, inj Injection) (*Case, error) {
 		return nil, fmt.Errorf("published: %w", err)
 	}
 	defer f.Close()
-	c, err := readLeaves(f)
+	c, err := readLeaves(f, way)
 	if err != nil {
 		return nil, fmt.Errorf("published: %s: %w", path, err)
 	}
@@ -191,7 +230,7 @@ func ReadCase(dir string, inj Injection) (*Case, error) {
 }
 
 // readLeaves builds the cube from a case's rows.
-func readLeaves(r io.Reader) (*Case, error) {
+func readLeaves(r io.Reader, way Direction) (*Case, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -253,7 +292,12 @@ func readLeaves(r io.Reader) (*Case, error) {
 	if len(reals) == 0 {
 		return nil, errors.New("no leaves")
 	}
-	c.Fall = c.Real < c.Predict
+	switch way {
+	case Auto:
+		c.Fall = c.Real < c.Predict
+	case Fall:
+		c.Fall = true
+	}
 	now, before := reals, preds
 	if c.Fall {
 		now, before = preds, reals

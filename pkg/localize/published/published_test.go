@@ -126,6 +126,39 @@ func TestReadCaseRise(t *testing.T) {
 	}
 }
 
+// TestDirection: Fall and Rise override what the totals say.
+func TestDirection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "7.csv"), []byte("real,predict,x\n12,10,x1\n9,10,x2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inj := published.Injection{Timestamp: "7", Set: "x=x2"}
+	for _, tc := range []struct {
+		name      string
+		fall      bool
+		now, want []int64
+	}{
+		{"auto", false, []int64{12, 9}, []int64{10, 10}},
+		{"fall", true, []int64{10, 10}, []int64{12, 9}},
+		{"rise", false, []int64{12, 9}, []int64{10, 10}},
+	} {
+		way, err := published.ParseDirection(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := published.ReadCaseAs(dir, inj, way)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Fall != tc.fall || !slices.Equal(c.Cube.Now, tc.now) || !slices.Equal(c.Cube.Before, tc.want) {
+			t.Errorf("%s: fall %v now %v before %v", tc.name, c.Fall, c.Cube.Now, c.Cube.Before)
+		}
+	}
+	if _, err := published.ParseDirection("down"); err == nil {
+		t.Error("direction down gave no error")
+	}
+}
+
 func TestTruthDeduplicated(t *testing.T) {
 	c := readSample(t, "B_cuboid_layer_1_n_ele_2", "3000")
 	if want := []string{"a=a1", "c=c2"}; !slices.Equal(c.Truth, want) {
