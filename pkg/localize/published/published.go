@@ -29,13 +29,16 @@
 // from the truth; Fall takes every case as a fall, as a monitor of a KPI whose harm is a
 // drop would.
 //
-// Their values are not integers (the real values carry multiplicative noise; forecasts
-// are whole numbers in B0). The likelihood of localize is written for counts, so each
-// value is rounded to the nearest integer: at the sizes of these leaves (0 to tens of
-// thousands) rounding moves a leaf by at most half a unit. What rounding cannot fix is the
-// kind of noise: a KPI's noise grows with its value (a share of it), a count's with its
-// square root. The search measures one over-dispersion factor (noise.go), which fits one
-// size of leaf and not all; that mismatch, not the rounding, is what this mapping costs.
+// Their values are not integers: forecasts and real values are real numbers (in a B0 case,
+// 64% of the leaves are non-zero; of those the median forecast is 18, a quarter are 2 or
+// less, the largest about 10^5). The likelihood of localize is written for counts, so each
+// value is rounded to the nearest integer. Rounding moves a leaf by at most half a unit
+// and a normal leaf's real value lies within about 1% of its forecast, so the two periods
+// of a normal leaf round alike; the leaves below one half, which hold a negligible part of
+// the total, become empty. What rounding cannot fix is the kind of noise: a KPI's noise
+// grows with its value (a share of it), a count's with its square root. The search
+// measures one over-dispersion factor (noise.go), which fits one size of leaf and not
+// all; that mismatch, not the rounding, is what this mapping costs.
 //
 // Scoring (synth.Tally) is theirs: a predicted combination is a true positive only if it
 // equals a true root cause exactly, F1 = 2TP/(2TP+FP+FN) with TP, FP and FN summed over a
