@@ -71,8 +71,9 @@ type Case struct {
 	// Truth holds the root causes in synth.Key's form ("a=a1&b=b2", the cube's dimension
 	// order), deduplicated.
 	Truth []string
-	// Fall says the real total fell short of the forecast's, so the cube's window holds
-	// the forecast and its baseline the real values (see the package comment).
+	// Fall says the case is read as a fall (by its totals, or because the Direction
+	// says so): the cube's window holds the forecast and its baseline the real values
+	// (see the package comment).
 	Fall bool
 	// Real and Predict are the file's sums before rounding.
 	Real, Predict float64
@@ -200,8 +201,15 @@ func ParseDirection(s string) (Direction, error) {
 }
 
 func (d Direction) String() string {
+	if d < Auto || d > Rise {
+		return "Direction(" + strconv.Itoa(int(d)) + ")"
+	}
 	return [...]string{"auto", "fall", "rise"}[d]
 }
+
+// maxLeaves bounds the rows of one case (the published cases have 21,600): a larger file
+// is refused rather than read whole into memory.
+const maxLeaves = 1 << 24
 
 // ReadCase reads one case of a class folder: <dir>/<timestamp>.csv, with inj's root
 // causes as its truth, its direction read from its totals (Auto).
@@ -268,6 +276,9 @@ func readLeaves(r io.Reader, way Direction) (*Case, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(reals) == maxLeaves {
+			return nil, fmt.Errorf("more than %d leaves", maxLeaves)
 		}
 		re, err1 := strconv.ParseFloat(rec[realCol], 64)
 		pr, err2 := strconv.ParseFloat(rec[predCol], 64)
