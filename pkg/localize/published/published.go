@@ -35,7 +35,9 @@
 // value is rounded to the nearest integer. Rounding moves a leaf by at most half a unit
 // and a normal leaf's real value lies within about 1% of its forecast, so the two periods
 // of a normal leaf round alike; the leaves below one half, which hold a negligible part of
-// the total, become empty. What rounding cannot fix is the kind of noise: a KPI's noise
+// the total, become empty. A negative value (RiskLoc's generator leaves a few, adding
+// normal noise to a non-negative measure) is read as 0 and counted (Case.Clamped). What
+// rounding cannot fix is the kind of noise: a KPI's noise
 // grows with its value (a share of it), a count's with its square root. The search
 // measures one over-dispersion factor (noise.go), which fits one size of leaf and not
 // all; that mismatch, not the rounding, is what this mapping costs.
@@ -75,8 +77,10 @@ type Case struct {
 	// says so): the cube's window holds the forecast and its baseline the real values
 	// (see the package comment).
 	Fall bool
-	// Real and Predict are the file's sums before rounding.
+	// Real and Predict are the file's sums before rounding (negative values read as 0).
 	Real, Predict float64
+	// Clamped counts the leaves with a negative value, read as 0.
+	Clamped int
 }
 
 // Class is one folder of a data set: its cases' class as the folder names it.
@@ -101,10 +105,10 @@ func Classes(dataset string) ([]Class, error) {
 	}
 	var out []Class
 	for _, e := range entries {
-		if !e.IsDir() {
+		dir := filepath.Join(dataset, e.Name())
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() { // a link to a folder counts
 			continue
 		}
-		dir := filepath.Join(dataset, e.Name())
 		if _, err := os.Stat(filepath.Join(dir, "injection_info.csv")); err != nil {
 			continue
 		}
@@ -285,8 +289,14 @@ func readLeaves(r io.Reader, way Direction) (*Case, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		if !(re >= 0) || !(pr >= 0) || math.IsInf(re, 0) || math.IsInf(pr, 0) {
-			return nil, fmt.Errorf("line %d: real %v and predict %v must be finite and not negative", line, re, pr)
+		if math.IsNaN(re) || math.IsNaN(pr) || math.IsInf(re, 0) || math.IsInf(pr, 0) {
+			return nil, fmt.Errorf("line %d: real %v and predict %v must be finite numbers", line, re, pr)
+		}
+		if re < 0 || pr < 0 {
+			// RiskLoc's generator adds normal noise to a non-negative measure and does
+			// not clamp the real value: a count cannot be negative, so it is read as 0.
+			c.Clamped++
+			re, pr = max(re, 0), max(pr, 0)
 		}
 		reals = append(reals, re)
 		preds = append(preds, pr)

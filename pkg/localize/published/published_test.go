@@ -159,6 +159,22 @@ func TestDirection(t *testing.T) {
 	}
 }
 
+// TestNegativeClamped: a negative value (RiskLoc's generator leaves some) is read as 0
+// and counted.
+func TestNegativeClamped(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "7.csv"), []byte("real,predict,x\n-3.2,10,x1\n20,-0.4,x2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := published.ReadCaseAs(dir, published.Injection{Timestamp: "7", Set: "x=x1"}, published.Rise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clamped != 2 || c.Real != 20 || c.Predict != 10 || !slices.Equal(c.Cube.Now, []int64{0, 20}) || !slices.Equal(c.Cube.Before, []int64{10, 0}) {
+		t.Errorf("clamped %d real %v predict %v now %v before %v", c.Clamped, c.Real, c.Predict, c.Cube.Now, c.Cube.Before)
+	}
+}
+
 func TestTruthDeduplicated(t *testing.T) {
 	c := readSample(t, "B_cuboid_layer_1_n_ele_2", "3000")
 	if want := []string{"a=a1", "c=c2"}; !slices.Equal(c.Truth, want) {
@@ -192,14 +208,14 @@ func TestBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("1.csv", "real,predict,a\n-1,2,a1\n")
+	write("1.csv", "real,predict,a\nNaN,2,a1\n")
 	write("2.csv", "real,a\n1,a1\n")
 	write("3.csv", "real,predict,a\n1,2,a1\n")
 	write("4.a.csv", "real,predict,a\n1,2,a1\n")
 	for _, tc := range []struct {
 		ts, set, want string
 	}{
-		{"1", "a=a1", "must be finite and not negative"},
+		{"1", "a=a1", "must be finite numbers"},
 		{"2", "a=a1", "no real or predict column"},
 		{"3", "b=b1", `no dimension "b"`},
 		{"3", "a", "is not dimension=value"},
