@@ -36,10 +36,10 @@
 // and a normal leaf's real value lies within about 1% of its forecast, so the two periods
 // of a normal leaf round alike; the leaves below one half, which hold a negligible part of
 // the total, become empty. A negative value (RiskLoc's generator leaves a few, adding
-// normal noise to a non-negative measure) is read as 0 and counted (Case.Clamped). What
-// rounding cannot fix is the kind of noise: a KPI's noise
-// grows with its value (a share of it), a count's with its square root. The search
-// measures one over-dispersion factor (noise.go), which fits one size of leaf and not
+// normal noise to a non-negative measure) is read as 0 and counted (Case.Clamped).
+// What rounding cannot fix is the kind of noise: a KPI's noise grows with its value (a
+// share of it), a count's with its square root. The search measures one over-dispersion
+// factor (noise.go), which fits one size of leaf and not
 // all; that mismatch, not the rounding, is what this mapping costs.
 //
 // Scoring (synth.Tally) is theirs: a predicted combination is a true positive only if it
