@@ -39,8 +39,8 @@
 // normal noise to a non-negative measure) is read as 0 and counted (Case.Clamped).
 // What rounding cannot fix is the kind of noise: a KPI's noise grows with its value (a
 // share of it), a count's with its square root. The search measures one over-dispersion
-// factor (noise.go), which fits one size of leaf and not
-// all; that mismatch, not the rounding, is what this mapping costs.
+// factor (noise.go), which fits one size of leaf and not all; that mismatch, not the
+// rounding, is what this mapping costs.
 //
 // Scoring (synth.Tally) is theirs: a predicted combination is a true positive only if it
 // equals a true root cause exactly, F1 = 2TP/(2TP+FP+FN) with TP, FP and FN summed over a
