@@ -41,8 +41,9 @@ type evalRow struct {
 //
 //	SPACETIME_PUBLISHED_DATA=/tmp/papers-data go test -run TestPublishedBenchmark -v -timeout 60m ./pkg/localize/published
 //
-// SPACETIME_PUBLISHED_DIRECTION (auto, fall, rise), SPACETIME_PUBLISHED_MAXDIMS and
-// SPACETIME_PUBLISHED_ALPHA set the adapter's direction and the search's options;
+// SPACETIME_PUBLISHED_DIRECTION (auto, fall, rise), SPACETIME_PUBLISHED_MAXDIMS,
+// SPACETIME_PUBLISHED_ALPHA and SPACETIME_PUBLISHED_MINRATIO set the adapter's direction
+// and the search's options;
 // SPACETIME_PUBLISHED_TRACE=1 with -v logs every case's truth and answer.
 //
 // Besides the figures, it checks every case's cube against the file it came from: its
@@ -74,6 +75,13 @@ func TestPublishedBenchmark(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts.Alpha = a
+	}
+	if s := os.Getenv("SPACETIME_PUBLISHED_MINRATIO"); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.MinRatio = r
 	}
 	way, err := published.ParseDirection(os.Getenv("SPACETIME_PUBLISHED_DIRECTION"))
 	if err != nil {
