@@ -63,6 +63,7 @@ import (
 	"strings"
 
 	"github.com/spacetime/tickets/pkg/localize"
+	"github.com/spacetime/tickets/pkg/localize/synth"
 )
 
 // Case is one benchmark case as a cube.
@@ -349,28 +350,11 @@ func (c *Case) truth(set string) ([]string, error) {
 		if rc == "" {
 			continue
 		}
-		type term struct {
-			dim   int
-			value string
+		terms, err := synth.ParseKey(c.Cube.Dims, rc)
+		if err != nil {
+			return nil, err
 		}
-		var terms []term
-		for _, kv := range strings.Split(rc, "&") {
-			name, value, ok := strings.Cut(kv, "=")
-			if !ok {
-				return nil, fmt.Errorf("%q is not dimension=value", kv)
-			}
-			d := slices.IndexFunc(c.Cube.Dims, func(dim localize.Dim) bool { return dim.Name == name })
-			if d < 0 {
-				return nil, fmt.Errorf("no dimension %q", name)
-			}
-			terms = append(terms, term{d, value})
-		}
-		slices.SortFunc(terms, func(a, b term) int { return a.dim - b.dim })
-		parts := make([]string, len(terms))
-		for i, t := range terms {
-			parts[i] = c.Cube.Dims[t.dim].Name + "=" + t.value
-		}
-		key := strings.Join(parts, "&")
+		key := synth.Key(terms)
 		if !slices.Contains(out, key) {
 			out = append(out, key)
 		}

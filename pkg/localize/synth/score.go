@@ -2,7 +2,6 @@ package synth
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/spacetime/tickets/pkg/localize"
 )
@@ -96,25 +95,17 @@ func (t *Tally) AddSame(c *localize.Cube, truth, named []string) {
 // selected lists the leaves with tickets (in either period) that a combination written
 // by Key selects, or nil when the key names a value the cube does not have.
 func selected(c *localize.Cube, key string) []int {
-	type term struct {
-		dim  int
-		code uint32
+	parsed, err := ParseKey(c.Dims, key)
+	if err != nil {
+		return nil
 	}
-	var terms []term
-	for _, part := range strings.Split(key, "&") {
-		name, value, ok := strings.Cut(part, "=")
-		if !ok {
-			return nil
-		}
-		d := slices.IndexFunc(c.Dims, func(x localize.Dim) bool { return x.Name == name })
-		if d < 0 {
-			return nil
-		}
-		v := slices.Index(c.Dims[d].Values, value)
+	codes := make([]uint32, len(parsed))
+	for i, x := range parsed {
+		v := slices.Index(c.Dims[x.Dim].Values, x.Value)
 		if v < 0 {
 			return nil
 		}
-		terms = append(terms, term{d, uint32(v)})
+		codes[i] = uint32(v)
 	}
 	dims := len(c.Dims)
 	out := []int{}
@@ -123,8 +114,8 @@ func selected(c *localize.Cube, key string) []int {
 			continue
 		}
 		in := true
-		for _, x := range terms {
-			if c.Codes[l*dims+x.dim] != x.code {
+		for i, x := range parsed {
+			if c.Codes[l*dims+x.Dim] != codes[i] {
 				in = false
 				break
 			}

@@ -103,6 +103,25 @@ func Key(terms []localize.Term) string {
 	return strings.Join(parts, "&")
 }
 
+// ParseKey reads a combination written as Key writes it ("region=eu&service=checkout"),
+// its names those of dims; the terms come in the dimensions' order, as Key sorts them.
+func ParseKey(dims []localize.Dim, key string) ([]localize.Term, error) {
+	var terms []localize.Term
+	for _, kv := range strings.Split(key, "&") {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not dimension=value", kv)
+		}
+		d := slices.IndexFunc(dims, func(dim localize.Dim) bool { return dim.Name == name })
+		if d < 0 {
+			return nil, fmt.Errorf("no dimension %q", name)
+		}
+		terms = append(terms, localize.Term{Dim: d, Name: name, Value: value})
+	}
+	slices.SortFunc(terms, func(a, b localize.Term) int { return a.Dim - b.Dim })
+	return terms, nil
+}
+
 // world is the facets and how tickets spread over them.
 type world struct {
 	r     *rand.Rand
