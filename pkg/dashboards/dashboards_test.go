@@ -229,15 +229,7 @@ func TestOptions(t *testing.T) {
 		})
 	}
 	t.Run("charts follow the schema's facets", func(t *testing.T) {
-		s, err := schema.Parse([]byte("key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n  - {name: team, type: string, facet: true}\n  - {name: prio, type: number, facet: true}\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := dashboards.Overview(dashboards.Options{Schema: s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := json.Marshal(d)
+		raw := overviewOf(t, teamPrioSchema)
 		for _, want := range []string{`"field":"team"`, `"field":"prio"`, `"type":"piechart"`, `"type":"barchart"`} {
 			if !strings.Contains(string(raw), want) {
 				t.Errorf("overview for a schema with facets team and prio lacks %s", want)
@@ -330,15 +322,7 @@ func TestCausePanel(t *testing.T) {
 	}
 
 	t.Run("a schema without status combines every facet", func(t *testing.T) {
-		s, err := schema.Parse([]byte("key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n  - {name: team, type: string, facet: true}\n  - {name: prio, type: number, facet: true}\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := dashboards.Overview(dashboards.Options{Schema: s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := json.Marshal(d)
+		raw := overviewOf(t, teamPrioSchema)
 		if !strings.Contains(string(raw), `"queryType":"localize"`) || !strings.Contains(string(raw), `"dimensions":["team","prio"]`) {
 			t.Error("the overview of a schema with facets team and prio has no localize over both")
 		}
@@ -379,4 +363,25 @@ func TestCausePanel(t *testing.T) {
 			t.Errorf("the spike rule's culprit query combines %v, want [status team]", dims)
 		}
 	})
+}
+
+// teamPrioSchema has two facets, team and prio, and no status.
+const teamPrioSchema = "key: id\ntime: t\ncolumns:\n  - {name: id, type: string}\n  - {name: t, type: time}\n  - {name: team, type: string, facet: true}\n  - {name: prio, type: number, facet: true}\n"
+
+// overviewOf returns the overview generated for the schema in YAML, as JSON.
+func overviewOf(t *testing.T, yaml string) string {
+	t.Helper()
+	s, err := schema.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dashboards.Overview(dashboards.Options{Schema: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
