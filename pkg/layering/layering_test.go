@@ -55,12 +55,13 @@ var layers = map[string]layer{
 	"source/webhook":  {"signed webhook receivers mapped through the presets", []string{"redact", "schema", "source", "source/httpjson", "store"}},
 	"source/sources":  {"build a source from its settings", []string{"duration", "redact", "schema", "source", "source/demo", "source/files", "source/httpjson", "source/webhook"}},
 
-	"engine":         {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "keytable", "patterns", "schema", "store", "ticket"}},
-	"localize":       {"where a rise is: the combinations of values that explain it, from leaf counts", []string{"filter", "keytable"}},
-	"localize/synth": {"the localization benchmark's cases, with their truth", []string{"localize"}},
-	"frames":         {"engine results as Grafana data frames", []string{"engine", "filter", "localize", "schema"}},
-	"query":          {"the query JSON of each query type, and its answer from the engine as frames", []string{"duration", "engine", "filter", "frames", "localize", "schema"}},
-	"live":           {"Grafana Live streams of queries as tickets land", []string{"engine", "filter", "frames", "query", "schema"}},
+	"engine":             {"the in-memory column engine: counts, breakdowns, tickets, stats... over a store", []string{"filter", "keytable", "patterns", "schema", "store", "ticket"}},
+	"localize":           {"where a rise is: the combinations of values that explain it, from leaf counts", []string{"filter", "keytable"}},
+	"localize/synth":     {"the localization benchmark's cases, with their truth", []string{"localize"}},
+	"localize/published": {"the published benchmarks' cases (Squeeze's layout) read as cubes, scored as synth scores", []string{"localize", "localize/synth"}},
+	"frames":             {"engine results as Grafana data frames", []string{"engine", "filter", "localize", "schema"}},
+	"query":              {"the query JSON of each query type, and its answer from the engine as frames", []string{"duration", "engine", "filter", "frames", "localize", "schema"}},
+	"live":               {"Grafana Live streams of queries as tickets land", []string{"engine", "filter", "frames", "query", "schema"}},
 
 	"hub": {"the runtime the plugin and `spacetime ingest` share: stores, engines, load/follow/trim, pollers",
 		[]string{"clock", "engine", "filter", "live", "logval", "redact", "schema", "source", "source/sources", "store", "store/bolt", "store/dynamo", "store/stores", "storeschema"}},
@@ -81,7 +82,7 @@ var layers = map[string]layer{
 // product's core knows nothing of Grafana.
 var sdkFree = []string{"ticket", "keytable", "schema", "duration", "clock", "logval", "redact", "patterns", "filter", "store", "store/bolt", "store/dynamo",
 	"store/memory", "store/stores", "storeschema", "ingest", "gen", "source", "source/demo", "source/files", "source/httpjson",
-	"source/webhook", "source/sources", "engine", "localize", "localize/synth", "hub"}
+	"source/webhook", "source/sources", "engine", "localize", "localize/synth", "localize/published", "hub"}
 
 // sourceMustNot are what the ticket sources must not depend on, even indirectly: a source
 // turns an upstream into records, and knows nothing of queries or answers.
