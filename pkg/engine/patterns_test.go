@@ -13,6 +13,7 @@ import (
 	"github.com/spacetime/tickets/pkg/filter"
 	"github.com/spacetime/tickets/pkg/patterns"
 	"github.com/spacetime/tickets/pkg/schema"
+	"github.com/spacetime/tickets/pkg/store"
 	"github.com/spacetime/tickets/pkg/ticket"
 )
 
@@ -346,23 +347,8 @@ func TestPatternsAfterImage(t *testing.T) {
 	if _, err := a.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	path := t.TempDir() + "/engine.image"
-	if _, err := a.SaveImage(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	b := New(s, st, Options{})
-	if _, err := b.LoadImage(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	req := TicketsRequest{Columns: []string{"id", "pattern"}, Limit: 5000}
-	ra, err := a.Tickets(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, err := b.Tickets(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := reloaded(ctx, t, a, s, st)
+	ra, rb := idsAndPatterns(ctx, t, a), idsAndPatterns(ctx, t, b)
 	if len(ra.Columns[0].Strings) != 2000 || !slices.Equal(ra.Columns[0].Strings, rb.Columns[0].Strings) ||
 		!slices.Equal(ra.Columns[1].Strings, rb.Columns[1].Strings) {
 		t.Fatal("the patterns after loading the image differ")
@@ -417,23 +403,8 @@ func TestPatternIDsSurviveImageAfterUpdates(t *testing.T) {
 	if _, err := a.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	path := t.TempDir() + "/engine.image"
-	if _, err := a.SaveImage(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	b := New(s, st, Options{})
-	if _, err := b.LoadImage(ctx, path); err != nil {
-		t.Fatal(err)
-	}
-	req := TicketsRequest{Columns: []string{"id", "pattern"}, Limit: 5000}
-	ra, err := a.Tickets(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, err := b.Tickets(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := reloaded(ctx, t, a, s, st)
+	ra, rb := idsAndPatterns(ctx, t, a), idsAndPatterns(ctx, t, b)
 	if !slices.Equal(ra.Columns[0].Strings, rb.Columns[0].Strings) {
 		t.Fatal("the tickets after loading the image differ")
 	}
@@ -529,14 +500,7 @@ func TestImageWithAndWithoutPatterns(t *testing.T) {
 		if _, err := a.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
-		path := t.TempDir() + "/engine.image"
-		if _, err := a.SaveImage(ctx, path); err != nil {
-			t.Fatal(err)
-		}
-		b := New(c.to, st, Options{})
-		if _, err := b.LoadImage(ctx, path); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
+		b := reloaded(ctx, t, a, c.to, st)
 		ra, _ := a.Tickets(ctx, req)
 		rb, _ := b.Tickets(ctx, req)
 		if !slices.Equal(columnOf(t, ra, "title"), columnOf(t, rb, "title")) {
@@ -630,4 +594,29 @@ func TestPatternsTrimUnderWrites(t *testing.T) {
 			t.Errorf("ticket %s: pattern %q, want %q", key, pats[i], bf.pattern[key])
 		}
 	}
+}
+
+// reloaded saves a's image and loads it into a new engine of schema s over st, as a
+// restarted process does.
+func reloaded(ctx context.Context, t *testing.T, a *Engine, s *schema.Schema, st store.Store) *Engine {
+	t.Helper()
+	path := t.TempDir() + "/engine.image"
+	if _, err := a.SaveImage(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	b := New(s, st, Options{})
+	if _, err := b.LoadImage(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// idsAndPatterns lists every ticket's id and pattern (columns 0 and 1), in the engine's order.
+func idsAndPatterns(ctx context.Context, t *testing.T, e *Engine) *TicketsResult {
+	t.Helper()
+	res, err := e.Tickets(ctx, TicketsRequest{Columns: []string{"id", "pattern"}, Limit: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
