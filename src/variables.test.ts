@@ -14,8 +14,14 @@ jest.mock('@grafana/runtime', () => ({
   getTemplateSrv: () => mockTemplateSrv,
 }));
 
-function serve(route: FakeRoute) {
-  serveBackend(route);
+/** serve answers every backend request through route and returns the query parameters of each request, in order. */
+function serve(route: FakeRoute): Array<Record<string, unknown>> {
+  const seen: Array<Record<string, unknown>> = [];
+  serveBackend((req) => {
+    seen.push((req.params ?? {}) as Record<string, unknown>);
+    return route(req);
+  });
+  return seen;
 }
 
 const range: TimeRange = {
@@ -66,9 +72,7 @@ describe('variable support', () => {
 
   it('lists the values of the field as text and value', async () => {
     mockTemplateSrv = new FakeTemplateSrv([{ name: 'svc', value: ['checkout', 'payments'], multi: true }]);
-    const seen: Array<Record<string, unknown>> = [];
-    serve((req) => {
-      seen.push((req.params ?? {}) as Record<string, unknown>);
+    const seen = serve(() => {
       return {
         data: {
           field: 'region',
@@ -103,9 +107,7 @@ describe('variable support', () => {
   });
 
   it('accepts a bare field name, as hand-written dashboards have it', async () => {
-    const seen: Array<Record<string, unknown>> = [];
-    serve((req) => {
-      seen.push((req.params ?? {}) as Record<string, unknown>);
+    const seen = serve(() => {
       return { data: { field: 'status', values: [] } };
     });
     const vs = new TicketsVariableSupport(new DataSource(instanceSettings()));
@@ -135,9 +137,7 @@ describe('TicketsVariableSupport', () => {
       { name: 'f', value: ['service', 'region'], multi: true },
       { name: 'p', value: 'pay' },
     ]);
-    const seen: Array<Record<string, unknown>> = [];
-    serve((req) => {
-      seen.push((req.params ?? {}) as Record<string, unknown>);
+    const seen = serve(() => {
       return {
         data: {
           field: 'service',
