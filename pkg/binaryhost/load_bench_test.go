@@ -214,19 +214,10 @@ func writeBenchStore(b *testing.B, path string, n int, end time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch := make([]ticket.Record, 0, 10_000)
-	err = gen.Generate(ctx, gen.Options{Tickets: n, End: end, Span: 30 * 24 * time.Hour, Seed: 1, Outages: 12}, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == cap(batch) {
-			_, err := st.Upsert(ctx, batch)
-			batch = batch[:0]
-			return err
-		}
-		return nil
+	err = gen.Batches(ctx, gen.Options{Tickets: n, End: end, Span: 30 * 24 * time.Hour, Seed: 1, Outages: 12}, 10_000, func(batch []ticket.Record) error {
+		_, err := st.Upsert(ctx, batch)
+		return err
 	})
-	if err == nil {
-		_, err = st.Upsert(ctx, batch)
-	}
 	if err != nil {
 		b.Fatal(err)
 	}

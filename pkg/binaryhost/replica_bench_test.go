@@ -29,22 +29,10 @@ func BenchmarkReplicaStart(b *testing.B) {
 	cfg := dynamotest.Table(b, table)
 	st := dynamotest.Open(b, cfg)
 	seeded := time.Now()
-	var batch []ticket.Record
-	flush := func() error {
+	err := gen.Batches(ctx, gen.Options{Tickets: n, End: time.Now(), Span: 30 * 24 * time.Hour, Seed: 5}, 5000, func(batch []ticket.Record) error {
 		_, err := st.BulkLoad(ctx, batch)
-		batch = batch[:0]
 		return err
-	}
-	err := gen.Generate(ctx, gen.Options{Tickets: n, End: time.Now(), Span: 30 * 24 * time.Hour, Seed: 5}, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == 5000 {
-			return flush()
-		}
-		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = flush()
-	}
 	if err != nil {
 		b.Fatalf("seed the table: %v", err)
 	}

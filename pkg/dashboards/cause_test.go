@@ -44,20 +44,14 @@ func TestCausePanelNamesGeneratedOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := engine.New(s, nil, engine.Options{Open: env.Open})
-	var batch []ticket.Record
 	ctx := context.Background()
-	err = gen.Generate(ctx, opts, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == 8192 {
-			e.Apply(batch)
-			batch = nil
-		}
+	err = gen.Batches(ctx, opts, 8192, func(batch []ticket.Record) error {
+		e.Apply(batch)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Apply(batch)
 	checked := 0
 	for _, o := range gen.PlanOutages(opts) {
 		if o.Start.Before(end.Add(-opts.Span).Add(24 * time.Hour)) {

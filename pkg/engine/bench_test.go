@@ -50,20 +50,12 @@ func generate(b *testing.B, n int, fn func([]ticket.Record)) {
 // generateWith is generate with other options.
 func generateWith(b *testing.B, opts gen.Options, fn func([]ticket.Record)) {
 	b.Helper()
-	batch := make([]ticket.Record, 0, 8192)
-	err := gen.Generate(context.Background(), opts, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == cap(batch) {
-			fn(batch)
-			batch = make([]ticket.Record, 0, 8192)
-		}
+	err := gen.Batches(context.Background(), opts, 8192, func(batch []ticket.Record) error {
+		fn(batch)
 		return nil
 	})
 	if err != nil {
 		b.Fatal(err)
-	}
-	if len(batch) > 0 {
-		fn(batch)
 	}
 }
 

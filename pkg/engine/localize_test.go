@@ -40,19 +40,13 @@ func TestLocalizeGeneratedOutages(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := engine.New(s, nil, engine.Options{Open: env.Open})
-	var batch []ticket.Record
-	err = gen.Generate(context.Background(), opts, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == 8192 {
-			e.Apply(batch)
-			batch = nil
-		}
+	err = gen.Batches(context.Background(), opts, 8192, func(batch []ticket.Record) error {
+		e.Apply(batch)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Apply(batch)
 	ctx := context.Background()
 	checked := 0
 	for _, o := range gen.PlanOutages(opts) {

@@ -133,6 +133,28 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// Batches generates as Generate does and calls fn with the records in batches of size
+// (the last one shorter), each a new slice of clones that fn may keep.
+func Batches(ctx context.Context, opts Options, size int, fn func(batch []ticket.Record) error) error {
+	if size <= 0 {
+		return fmt.Errorf("generate: the batch size must be positive (%d)", size)
+	}
+	batch := make([]ticket.Record, 0, size)
+	err := Generate(ctx, opts, func(r *ticket.Record) error {
+		batch = append(batch, r.Clone())
+		if len(batch) < size {
+			return nil
+		}
+		full := batch
+		batch = make([]ticket.Record, 0, size)
+		return fn(full)
+	})
+	if err == nil && len(batch) > 0 {
+		err = fn(batch)
+	}
+	return err
+}
+
 // Generate calls fn with each ticket (and, with Updates, its earlier versions first) in
 // the order of their created times. The records have the default schema's layout. The
 // record passed to fn is reused by the next call: Clone it to keep it.

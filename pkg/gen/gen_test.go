@@ -52,6 +52,39 @@ func newDataset(t testing.TB) dataset {
 func str(r *ticket.Record, col string) string { return r.Get(col).S }
 func ms(r *ticket.Record, col string) int64   { return r.Get(col).I }
 
+// Batches hands over the same records as Generate, in order, in slices of the size asked
+// (the last one shorter) that the caller may keep.
+func TestBatches(t *testing.T) {
+	opts := gen.Options{Tickets: 1000, End: end, Seed: 9}
+	want := collect(t, opts)
+	var got []ticket.Record
+	var sizes []int
+	var kept [][]ticket.Record
+	err := gen.Batches(context.Background(), opts, 300, func(b []ticket.Record) error {
+		sizes = append(sizes, len(b))
+		kept = append(kept, b)
+		got = append(got, b...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(sizes) != 4 || sizes[0] != 300 || sizes[3] != len(want)-900 {
+		t.Fatalf("%d records in batches %v, want %d in batches of 300", len(got), sizes, len(want))
+	}
+	for i := range want {
+		if got[i].Key != want[i].Key || got[i].Version != want[i].Version {
+			t.Fatalf("record %d is %s v%d, want %s v%d", i, got[i].Key, got[i].Version, want[i].Key, want[i].Version)
+		}
+	}
+	if kept[0][0].Key != want[0].Key {
+		t.Errorf("the first batch was overwritten: it starts with %s, want %s", kept[0][0].Key, want[0].Key)
+	}
+	if err := gen.Batches(context.Background(), opts, 0, func([]ticket.Record) error { return nil }); err == nil {
+		t.Error("a batch size of 0 was accepted")
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	opts := gen.Options{Tickets: 5000, End: end, Span: 72 * time.Hour, Seed: 7, Outages: 2, Updates: true}
 	a, b := collect(t, opts), collect(t, opts)

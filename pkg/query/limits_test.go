@@ -29,19 +29,10 @@ func TestRowsPerFrameAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	var batch []ticket.Record
-	err = gen.Generate(ctx, gen.Options{Tickets: tickets, End: end, Seed: 3}, func(r *ticket.Record) error {
-		batch = append(batch, r.Clone())
-		if len(batch) == 5000 {
-			_, err := st.Upsert(ctx, batch)
-			batch = batch[:0]
-			return err
-		}
-		return nil
+	err = gen.Batches(ctx, gen.Options{Tickets: tickets, End: end, Seed: 3}, 5000, func(batch []ticket.Record) error {
+		_, err := st.Upsert(ctx, batch)
+		return err
 	})
-	if err == nil && len(batch) > 0 {
-		_, err = st.Upsert(ctx, batch)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
